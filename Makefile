@@ -1,0 +1,28 @@
+# Two entry points, both safe to run on a fresh clone: they create .venv and install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## Play the EVE Online demo on SQLite with the offline LLM.
+	$(BIN)/rataura2 demo --database-url sqlite:///out/demo.db --graph out/demo-graph.png
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(STAMP) lint  ## Lint, type-check and run the whole test suite (starts PostgreSQL if it is down).
+	bash scripts/ensure-postgres.sh
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

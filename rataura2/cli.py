@@ -1,0 +1,105 @@
+"""The ``rataura2`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from rataura2.settings import get_settings
+
+app = typer.Typer(
+    help="rataura2: multi-agent LiveKit assistants as graphs of agents kept in a database.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+graph_app = typer.Typer(help="Look at a conversation's graph.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+app.add_typer(graph_app, name="graph")
+app.add_typer(db_app, name="db")
+console = Console()
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", "-d", help="SQLAlchemy URL; default: RATAURA2_DATABASE_URL or sqlite:///rataura2.db"
+    ),
+]
+
+
+def _url(url: str | None) -> str:
+    return url or get_settings().database_url
+
+
+@app.command()
+def demo(
+    database_url: DatabaseOption = None,
+    graph_png: Annotated[Path | None, typer.Option("--graph", help="Also draw the graph to this PNG file.")] = None,
+) -> None:
+    """Seed the EVE Online assistant and play a scripted session, showing each event, the active agent and why
+    each transition fired."""
+    from rataura2.demo.run import run_demo
+
+    run_demo(_url(database_url), console=console, graph_png=graph_png)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseOption = None) -> None:
+    """Bring the database schema to the latest migration."""
+    from rataura2.db.session import init_db
+
+    init_db(_url(database_url))
+    console.print(f"Database {_url(database_url)} is at the latest migration.")
+
+
+@graph_app.command("list")
+def graph_list(database_url: DatabaseOption = None) -> None:
+    """List the conversations."""
+    from sqlalchemy import select
+
+    from rataura2.db.models import Conversation
+    from rataura2.db.session import init_db
+
+    with init_db(_url(database_url))() as db:
+        for conv in db.scalars(select(Conversation).order_by(Conversation.id)):
+            console.print(f"{conv.id}\t{conv.name}\tversion {conv.version}\t{len(conv.agents)} agents")
+
+
+@graph_app.command("show")
+def graph_show(
+    conversation: Annotated[str, typer.Argument(help="Conversation id or name.")],
+    database_url: DatabaseOption = None,
+    png: Annotated[Path | None, typer.Option(help="Draw the graph to this PNG file.")] = None,
+    mermaid: Annotated[bool, typer.Option(help="Print the graph as Mermaid text.")] = False,
+) -> None:
+    """Compile a conversation's graph (which checks every condition) and show it."""
+    from rataura2.db.session import init_db
+    from rataura2.graph.manager import AgentGraphManager
+
+    with init_db(_url(database_url))() as db:
+        graph = AgentGraphManager.load(db, conversation)
+    if mermaid:
+        print(graph.to_mermaid(), end="")
+    else:
+        console.print(
+            f"[bold]{graph.spec.name}[/bold] version {graph.version}, initial agent {graph.get_initial_agent().name}"
+        )
+        for agent in graph.agents():
+            console.print(f"  [cyan]{agent.name}[/cyan] ({agent.agent_type}, {agent.llm_provider})")
+            for t in graph.get_agent_transitions(agent.id):
+                target = graph.get_agent(t.target_agent_id).name
+                console.print(
+                    f"    -> {target}: {t.spec.condition_type} {dict(t.spec.condition_data)} "
+                    f"[dim]priority {t.spec.priority}, id {t.id}[/dim]"
+                )
+        for agent in graph.unreachable_agents():
+            console.print(f"[yellow]warning:[/yellow] {agent.name} cannot be reached from the initial agent")
+    if png is not None:
+        graph.draw(png)
+        console.print(f"Drawn to {png}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Definitions kept in the database: SQLAlchemy models, migrations and the engine."""

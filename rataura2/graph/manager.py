@@ -1,0 +1,276 @@
+"""The compiled graph of a conversation: built once, immutable, shared by every session on that version."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from rataura2.conditions import Condition, ConditionInput, Verdict, build_condition
+from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError
+from rataura2.graph.spec import AgentSpec, GraphSpec, TransitionSpec
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTransition:
+    spec: TransitionSpec
+    condition: Condition
+
+    @property
+    def id(self) -> int:
+        return self.spec.id
+
+    @property
+    def target_agent_id(self) -> int:
+        return self.spec.target_agent_id
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionMatch:
+    transition: CompiledTransition
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The outcome of checking one agent's transitions: the first that holds, and the conditions that raised."""
+
+    match: TransitionMatch | None
+    errors: tuple[tuple[int, str], ...] = ()
+
+
+class AgentGraphManager:
+    """A conversation's graph, compiled: agents, their outgoing transitions in evaluation order with conditions
+    ready to run, and a networkx ``MultiDiGraph`` (several transitions may join the same two agents) for analysis
+    and drawing.
+
+    Build it with :meth:`load` (reads the database once) or from a :class:`GraphSpec`. Nothing here touches the
+    database afterwards, so one instance serves every session of the conversation version.
+    """
+
+    def __init__(self, spec: GraphSpec) -> None:
+        if spec.initial_agent_id not in spec.agents:
+            raise InvalidGraphError(
+                f"conversation {spec.name!r}: initial agent {spec.initial_agent_id} is not one of its agents"
+            )
+        self.spec = spec
+        outgoing: dict[int, list[CompiledTransition]] = {agent_id: [] for agent_id in spec.agents}
+        for t in spec.transitions:
+            for end in (t.source_agent_id, t.target_agent_id):
+                if end not in spec.agents:
+                    raise InvalidConditionError(t.label, f"agent {end} is not in conversation {spec.name!r}")
+            outgoing[t.source_agent_id].append(CompiledTransition(t, build_condition(t, spec)))
+        for transitions in outgoing.values():
+            transitions.sort(key=lambda c: (-c.spec.priority, c.spec.id))
+        self._outgoing: Mapping[int, tuple[CompiledTransition, ...]] = {k: tuple(v) for k, v in outgoing.items()}
+        self.graph = self._build_networkx()
+
+    @classmethod
+    def load(cls, db: Session, conversation: int | str) -> AgentGraphManager:
+        from rataura2.graph.loader import load_graph_spec
+
+        return cls(load_graph_spec(db, conversation))
+
+    # reading ------------------------------------------------------------------------------------------------
+    @property
+    def conversation_id(self) -> int:
+        return self.spec.conversation_id
+
+    @property
+    def version(self) -> int:
+        return self.spec.version
+
+    def get_initial_agent(self) -> AgentSpec:
+        return self.spec.agents[self.spec.initial_agent_id]
+
+    def get_agent(self, agent: int | str) -> AgentSpec:
+        """An agent of this conversation by id or name; :class:`UnknownAgentError` otherwise."""
+        found = self.spec.agents.get(agent) if isinstance(agent, int) else self.spec.agent_by_name(agent)
+        if found is None:
+            known = ", ".join(f"{a.id} ({a.name})" for a in self.spec.agents.values())
+            raise UnknownAgentError(f"no agent {agent!r} in conversation {self.spec.name!r}; agents: {known}")
+        return found
+
+    def get_agent_transitions(self, agent_id: int) -> tuple[CompiledTransition, ...]:
+        """The agent's outgoing transitions in evaluation order: highest priority first, ties by lower id."""
+        self.get_agent(agent_id)
+        return self._outgoing[agent_id]
+
+    def agents(self) -> Iterator[AgentSpec]:
+        return iter(self.spec.agents.values())
+
+    # evaluation ----------------------------------------------------------------------------------------------
+    def check_transitions(self, agent_id: int, given: ConditionInput) -> Evaluation:
+        """The first of ``agent_id``'s transitions whose condition holds. A condition that raises counts as
+        false; it is logged and reported, and never stops the others from being checked."""
+        errors: list[tuple[int, str]] = []
+        for transition in self._outgoing[agent_id]:
+            try:
+                verdict = transition.condition.evaluate(given)
+            except Exception as exc:  # a broken condition must not break the session
+                message = f"{type(exc).__name__}: {exc}"
+                logger.warning("condition of %s raised, counted as false: %s", transition.spec.label, message)
+                errors.append((transition.id, message))
+                continue
+            if verdict is not None:
+                return Evaluation(TransitionMatch(transition, verdict), tuple(errors))
+        return Evaluation(None, tuple(errors))
+
+    # analysis and drawing ------------------------------------------------------------------------------------
+    def _build_networkx(self) -> nx.MultiDiGraph:
+        graph = nx.MultiDiGraph(name=self.spec.name, conversation_id=self.spec.conversation_id)
+        for agent in self.spec.agents.values():
+            graph.add_node(
+                agent.id,
+                name=agent.name,
+                agent_type=agent.agent_type,
+                initial=agent.id == self.spec.initial_agent_id,
+            )
+        for t in self.spec.transitions:
+            graph.add_edge(
+                t.source_agent_id,
+                t.target_agent_id,
+                key=t.id,
+                id=t.id,
+                condition_type=t.condition_type,
+                priority=t.priority,
+                label=edge_label(t),
+            )
+        return graph
+
+    def _layered_positions(self) -> dict[int, tuple[float, float]]:
+        """Agents in columns by their distance from the initial agent (unreachable ones in a last column)."""
+        start = self.spec.initial_agent_id
+        layers = [list(layer) for layer in nx.bfs_layers(self.graph, [start])]
+        placed = {n for layer in layers for n in layer}
+        rest = [n for n in self.graph if n not in placed]
+        if rest:
+            layers.append(rest)
+        pos: dict[int, tuple[float, float]] = {}
+        for x, layer in enumerate(layers):
+            for i, node in enumerate(sorted(layer)):
+                pos[node] = (float(x), (len(layer) - 1) / 2 - i)
+        return pos
+
+    def unreachable_agents(self) -> list[AgentSpec]:
+        reachable = nx.descendants(self.graph, self.spec.initial_agent_id) | {self.spec.initial_agent_id}
+        return [a for a in self.spec.agents.values() if a.id not in reachable]
+
+    def dead_ends(self) -> list[AgentSpec]:
+        """Agents with no way out (often intended: a closing agent)."""
+        return [a for a in self.spec.agents.values() if not self._outgoing[a.id]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conversation": {
+                "id": self.spec.conversation_id,
+                "name": self.spec.name,
+                "version": self.spec.version,
+                "initial_agent_id": self.spec.initial_agent_id,
+            },
+            "nodes": [{"id": a.id, "name": a.name, "agent_type": a.agent_type} for a in self.agents()],
+            "edges": [
+                {
+                    "id": t.id,
+                    "source": t.source_agent_id,
+                    "target": t.target_agent_id,
+                    "condition_type": t.condition_type,
+                    "condition_data": dict(t.condition_data),
+                    "priority": t.priority,
+                    "description": t.description,
+                }
+                for t in self.spec.transitions
+            ],
+        }
+
+    def to_mermaid(self) -> str:
+        """The graph as Mermaid flowchart text (renders on GitHub and in most docs tools)."""
+        lines = ["flowchart LR"]
+        for agent in self.agents():
+            shape = f'(["{agent.name}"])' if agent.id == self.spec.initial_agent_id else f'["{agent.name}"]'
+            lines.append(f"    a{agent.id}{shape}")
+        for t in self.spec.transitions:
+            label = edge_label(t).replace('"', "'")
+            lines.append(f'    a{t.source_agent_id} -->|"{label}"| a{t.target_agent_id}')
+        return "\n".join(lines) + "\n"
+
+    def draw(self, path: str | Path) -> Path:
+        """Draw the graph to a PNG file: agents as nodes (the initial one highlighted), transitions as labelled
+        arrows."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        path = Path(path)
+        graph = self.graph
+        pos = self._layered_positions()
+        width = 4 + 3.2 * (1 + max(x for x, _ in pos.values()))
+        fig, ax = plt.subplots(figsize=(width, 2.2 + 2.0 * (1 + max(abs(y) for _, y in pos.values()) * 2)))
+        colors = ["#f6c85f" if d["initial"] else "#9dd9f3" for _, d in graph.nodes(data=True)]
+        nx.draw_networkx_nodes(graph, pos, node_size=2600, node_color=colors, edgecolors="#333", ax=ax)
+        nx.draw_networkx_labels(graph, pos, {n: d["name"] for n, d in graph.nodes(data=True)}, font_size=9, ax=ax)
+        seen: dict[tuple[int, int], int] = {}
+        for u, v, _key, data in graph.edges(keys=True, data=True):
+            index = seen[(u, v)] = seen.get((u, v), -1) + 1
+            rad = 0.15 + 0.2 * index
+            nx.draw_networkx_edges(
+                graph,
+                pos,
+                edgelist=[(u, v)],
+                node_size=2600,
+                arrowsize=18,
+                connectionstyle=f"arc3,rad={rad}",
+                edge_color="#555",
+                ax=ax,
+            )
+            (x1, y1), (x2, y2) = pos[u], pos[v]
+            mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+            ax.text(
+                mx + rad * (y2 - y1) / 2,
+                my - rad * (x2 - x1) / 2,
+                data["label"][:34],
+                fontsize=7,
+                ha="center",
+                va="center",
+                bbox={"boxstyle": "round", "fc": "white", "ec": "#ccc"},
+            )
+        ax.set_title(f"{self.spec.name} (version {self.spec.version})")
+        ax.axis("off")
+        fig.tight_layout()
+        fig.savefig(path, dpi=130)
+        plt.close(fig)
+        return path
+
+
+def edge_label(t: TransitionSpec) -> str:
+    """A short label for drawings: what the condition looks at."""
+    data = t.condition_data
+    kind = t.condition_type
+    if kind == "user_input":
+        summary = f"says {data.get('pattern', '')!r}"
+    elif kind == "tool_result":
+        tool = data.get("tool_name") or data.get("tool_id") or t.tool_id
+        summary = f"tool {tool} {data.get('result_key') or 'result'} {data.get('operator') or ''}".rstrip()
+    elif kind == "agent_decision":
+        summary = "agent decides"
+    elif kind in ("event", "livekit_event"):
+        summary = (
+            f"{'livekit ' if kind == 'livekit_event' else 'event '}{data.get('event_name', data.get('event_type'))}"
+        )
+    elif kind == "custom":
+        summary = f"cel: {str(data.get('condition_code', ''))[:28]}"
+    elif kind == "business_rules":
+        summary = f"rules ({len(t.rules or ())})"
+    else:
+        summary = kind
+    return f"{summary} [p{t.priority}]" if t.priority else summary

@@ -1,0 +1,1 @@
+"""Events, and (in ``factory``/``offline_llm``) the LiveKit side of agents."""

@@ -1,0 +1,1 @@
+"""Per-session state and the orchestrator that moves a session through its graph."""

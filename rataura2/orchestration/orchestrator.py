@@ -1,0 +1,532 @@
+"""The orchestrator of one session, and the manager of many.
+
+:class:`AgentOrchestrator` is the session core of DESIGN.md: ``process_event`` validates an event, folds it into
+the context, evaluates the current agent's transitions and fires at most one (by default). It is CPU only and
+deterministic; I/O (loading graphs, persisting) happens in :class:`SessionManager` and the stores it is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session
+
+from rataura2.conditions import ConditionInput
+from rataura2.errors import (
+    InvalidEventError,
+    SessionEndedError,
+    SessionExistsError,
+    UnknownSessionError,
+)
+from rataura2.graph.manager import AgentGraphManager, TransitionMatch
+from rataura2.graph.spec import AgentSpec
+from rataura2.livekit_agent.events import CONTEXT_UPDATES_KEY, EventData, EventManager, EventType
+from rataura2.orchestration.context import RESERVED_FIELDS, SessionContext
+from rataura2.orchestration.result import Hop, TransitionResult, TransitionStatus
+from rataura2.orchestration.store import SessionStore
+from rataura2.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+Durability = Literal["sync", "async", "off"]
+TransitionListener = Callable[["AgentOrchestrator", TransitionResult], None]
+
+ORCHESTRATOR_SOURCE = "orchestrator"
+OWNED_FIELDS = RESERVED_FIELDS | {"current_agent_id", "current_agent_name", "previous_agent_id", "turn_count"}
+"""Context fields only the orchestrator may change: ``update_context`` refuses them."""
+
+
+class AgentOrchestrator:
+    """Moves one session through its conversation graph, one event at a time.
+
+    Events are processed one at a time in arrival order (callers from several threads, or tasks, wait their
+    turn). An event id seen before returns the result it got then and changes nothing.
+    """
+
+    def __init__(
+        self,
+        session_id: str,
+        graph: AgentGraphManager,
+        *,
+        context: SessionContext | None = None,
+        event_manager: EventManager | None = None,
+        max_hops_per_event: int | None = None,
+        store: SessionStore | None = None,
+    ) -> None:
+        self.session_id = session_id
+        self.graph = graph
+        self.event_manager = event_manager or EventManager()
+        self.max_hops_per_event = max_hops_per_event or get_settings().max_hops_per_event
+        self.store = store
+        self.context = context if context is not None else self._initial_context()
+        self.ended = self.context.get("session", {}).get("status") == "ended"
+        self._results: dict[str, TransitionResult] = {}
+        self._pending_event: EventData | None = None
+        """The last event, while the agent that was current when it arrived still is."""
+        self._evaluated_at: tuple[int, int] = (self.context.revision, self.current_agent_id)
+        self._lock = threading.RLock()
+        self._async_lock: asyncio.Lock | None = None
+        self._listeners: list[TransitionListener] = []
+
+    def _initial_context(self) -> SessionContext:
+        spec = self.graph.spec
+        initial = self.graph.get_initial_agent()
+        return SessionContext(
+            {
+                "session_id": self.session_id,
+                "conversation_id": spec.conversation_id,
+                "conversation_name": spec.name,
+                "conversation_description": spec.description,
+                "conversation_version": spec.version,
+                "initial_agent_id": initial.id,
+                "initial_agent_name": initial.name,
+                "current_agent_id": initial.id,
+                "current_agent_name": initial.name,
+                "previous_agent_id": None,
+                "agent_entered_at": 0.0,
+                "agent_entered_event_count": 0,
+                "event_count": 0,
+                "turn_count": 0,
+                "user_input": "",
+                "tool_results": {},
+                "agent_decisions": {},
+                "session": {
+                    "id": self.session_id,
+                    "status": "new",
+                    "participants": [],
+                    "participant_count": 0,
+                },
+                "agents": {
+                    str(a.id): {
+                        "id": a.id,
+                        "name": a.name,
+                        "agent_type": a.agent_type,
+                        "description": a.description,
+                    }
+                    for a in self.graph.agents()
+                },
+            }
+        )
+
+    # reading -------------------------------------------------------------------------------------------------
+    @property
+    def current_agent_id(self) -> int:
+        return int(self.context.get("current_agent_id"))
+
+    def get_current_agent(self) -> AgentSpec:
+        return self.graph.get_agent(self.current_agent_id)
+
+    def get_context(self) -> dict[str, Any]:
+        """The context as a plain dict (a copy)."""
+        with self._lock:
+            return self.context.to_dict()
+
+    def add_transition_listener(self, listener: TransitionListener) -> None:
+        """Call ``listener(orchestrator, result)`` after each event that moved the session (the LiveKit bridge
+        performs its hand-overs from here)."""
+        self._listeners.append(listener)
+
+    def seen(self, event_id: str) -> bool:
+        return event_id in self._results
+
+    # events --------------------------------------------------------------------------------------------------
+    def process_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
+        """Apply one event and fire the transition it triggers, if any. See DESIGN.md, "Event processing"."""
+        event = EventData.parse(event)
+        with self._lock:
+            previous = self._results.get(event.id)
+            if previous is not None:
+                return previous
+            if self.ended:
+                raise SessionEndedError(f"session {self.session_id!r} has ended; event {event.id} refused")
+            self._check_command(event)
+            checkpoint = self.context.checkpoint() if self.store is not None else None
+            try:
+                result = self._apply(event)
+                if self.store is not None:
+                    self.store.event_processed(self, event, result)
+            except BaseException:
+                if checkpoint is not None:
+                    self.context.restore(checkpoint)
+                    self.ended = self.context.get("session", {}).get("status") == "ended"
+                raise
+            self._results[event.id] = result
+            self._pending_event = None if result.hops else event
+            self._evaluated_at = (self.context.revision, self.current_agent_id)
+        if result.transitioned:
+            for listener in self._listeners:
+                listener(self, result)
+        return result
+
+    async def aprocess_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
+        """``process_event`` for asyncio code: callers are served in arrival order and the loop never waits on
+        a store's I/O."""
+        if self._async_lock is None:
+            self._async_lock = asyncio.Lock()
+        async with self._async_lock:
+            if self.store is None:
+                return self.process_event(event)
+            return await asyncio.to_thread(self.process_event, event)
+
+    def replay(self, events: Iterable[EventData | Mapping[str, Any]]) -> None:
+        """Re-apply logged events (ids already seen are skipped), without calling the store or listeners."""
+        store, listeners = self.store, self._listeners
+        self.store, self._listeners = None, []
+        try:
+            for event in events:
+                self.process_event(event)
+        finally:
+            self.store, self._listeners = store, listeners
+
+    def _check_command(self, event: EventData) -> None:
+        """Refuse, before anything changes, commands that could not be carried out."""
+        if event.type is EventType.TRANSITION and event.source != ORCHESTRATOR_SOURCE:
+            self._requested_agent(event)
+        updates = event.data.get(CONTEXT_UPDATES_KEY) if event.type is EventType.CUSTOM else None
+        if updates is not None:
+            if not isinstance(updates, dict):
+                raise InvalidEventError(f"data.{CONTEXT_UPDATES_KEY}", "must be an object of field: value")
+            owned = sorted(OWNED_FIELDS & set(updates))
+            if owned:
+                raise InvalidEventError(
+                    f"data.{CONTEXT_UPDATES_KEY}.{owned[0]}", "is kept by the orchestrator and cannot be set"
+                )
+
+    def _requested_agent(self, event: EventData) -> AgentSpec:
+        target = event.data.get("to_agent_id", event.data.get("to_agent"))
+        if not isinstance(target, int | str):
+            raise InvalidEventError("data.to_agent_id", "a transition request names the agent to move to")
+        return self.graph.get_agent(target)
+
+    def _apply(self, event: EventData) -> TransitionResult:
+        self.event_manager.process_event(event, self.context)
+        if event.type is EventType.SESSION_ENDED:
+            self.ended = True
+            return TransitionResult(
+                TransitionStatus.NO_TRANSITION,
+                self.current_agent_id,
+                reason="session ended",
+                event_id=event.id,
+            )
+        if event.type is EventType.TRANSITION and event.source != ORCHESTRATOR_SOURCE:
+            target = self._requested_agent(event)
+            reason = str(event.data.get("reason") or f"requested by {event.source}")
+            hop = self._enter(target.id, None, reason, event)
+            return TransitionResult(
+                TransitionStatus.SUCCESS, hop.from_agent_id, hop.to_agent_id, None, reason, event.id, (hop,)
+            )
+        return self._advance(event)
+
+    def _advance(self, event: EventData | None) -> TransitionResult:
+        """Evaluate and fire, up to ``max_hops_per_event`` times, cutting cycles."""
+        start = self.current_agent_id
+        visited = {start}
+        hops: list[Hop] = []
+        errors: list[tuple[int, str]] = []
+        note = ""
+        for _ in range(self.max_hops_per_event):
+            evaluation = self.graph.check_transitions(self.current_agent_id, ConditionInput(event, self.context))
+            errors.extend(evaluation.errors)
+            match = evaluation.match
+            if match is None:
+                break
+            if match.transition.target_agent_id in visited and hops:
+                note = f"; cycle back to agent {match.transition.target_agent_id} cut"
+                break
+            hops.append(self._fire(match, event))
+            visited.add(match.transition.target_agent_id)
+        event_id = event.id if event is not None else None
+        if not hops:
+            if errors:
+                reason = "; ".join(f"transition {tid}: {msg}" for tid, msg in errors)
+                return TransitionResult(
+                    TransitionStatus.ERROR, start, reason=reason, event_id=event_id, errors=tuple(errors)
+                )
+            return TransitionResult(
+                TransitionStatus.NO_TRANSITION, start, reason="no condition holds", event_id=event_id
+            )
+        last = hops[-1]
+        return TransitionResult(
+            TransitionStatus.SUCCESS,
+            start,
+            last.to_agent_id,
+            last.transition_id,
+            " -> ".join(h.reason for h in hops) + note,
+            event_id,
+            tuple(hops),
+            tuple(errors),
+        )
+
+    def _fire(self, match: TransitionMatch, event: EventData | None) -> Hop:
+        for key, value in match.verdict.context_updates.items():
+            self.context.set(key, value, metadata={"source": f"transition {match.transition.id}"})
+        return self._enter(match.transition.target_agent_id, match.transition.id, match.verdict.reason, event)
+
+    def _enter(self, target_id: int, transition_id: int | None, reason: str, cause: EventData | None) -> Hop:
+        source = self.get_current_agent()
+        target = self.graph.get_agent(target_id)
+        timestamp = cause.timestamp if cause is not None else self.context.now
+        cause_id = cause.id if cause is not None else f"check-{self.context.revision}"
+        record = {
+            "from_agent_id": source.id,
+            "from_agent_name": source.name,
+            "to_agent_id": target.id,
+            "to_agent_name": target.name,
+            "transition_id": transition_id,
+            "reason": reason,
+            "trigger_event_id": cause_id,
+            "timestamp": timestamp,
+        }
+        transition_event = EventData(
+            type=EventType.TRANSITION,
+            timestamp=timestamp,
+            data=record,
+            source=ORCHESTRATOR_SOURCE,
+            id=f"{cause_id}/transition/{self.context.transition_count}",
+        )
+        self.event_manager.process_event(transition_event, self.context)
+        self.context.enter_agent(record, target.name)
+        logger.info("session %s: %s -> %s (%s)", self.session_id, source.name, target.name, reason)
+        return Hop(source.id, target.id, transition_id, reason)
+
+    # checking and moving without a new event ------------------------------------------------------------------
+    def check_transition(self) -> TransitionResult:
+        """What would fire now, against the last event and the context, without firing it."""
+        with self._lock:
+            agent = self.current_agent_id
+            evaluation = self.graph.check_transitions(agent, ConditionInput(self._pending_event, self.context))
+            if evaluation.match is None:
+                status = TransitionStatus.ERROR if evaluation.errors else TransitionStatus.NO_TRANSITION
+                return TransitionResult(
+                    status, agent, reason="no condition holds", errors=evaluation.errors, executed=False
+                )
+            t = evaluation.match.transition
+            return TransitionResult(
+                TransitionStatus.SUCCESS,
+                agent,
+                t.target_agent_id,
+                t.id,
+                evaluation.match.verdict.reason,
+                executed=False,
+            )
+
+    def check_and_execute_transition(self) -> TransitionResult:
+        """Fire what holds now, if anything is new since the last evaluation. After ``process_event`` (which
+        already evaluated) this reports no transition, so calling both never fires twice."""
+        with self._lock:
+            if self._evaluated_at == (self.context.revision, self.current_agent_id):
+                return TransitionResult(
+                    TransitionStatus.NO_TRANSITION,
+                    self.current_agent_id,
+                    reason="nothing new since the last evaluation",
+                )
+            evaluation = self.check_transition()
+            if evaluation.status is not TransitionStatus.SUCCESS or evaluation.to_agent_id is None:
+                self._evaluated_at = (self.context.revision, self.current_agent_id)
+                return evaluation
+            return self.execute_transition(
+                evaluation.to_agent_id, reason=evaluation.reason, transition_id=evaluation.transition_id
+            )
+
+    def execute_transition(
+        self,
+        target: int | str,
+        *,
+        reason: str | None = None,
+        transition_id: int | None = None,
+        timestamp: float | None = None,
+    ) -> TransitionResult:
+        """Move the session to ``target`` (an agent id or name of this conversation) now. It is logged as a
+        TRANSITION request event, so it is persisted and replayed like any other."""
+        agent = self.graph.get_agent(target)
+        data: dict[str, Any] = {"to_agent_id": agent.id, "reason": reason or "executed by the API"}
+        if transition_id is not None:
+            data["transition_id"] = transition_id
+        return self.process_event(
+            EventData(
+                type=EventType.TRANSITION,
+                data=data,
+                source="api",
+                timestamp=self.context.now if timestamp is None else timestamp,
+            )
+        )
+
+    def update_context(
+        self,
+        values: Mapping[str, Any] | None = None,
+        *,
+        scope: str = "session",
+        ttl: float | None = None,
+        timestamp: float | None = None,
+        **kwargs: Any,
+    ) -> TransitionResult:
+        """Set context values from outside, as an event (so it is logged and replayed); rules and expressions
+        that read them are evaluated at once."""
+        updates = {**(values or {}), **kwargs}
+        data: dict[str, Any] = {CONTEXT_UPDATES_KEY: updates, "scope": scope}
+        if ttl is not None:
+            data["ttl"] = ttl
+        return self.process_event(
+            EventData(
+                type=EventType.CUSTOM,
+                data=data,
+                source="api",
+                timestamp=self.context.now if timestamp is None else timestamp,
+            )
+        )
+
+
+class SessionManager:
+    """The live sessions of a process: creates them on a conversation's compiled graph, finds and ends them.
+
+    Graphs are compiled once per conversation version and shared. Safe to use from several threads; the ``a*``
+    methods do the database work off the event loop.
+    """
+
+    def __init__(
+        self,
+        db: Session,
+        *,
+        durability: Durability = "off",
+        max_hops_per_event: int | None = None,
+        event_manager_factory: Callable[[], EventManager] = EventManager,
+    ) -> None:
+        if durability not in ("sync", "async", "off"):
+            raise ValueError(f"durability must be 'sync', 'async' or 'off', got {durability!r}")
+        self.db = db
+        self.durability = durability
+        self.max_hops_per_event = max_hops_per_event
+        self.event_manager_factory = event_manager_factory
+        self.store: SessionStore | None = None
+        self._sessions: dict[str, AgentOrchestrator] = {}
+        self._graphs: dict[tuple[int, int], AgentGraphManager] = {}
+        self._lock = threading.RLock()
+
+    # graphs --------------------------------------------------------------------------------------------------
+    def get_graph(self, conversation: int | str) -> AgentGraphManager:
+        """The compiled graph of the conversation's current version (compiled once, then shared)."""
+        from rataura2.graph.loader import find_conversation, load_graph_spec
+
+        with self._lock:
+            conv = find_conversation(self.db, conversation)
+            key = (conv.id, conv.version)
+            graph = self._graphs.get(key)
+            if graph is None:
+                graph = self._graphs[key] = AgentGraphManager(load_graph_spec(self.db, conv.id))
+            return graph
+
+    # sessions ------------------------------------------------------------------------------------------------
+    def create_session(
+        self,
+        session_id: str,
+        conversation_id: int | str,
+        *,
+        initial_context: Mapping[str, Any] | None = None,
+        timestamp: float | None = None,
+    ) -> AgentOrchestrator:
+        """Start a session on the conversation's initial agent and record its SESSION_CREATED event."""
+        with self._lock:
+            if session_id in self._sessions:
+                raise SessionExistsError(f"session {session_id!r} is already live")
+            graph = self.get_graph(conversation_id)
+            orchestrator = AgentOrchestrator(
+                session_id,
+                graph,
+                event_manager=self.event_manager_factory(),
+                max_hops_per_event=self.max_hops_per_event,
+                store=self.store,
+            )
+            if self.store is not None:
+                self.store.session_started(orchestrator)
+            orchestrator.process_event(
+                EventData(
+                    type=EventType.SESSION_CREATED,
+                    source="session_manager",
+                    id=f"{session_id}/created",
+                    timestamp=time.time() if timestamp is None else timestamp,
+                    data={"conversation_id": graph.conversation_id, "version": graph.version},
+                )
+            )
+            if initial_context:
+                orchestrator.update_context(dict(initial_context))
+            self._sessions[session_id] = orchestrator
+            return orchestrator
+
+    async def acreate_session(
+        self,
+        session_id: str,
+        conversation_id: int | str,
+        *,
+        initial_context: Mapping[str, Any] | None = None,
+    ) -> AgentOrchestrator:
+        return await asyncio.to_thread(
+            self.create_session, session_id, conversation_id, initial_context=initial_context
+        )
+
+    def get_orchestrator(self, session_id: str) -> AgentOrchestrator | None:
+        return self._sessions.get(session_id)
+
+    def __getitem__(self, session_id: str) -> AgentOrchestrator:
+        orchestrator = self._sessions.get(session_id)
+        if orchestrator is None:
+            raise UnknownSessionError(f"no live session {session_id!r}")
+        return orchestrator
+
+    def __contains__(self, session_id: object) -> bool:
+        return session_id in self._sessions
+
+    def end_session(
+        self, session_id: str, *, reason: str | None = None, timestamp: float | None = None
+    ) -> TransitionResult:
+        """Record SESSION_ENDED and forget the session; the orchestrator refuses further events."""
+        with self._lock:
+            orchestrator = self[session_id]
+            result = orchestrator.process_event(
+                EventData(
+                    type=EventType.SESSION_ENDED,
+                    source="session_manager",
+                    id=f"{session_id}/ended",
+                    timestamp=time.time() if timestamp is None else timestamp,
+                    data={"reason": reason},
+                )
+            )
+            if self.store is not None:
+                self.store.session_ended(orchestrator)
+            del self._sessions[session_id]
+            return result
+
+    async def aend_session(self, session_id: str, *, reason: str | None = None) -> TransitionResult:
+        return await asyncio.to_thread(self.end_session, session_id, reason=reason)
+
+    def session_ids(self) -> list[str]:
+        return list(self._sessions)
+
+    def list_sessions(self) -> list[dict[str, Any]]:
+        out = []
+        for session_id, orch in list(self._sessions.items()):
+            ctx = orch.context
+            out.append(
+                {
+                    "session_id": session_id,
+                    "conversation_id": ctx.get("conversation_id"),
+                    "current_agent_id": ctx.get("current_agent_id"),
+                    "current_agent_name": ctx.get("current_agent_name"),
+                    "turn_count": ctx.get("turn_count"),
+                }
+            )
+        return out
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+__all__ = ["AgentOrchestrator", "Durability", "SessionManager", "TransitionResult", "TransitionStatus"]

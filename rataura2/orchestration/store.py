@@ -1,0 +1,25 @@
+"""Where sessions are kept between events: the seam between the pure session core and its persistence.
+
+The orchestrator calls a store after it has processed an event and before it answers; a store that raises makes
+the orchestrator undo the event, so that nothing unacknowledged is half-applied. ``durability="off"`` uses no
+store at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from rataura2.livekit_agent.events import EventData
+    from rataura2.orchestration.orchestrator import AgentOrchestrator
+    from rataura2.orchestration.result import TransitionResult
+
+
+class SessionStore(Protocol):
+    def session_started(self, orchestrator: AgentOrchestrator) -> None: ...
+
+    def event_processed(self, orchestrator: AgentOrchestrator, event: EventData, result: TransitionResult) -> None: ...
+
+    def session_ended(self, orchestrator: AgentOrchestrator) -> None: ...
+
+    def close(self) -> None: ...

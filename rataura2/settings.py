@@ -1,0 +1,27 @@
+"""Settings, read once from the environment (prefix ``RATAURA2_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RATAURA2_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///rataura2.db",
+        description="SQLAlchemy URL of the definitions and session store; a SQLite file by default.",
+    )
+    history_limit: int = Field(default=100, ge=1, description="Events kept in a session context's history.")
+    max_event_bytes: int = Field(
+        default=64 * 1024, ge=256, description="Largest accepted event payload, as JSON bytes."
+    )
+    max_hops_per_event: int = Field(default=1, ge=1, description="Transitions one event may chain.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,81 @@
+"""Fixtures: a fresh database per test, on SQLite and on the local PostgreSQL server.
+
+PostgreSQL tests use a database of their own, created for the run and dropped after it. Outside CI they skip
+when the server is not reachable; in CI (CI=true) an unreachable server is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from rataura2.db.session import init_db
+
+ADMIN_URL = os.environ.get("RATAURA2_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """The URL of a database created for this test run on the local PostgreSQL server."""
+    name = f"rataura2_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the server is down or refuses us
+        admin.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {ADMIN_URL} is needed in CI and is not usable: {exc}")
+        pytest.skip(f"PostgreSQL at {ADMIN_URL} is not usable: {exc}")
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: a SQLite file, then the PostgreSQL test database (emptied)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rataura2.db'}"
+    url: str = request.getfixturevalue("postgres_server_url")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    factory = init_db(database_url)
+    yield factory
+    bind = factory.kw["bind"]
+    bind.dispose()
+
+
+@pytest.fixture
+def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Session]:
+    """A SQLite database only, for tests whose subject is not the database."""
+    factory = init_db(f"sqlite:///{tmp_path / 'core.db'}")
+    with factory() as session:
+        yield session
+    factory.kw["bind"].dispose()
