@@ -101,5 +101,16 @@ def graph_show(
         console.print(f"Drawn to {png}")
 
 
+def main() -> None:
+    """Entry point: bad input (an unknown conversation, an invalid condition...) is one clear line, not a trace."""
+    from rataura2.errors import RatauraError
+
+    try:
+        app()
+    except RatauraError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

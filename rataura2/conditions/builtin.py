@@ -194,10 +194,8 @@ def _build_tool_result(data: ToolResultData, spec: TransitionSpec, graph: GraphS
     if tool_id is None and tool_name is None:
         raise ValueError("a tool_result condition needs tool_id or tool_name (or the transition's tool)")
     op = data.operator or ("eq" if "expected_value" in data.model_fields_set else "exists")
-    if op == "regex":
-        compare = _regex_comparison(_compile_regex(str(data.expected_value)))
-    else:
-        compare = COMPARISONS[op]
+    regex = op == "regex"
+    compare = _regex_comparison(_compile_regex(str(data.expected_value))) if regex else COMPARISONS[op]
     return ToolResultCondition(tool_id, tool_name, data.result_key, op, compare, data.expected_value)
 
 
@@ -316,6 +314,40 @@ def _build_livekit_event(data: LivekitEventConditionData, spec: TransitionSpec, 
 
 # custom (CEL) -------------------------------------------------------------------------------------------------
 CEL_VARIABLES = frozenset({"context", "event"})
+CEL_FUNCTIONS = frozenset(
+    [
+        "size",
+        "contains",
+        "startsWith",
+        "endsWith",
+        "matches",
+        "int",
+        "uint",
+        "double",
+        "string",
+        "bytes",
+        "bool",
+        "timestamp",
+        "duration",
+        "type",
+        "dyn",
+        "max",
+        "min",
+        "getFullYear",
+        "getMonth",
+        "getDayOfYear",
+        "getDayOfMonth",
+        "getDate",
+        "getDayOfWeek",
+        "getHours",
+        "getMinutes",
+        "getSeconds",
+        "getMilliseconds",
+    ]
+)
+"""The CEL standard functions the engine provides; an expression calling anything else is refused when saved."""
+_CEL_OPERATOR = re.compile(r"^@|\W")
+"""Operators and internal helpers (``_&&_``, ``!_``, ``@in``) are named with symbols or ``@``."""
 _CONTEXT_FIELD = re.compile(r"\bcontext\s*\.\s*([A-Za-z_]\w*)")
 _CONTEXT_WORD = re.compile(r"\bcontext\b")
 
@@ -326,6 +358,9 @@ def compile_cel(source: str) -> Any:
         program = cel.compile(source)
     except ValueError as exc:
         raise ValueError(f"CEL expression does not parse: {exc}") from None
+    unknown_functions = sorted(f for f in program.functions() if f not in CEL_FUNCTIONS and not _CEL_OPERATOR.search(f))
+    if unknown_functions:
+        raise ValueError(f"CEL expression calls unknown function(s) {', '.join(unknown_functions)}")
     unknown = set(program.variables()) - CEL_VARIABLES
     if unknown:
         raise ValueError(

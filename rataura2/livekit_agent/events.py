@@ -213,7 +213,7 @@ class SessionEventHandler(EventHandler):
     )
 
     def apply(self, event: EventData, context: SessionContext) -> None:
-        session = dict(context.get("session"))
+        session = dict(context.get("session") or {})
         participants = list(session.get("participants", []))
         participant = event.data.get("participant_id")
         if event.type is EventType.SESSION_CREATED:
@@ -264,12 +264,12 @@ class AgentEventHandler(EventHandler):
             )
         elif event.type is EventType.TOOL_RESULT:
             name = str(data.get("tool_name", data.get("tool_id", "")))
-            results = dict(context.get("tool_results"))
+            results = dict(context.get("tool_results") or {})
             results[name] = data.get("result")
             context.set("tool_results", results, timestamp=ts)
             context.set("last_tool_name", name, timestamp=ts)
         elif event.type is EventType.AGENT_DECISION:
-            decisions = dict(context.get("agent_decisions"))
+            decisions = dict(context.get("agent_decisions") or {})
             decisions[str(data.get("decision_key", "transition_to"))] = data.get("value")
             context.set("agent_decisions", decisions, timestamp=ts)
         elif event.type is EventType.AGENT_ERROR:

@@ -1,0 +1,155 @@
+"""Events: validation errors that name the field, the LiveKit mapping table, and handlers folding into context."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rataura2.errors import InvalidEventError
+from rataura2.livekit_agent.events import (
+    LIVEKIT_EVENT_MAP,
+    AgentEventHandler,
+    EventData,
+    EventHandler,
+    EventManager,
+    EventType,
+    LivekitEventHandler,
+    SessionEventHandler,
+)
+from rataura2.orchestration.context import SessionContext
+
+
+def test_event_type_accepts_value_and_name() -> None:
+    assert EventType.parse("user_left") is EventType.USER_LEFT
+    assert EventType.parse("USER_LEFT") is EventType.USER_LEFT
+    assert EventData(type="TOOL_RESULT", timestamp=1).type is EventType.TOOL_RESULT
+
+
+def test_brief_event_types_all_exist_with_their_values() -> None:
+    brief = [
+        "session_created",
+        "session_ended",
+        "user_joined",
+        "user_left",
+        "agent_started",
+        "agent_stopped",
+        "agent_error",
+        "user_message",
+        "agent_message",
+        "tool_called",
+        "tool_result",
+        "custom",
+        "agent_decision",
+        "transition",
+        "user_state_changed",
+        "agent_state_changed",
+    ]
+    assert sorted(brief) == sorted(t.value for t in EventType)
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"type": "no_such_type", "timestamp": 1.0}, "type"),
+        ({"type": "user_message", "timestamp": math.nan}, "timestamp"),
+        ({"type": "user_message", "timestamp": math.inf}, "timestamp"),
+        ({"type": "user_message", "timestamp": "yesterday"}, "timestamp"),
+        ({"type": "user_message", "timestamp": 1.0, "data": {"when": object()}}, "data"),
+        ({"type": "user_message", "timestamp": 1.0, "data": {"x": math.nan}}, "data"),
+        ({"type": "user_message", "timestamp": 1.0, "data": {"blob": "x" * 70_000}}, "data"),
+        ({"type": "user_message", "timestamp": 1.0, "data": ["not", "a", "dict"]}, "data"),
+        ({"type": "user_message", "timestamp": 1.0, "source": 7}, "source"),
+        ({"type": "user_message", "timestamp": 1.0, "id": ""}, "id"),
+        ({"type": "user_message", "timestamp": 1.0, "colour": "red"}, "colour"),
+    ],
+)
+def test_invalid_event_names_the_field(values: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidEventError) as info:
+        EventData(**values)
+    assert isinstance(info.value, ValueError)
+    assert info.value.field == field
+    assert field in str(info.value)
+
+
+def test_events_get_unique_ids_and_are_immutable() -> None:
+    a = EventData(type=EventType.CUSTOM, timestamp=1.0)
+    b = EventData(type=EventType.CUSTOM, timestamp=1.0)
+    assert a.id != b.id
+    with pytest.raises(Exception, match="frozen"):
+        a.source = "other"  # type: ignore[misc]
+
+
+def test_livekit_mapping_covers_room_and_session_events() -> None:
+    for name in (
+        "participant_connected",
+        "participant_disconnected",
+        "connected",
+        "disconnected",
+        "user_input_transcribed",
+        "conversation_item_added",
+        "function_tools_executed",
+        "user_state_changed",
+        "agent_state_changed",
+        "error",
+        "close",
+    ):
+        assert name in LIVEKIT_EVENT_MAP
+    event = LivekitEventHandler.to_event("participant_disconnected", {"participant_id": "p1"}, 5.0)
+    assert event.type is EventType.USER_LEFT
+    assert event.source == "livekit.participant_disconnected"
+    assert event.data == {"livekit_event": "participant_disconnected", "participant_id": "p1"}
+    with pytest.raises(InvalidEventError, match="no_such_room_event"):
+        LivekitEventHandler.to_event("no_such_room_event", {}, 5.0)
+
+
+def test_handlers_fold_events_into_context() -> None:
+    context = SessionContext({"current_agent_id": 1, "tool_results": {}, "agent_decisions": {}, "session": {}})
+    manager = EventManager()
+    feed = [
+        EventData(type="user_joined", timestamp=1, data={"participant_id": "pilot"}),
+        EventData(type="user_message", timestamp=2, data={"message": "hi"}),
+        EventData(type="agent_message", timestamp=3, data={"message": "hello pilot"}),
+        EventData(type="tool_result", timestamp=4, data={"tool_name": "price", "result": {"isk": 5}}),
+        EventData(type="agent_decision", timestamp=5, data={"decision_key": "mood", "value": "happy"}),
+        EventData(type="user_state_changed", timestamp=6, data={"new_state": "speaking"}),
+        EventData(type="user_left", timestamp=7, data={"participant_id": "pilot"}),
+    ]
+    for event in feed:
+        manager.process_event(event, context)
+    values = context.to_dict()
+    assert values["turn_count"] == 1
+    assert values["user_input"] == "hi"
+    assert [m["role"] for m in values["conversation"]] == ["user", "assistant"]
+    assert values["tool_results"] == {"price": {"isk": 5}}
+    assert values["last_tool_name"] == "price"
+    assert values["agent_decisions"] == {"mood": "happy"}
+    assert values["user_state"] == "speaking"
+    assert values["session"]["participants"] == []
+    assert [e["type"] for e in values["events"]] == [e.type.value for e in feed]
+    assert context.now == 7
+
+
+def test_handler_callbacks_see_the_updated_context() -> None:
+    seen: list[tuple[str, int]] = []
+    handler = AgentEventHandler()
+    handler.add_callback(lambda event, context: seen.append((event.type.value, context.get("turn_count"))))
+    manager = EventManager([SessionEventHandler(), handler])
+    context = SessionContext({"turn_count": 0})
+    manager.process_event(EventData(type="user_message", timestamp=1, data={"message": "a"}), context)
+    manager.process_event(EventData(type="user_joined", timestamp=2, data={"participant_id": "x"}), context)
+    assert seen == [("user_message", 1)]
+
+
+def test_custom_handler_registration() -> None:
+    class MoodHandler(EventHandler):
+        event_types = frozenset({EventType.CUSTOM})
+
+        def apply(self, event: EventData, context: SessionContext) -> None:
+            context.set("mood", event.data["mood"], timestamp=event.timestamp)
+
+    manager = EventManager()
+    manager.register_handler(MoodHandler())
+    context = SessionContext()
+    manager.process_event(EventData(type="custom", timestamp=1, data={"mood": "calm"}), context)
+    assert context.get("mood") == "calm"

@@ -1,0 +1,126 @@
+"""The compiled graph: loading, compile-time errors naming the transition, analysis and drawing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
+
+from rataura2.db.models import Agent, Conversation, Transition
+from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError, UnknownConversationError
+from rataura2.graph.manager import AgentGraphManager
+from rataura2.graph.spec import AgentSpec, GraphSpec, TransitionSpec
+from tests.builders import build_graph
+
+
+def test_load_builds_a_multigraph_with_every_transition(db: Session) -> None:
+    graph = build_graph(
+        db,
+        ["General", "Combat", "Market", "Orphan"],
+        [
+            ("General", "Combat", "user_input", {"pattern": "combat"}, 10),
+            ("General", "Combat", "agent_decision", {}),
+            ("General", "Market", "user_input", {"pattern": "market"}),
+            ("Combat", "General", "custom", {"condition_code": "context.turn_count > 5"}),
+        ],
+    )
+    manager = AgentGraphManager.load(db, graph.conversation.id)
+    assert manager.graph.number_of_edges() == 4
+    assert manager.graph.number_of_edges(graph.agents["General"].id, graph.agents["Combat"].id) == 2
+    assert manager.get_initial_agent().name == "General"
+    ordered = manager.get_agent_transitions(graph.agents["General"].id)
+    assert [t.spec.condition_type for t in ordered] == ["user_input", "agent_decision", "user_input"]
+    assert [a.name for a in manager.unreachable_agents()] == ["Orphan"]
+    assert {a.name for a in manager.dead_ends()} == {"Market", "Orphan"}
+    assert manager.get_agent("combat").id == graph.agents["Combat"].id
+    with pytest.raises(UnknownAgentError, match="Nobody"):
+        manager.get_agent("Nobody")
+
+
+def test_by_name_and_unknown_conversation(db: Session) -> None:
+    build_graph(db, ["A"], [], name="Support line")
+    assert AgentGraphManager.load(db, "Support line").spec.name == "Support line"
+    with pytest.raises(UnknownConversationError, match="Nope"):
+        AgentGraphManager.load(db, "Nope")
+
+
+def test_transitions_to_agents_outside_the_conversation_are_not_part_of_it(db: Session) -> None:
+    graph = build_graph(db, ["A", "B"], [])
+    outsider = Agent(name="Outsider", instructions="")
+    db.add(
+        Transition(
+            source_agent=graph.agents["A"],
+            target_agent=outsider,
+            condition_type="user_input",
+            condition_data={"pattern": "x"},
+        )
+    )
+    db.commit()
+    assert AgentGraphManager.load(db, graph.conversation.id).graph.number_of_edges() == 0
+
+
+def test_a_conversation_without_initial_agent_is_refused(db: Session) -> None:
+    db.add(Conversation(name="empty"))
+    db.commit()
+    with pytest.raises(InvalidGraphError, match="no initial agent"):
+        AgentGraphManager.load(db, "empty")
+
+
+def test_bad_data_that_reached_the_database_is_an_error_at_load_naming_the_transition(db: Session) -> None:
+    graph = build_graph(db, ["A", "B"], [("A", "B", "user_input", {"pattern": "ok"})])
+    db.execute(text("UPDATE transitions SET condition_data = :d"), {"d": '{"pattern": "(", "match": "regex"}'})
+    db.commit()
+    db.expire_all()
+    with pytest.raises(InvalidConditionError) as info:
+        AgentGraphManager.load(db, graph.conversation.id)
+    assert "transition 1" in str(info.value) and "not a valid regex" in str(info.value)
+
+
+def test_tool_result_with_a_tool_id_from_another_conversation_is_refused() -> None:
+    spec = GraphSpec(
+        1,
+        "g",
+        1,
+        {1: AgentSpec(1, "A"), 2: AgentSpec(2, "B")},
+        (TransitionSpec(5, 1, 2, "tool_result", {"tool_id": 42}),),
+    )
+    with pytest.raises(InvalidConditionError, match=r"transition 5.*tool_id 42"):
+        AgentGraphManager(spec)
+
+
+def test_mermaid_and_png(tmp_path: Path, sqlite_db: Session) -> None:
+    graph = build_graph(sqlite_db, ["General", "Combat"], [("General", "Combat", "user_input", {"pattern": "pvp"})])
+    manager = AgentGraphManager.load(sqlite_db, graph.conversation.id)
+    mermaid = manager.to_mermaid()
+    assert mermaid.startswith("flowchart LR")
+    assert f'a{graph.agents["General"].id}(["General"])' in mermaid
+    assert "says 'pvp'" in mermaid
+    png = manager.draw(tmp_path / "graph.png")
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_schema_comes_from_migrations(db: Session) -> None:
+    inspector = inspect(db.get_bind())
+    assert {"agents", "tools", "conversations", "transitions", "business_rules_transitions"} <= set(
+        inspector.get_table_names()
+    )
+    assert db.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+
+
+def test_models_accept_ids_in_place_of_objects_and_check_enums(db: Session) -> None:
+    a = Agent(name="A", instructions="", llm_provider="offline")
+    b = Agent(name="B", instructions="", agent_type="combat")
+    db.add_all([a, b])
+    db.flush()
+    conversation = Conversation(name="ids", initial_agent=a.id, agents=[a, b])
+    db.add(conversation)
+    db.add(Transition(source_agent=a.id, target_agent=b.id, condition_type="agent_decision", condition_data={}))
+    db.commit()
+    assert AgentGraphManager.load(db, "ids").graph.number_of_edges() == 1
+    with pytest.raises(ValueError, match="llm_provider must be one of"):
+        Agent(name="C", llm_provider="skynet")
+    with pytest.raises(TypeError, match="colour"):
+        Agent(name="C", colour="red")
