@@ -290,7 +290,7 @@ def test_custom_cel_that_errors_counts_as_false_and_is_reported(sqlite_db: Sessi
     orchestrator = session(sqlite_db, "custom", {"condition_code": "context.missing_field > 3"})
     result = orchestrator.process_event(ev("user_message", message="hi"))
     assert result.status.value == "error"
-    assert result.errors and "missing_field" in result.errors[0][1]
+    assert result.errors and "context.missing_field" in result.errors[0][1]
     assert at(orchestrator) == "A"
     assert orchestrator.process_event(ev("user_message", message="again")).status.value == "error"
 
@@ -337,3 +337,29 @@ def test_invalid_condition_is_refused_when_saved(
     assert "A -> B" in info.value.transition
     sqlite_db.rollback()
     assert sqlite_db.query(Transition).count() == 0
+
+
+def test_cel_reads_of_context_fields_become_plain_variables_outside_string_literals() -> None:
+    from rataura2.conditions.expressions import flatten_context_reads
+
+    source, fields, tested = flatten_context_reads(
+        'has(context.vip) && context.vip && context.user_input.contains("context.secret") && event.type == "x"'
+    ) or ("", (), ())
+    assert fields == ("vip", "user_input")
+    assert tested == ("vip",)
+    assert '"context.secret"' in source and "context.vip" not in source
+    assert flatten_context_reads("size(context) > 3") is None
+    assert flatten_context_reads("has(context.tool_results.scan)") == (
+        "has(__ctx_tool_results.scan)",
+        ("tool_results",),
+        (),
+    )
+
+
+def test_cel_string_literal_mentioning_context_does_not_change_the_result(sqlite_db: Session) -> None:
+    code = 'context.user_input == "context.user_input"'
+    orchestrator = session(sqlite_db, "custom", {"condition_code": code})
+    orchestrator.process_event(ev("user_message", message="something"))
+    assert at(orchestrator) == "A"
+    orchestrator.process_event(ev("user_message", message="context.user_input"))
+    assert at(orchestrator) == "B"

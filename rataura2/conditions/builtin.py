@@ -8,14 +8,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import cel
 from pydantic import Field, field_validator, model_validator
 
 from rataura2.conditions.base import ConditionData, ConditionInput, ConditionKind, Verdict, register_condition
+from rataura2.conditions.expressions import CustomData, build_custom
 from rataura2.graph.spec import GraphSpec, TransitionSpec
 from rataura2.livekit_agent.events import LIVEKIT_EVENT_MAP, EventType
 
 _MISSING = object()
+_USER_MESSAGE, _TOOL_RESULT, _AGENT_DECISION = EventType.USER_MESSAGE, EventType.TOOL_RESULT, EventType.AGENT_DECISION
+"""Enum members as plain names: reading them off the class costs a descriptor call on every evaluation."""
 
 
 def _compile_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
@@ -73,7 +75,7 @@ class UserInputCondition:
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
         event = given.event
-        if event is None or event.type is not EventType.USER_MESSAGE:
+        if event is None or event.type is not _USER_MESSAGE:
             return None
         text = event.text or ""
         if self.test(text):
@@ -167,7 +169,7 @@ class ToolResultCondition:
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
         event = given.event
-        if event is None or event.type is not EventType.TOOL_RESULT:
+        if event is None or event.type is not _TOOL_RESULT:
             return None
         data = event.data
         if not (
@@ -212,7 +214,7 @@ class AgentDecisionCondition:
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
         event = given.event
-        if event is None or event.type is not EventType.AGENT_DECISION:
+        if event is None or event.type is not _AGENT_DECISION:
             return None
         if event.data.get("decision_key", "transition_to") != self.decision_key:
             return None
@@ -290,7 +292,7 @@ class EventCondition:
                     return Verdict(f"{what} event {past['id']} happened since entering this agent")
             return None
         event = given.event
-        if event is not None and self.matches(event.summary()):
+        if event is not None and self.matches(event.summary_view):
             detail = f" with {dict(self.event_data)!r}" if self.event_data else ""
             return Verdict(f"{what} event from {event.source!r}{detail}")
         return None
@@ -312,116 +314,12 @@ def _build_livekit_event(data: LivekitEventConditionData, spec: TransitionSpec, 
     return EventCondition(EventType(data.event_name), None, data.event_data, data.scope == "since_entered", True)
 
 
-# custom (CEL) -------------------------------------------------------------------------------------------------
-CEL_VARIABLES = frozenset({"context", "event"})
-CEL_FUNCTIONS = frozenset(
-    [
-        "size",
-        "contains",
-        "startsWith",
-        "endsWith",
-        "matches",
-        "int",
-        "uint",
-        "double",
-        "string",
-        "bytes",
-        "bool",
-        "timestamp",
-        "duration",
-        "type",
-        "dyn",
-        "max",
-        "min",
-        "getFullYear",
-        "getMonth",
-        "getDayOfYear",
-        "getDayOfMonth",
-        "getDate",
-        "getDayOfWeek",
-        "getHours",
-        "getMinutes",
-        "getSeconds",
-        "getMilliseconds",
-    ]
-)
-"""The CEL standard functions the engine provides; an expression calling anything else is refused when saved."""
-_CEL_OPERATOR = re.compile(r"^@|\W")
-"""Operators and internal helpers (``_&&_``, ``!_``, ``@in``) are named with symbols or ``@``."""
-_CONTEXT_FIELD = re.compile(r"\bcontext\s*\.\s*([A-Za-z_]\w*)")
-_CONTEXT_WORD = re.compile(r"\bcontext\b")
-
-
-def compile_cel(source: str) -> Any:
-    """A compiled CEL program over ``context`` and ``event``; ``ValueError`` naming the problem otherwise."""
-    try:
-        program = cel.compile(source)
-    except ValueError as exc:
-        raise ValueError(f"CEL expression does not parse: {exc}") from None
-    unknown_functions = sorted(f for f in program.functions() if f not in CEL_FUNCTIONS and not _CEL_OPERATOR.search(f))
-    if unknown_functions:
-        raise ValueError(f"CEL expression calls unknown function(s) {', '.join(unknown_functions)}")
-    unknown = set(program.variables()) - CEL_VARIABLES
-    if unknown:
-        raise ValueError(
-            f"CEL expression reads unknown variable(s) {', '.join(sorted(unknown))}; only context and event exist"
-        )
-    return program
-
-
-class CustomData(ConditionData):
-    condition_code: str = Field(min_length=1)
-
-    @field_validator("condition_code")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        compile_cel(value)
-        return value
-
-
-@dataclass(frozen=True, slots=True)
-class CelCondition:
-    """A CEL expression; it gets only the context fields it names (all of them only if it uses ``context``
-    as a whole), so its cost does not grow with the session's history."""
-
-    program: Any
-    source: str
-    context_fields: tuple[str, ...] | None
-    reads_event: bool
-
-    def evaluate(self, given: ConditionInput) -> Verdict | None:
-        context = given.context
-        if self.context_fields is None:
-            context_view = context.to_dict()
-        else:
-            context_view = {}
-            for name in self.context_fields:
-                if name in context:
-                    context_view[name] = context.get(name)
-        activation: dict[str, Any] = {"context": context_view}
-        if self.reads_event:
-            activation["event"] = given.event.summary() if given.event is not None else {}
-        result = self.program.execute(activation)
-        if not isinstance(result, bool):
-            raise TypeError(f"CEL expression {self.source!r} returned {result!r}, not a bool")
-        return Verdict(f"expression {self.source!r} is true") if result else None
-
-
-def _build_custom(data: CustomData, spec: TransitionSpec, graph: GraphSpec) -> CelCondition:
-    program = compile_cel(data.condition_code)
-    source = data.condition_code
-    named = _CONTEXT_FIELD.findall(source)
-    whole_context = len(_CONTEXT_WORD.findall(source)) > len(named)
-    fields = None if whole_context else tuple(dict.fromkeys(named))
-    return CelCondition(program, source, fields, "event" in program.variables())
-
-
 for _kind in (
     ConditionKind("user_input", UserInputData, _build_user_input, edge_triggered=True),
     ConditionKind("tool_result", ToolResultData, _build_tool_result, edge_triggered=True),
     ConditionKind("agent_decision", AgentDecisionData, _build_agent_decision, edge_triggered=True),
     ConditionKind("event", EventConditionData, _build_event, edge_triggered=True),
     ConditionKind("livekit_event", LivekitEventConditionData, _build_livekit_event, edge_triggered=True),
-    ConditionKind("custom", CustomData, _build_custom, edge_triggered=False),
+    ConditionKind("custom", CustomData, build_custom, edge_triggered=False),
 ):
     register_condition(_kind)

@@ -12,6 +12,7 @@ import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -154,8 +155,9 @@ class EventData(BaseModel):
         message = self.data.get("message")
         return message if isinstance(message, str) else None
 
-    def summary(self) -> dict[str, Any]:
-        """The plain-dict form kept in the context's history."""
+    @cached_property
+    def summary_view(self) -> dict[str, Any]:
+        """The plain-dict form, computed once per event (conditions read it often); do not change it."""
         return {
             "id": self.id,
             "type": self.type.value,
@@ -163,6 +165,10 @@ class EventData(BaseModel):
             "source": self.source,
             "data": self.data,
         }
+
+    def summary(self) -> dict[str, Any]:
+        """The plain-dict form kept in the context's history (a copy of :attr:`summary_view`)."""
+        return dict(self.summary_view)
 
 
 def _as_event_error(exc: ValidationError) -> InvalidEventError:
@@ -232,54 +238,66 @@ class SessionEventHandler(EventHandler):
 class AgentEventHandler(EventHandler):
     """What agents and users say and do: messages, tool calls and results, decisions, agent lifecycle."""
 
-    event_types = frozenset(
-        {
-            EventType.USER_MESSAGE,
-            EventType.AGENT_MESSAGE,
-            EventType.TOOL_CALLED,
-            EventType.TOOL_RESULT,
-            EventType.AGENT_DECISION,
-            EventType.AGENT_STARTED,
-            EventType.AGENT_STOPPED,
-            EventType.AGENT_ERROR,
+    def __init__(self) -> None:
+        super().__init__()
+        self._appliers: dict[EventType, Callable[[EventData, SessionContext], None]] = {
+            EventType.USER_MESSAGE: self._user_message,
+            EventType.AGENT_MESSAGE: self._agent_message,
+            EventType.TOOL_CALLED: self._tool_called,
+            EventType.TOOL_RESULT: self._tool_result,
+            EventType.AGENT_DECISION: self._agent_decision,
+            EventType.AGENT_ERROR: self._agent_error,
+            EventType.AGENT_STARTED: self._agent_status,
+            EventType.AGENT_STOPPED: self._agent_status,
         }
-    )
+        self.event_types = frozenset(self._appliers)
 
     def apply(self, event: EventData, context: SessionContext) -> None:
-        ts = event.timestamp
-        data = event.data
-        if event.type is EventType.USER_MESSAGE:
-            text = event.text or ""
-            context.set("user_input", text, timestamp=ts)
-            context.set("turn_count", context.get("turn_count", 0) + 1, timestamp=ts)
-            context.append_message("user", text, context.get("current_agent_id"), ts)
-        elif event.type is EventType.AGENT_MESSAGE:
-            agent_id = data.get("agent_id", context.get("current_agent_id"))
-            context.append_message("assistant", event.text or "", agent_id, ts)
-        elif event.type is EventType.TOOL_CALLED:
-            context.set(
-                "last_tool_call",
-                {"tool_name": data.get("tool_name"), "arguments": data.get("arguments")},
-                timestamp=ts,
-            )
-        elif event.type is EventType.TOOL_RESULT:
-            name = str(data.get("tool_name", data.get("tool_id", "")))
-            results = dict(context.get("tool_results") or {})
-            results[name] = data.get("result")
-            context.set("tool_results", results, timestamp=ts)
-            context.set("last_tool_name", name, timestamp=ts)
-        elif event.type is EventType.AGENT_DECISION:
-            decisions = dict(context.get("agent_decisions") or {})
-            decisions[str(data.get("decision_key", "transition_to"))] = data.get("value")
-            context.set("agent_decisions", decisions, timestamp=ts)
-        elif event.type is EventType.AGENT_ERROR:
-            context.set(
-                "last_error",
-                {"message": data.get("message"), "recoverable": data.get("recoverable"), "timestamp": ts},
-                timestamp=ts,
-            )
-        else:
-            context.set("agent_status", event.type.value, timestamp=ts)
+        self._appliers[event.type](event, context)
+
+    @staticmethod
+    def _user_message(event: EventData, context: SessionContext) -> None:
+        text = event.text or ""
+        context.set("user_input", text, timestamp=event.timestamp)
+        context.set("turn_count", context.get("turn_count", 0) + 1, timestamp=event.timestamp)
+        context.append_message("user", text, context.get("current_agent_id"), event.timestamp)
+
+    @staticmethod
+    def _agent_message(event: EventData, context: SessionContext) -> None:
+        agent_id = event.data.get("agent_id", context.get("current_agent_id"))
+        context.append_message("assistant", event.text or "", agent_id, event.timestamp)
+
+    @staticmethod
+    def _tool_called(event: EventData, context: SessionContext) -> None:
+        call = {"tool_name": event.data.get("tool_name"), "arguments": event.data.get("arguments")}
+        context.set("last_tool_call", call, timestamp=event.timestamp)
+
+    @staticmethod
+    def _tool_result(event: EventData, context: SessionContext) -> None:
+        name = str(event.data.get("tool_name", event.data.get("tool_id", "")))
+        results = dict(context.get("tool_results") or {})
+        results[name] = event.data.get("result")
+        context.set("tool_results", results, timestamp=event.timestamp)
+        context.set("last_tool_name", name, timestamp=event.timestamp)
+
+    @staticmethod
+    def _agent_decision(event: EventData, context: SessionContext) -> None:
+        decisions = dict(context.get("agent_decisions") or {})
+        decisions[str(event.data.get("decision_key", "transition_to"))] = event.data.get("value")
+        context.set("agent_decisions", decisions, timestamp=event.timestamp)
+
+    @staticmethod
+    def _agent_error(event: EventData, context: SessionContext) -> None:
+        error = {
+            "message": event.data.get("message"),
+            "recoverable": event.data.get("recoverable"),
+            "timestamp": event.timestamp,
+        }
+        context.set("last_error", error, timestamp=event.timestamp)
+
+    @staticmethod
+    def _agent_status(event: EventData, context: SessionContext) -> None:
+        context.set("agent_status", event.type.value, timestamp=event.timestamp)
 
 
 class LivekitEventHandler(EventHandler):

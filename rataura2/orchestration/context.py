@@ -127,7 +127,11 @@ class SessionContext:
         if ttl is not None and not ttl > 0:
             raise ValueError(f"ttl of context field {key!r} must be positive, got {ttl!r}")
         self._values[key] = ContextValue(
-            value, Scope(scope), ttl, dict(metadata or {}), self.now if timestamp is None else timestamp
+            value,
+            scope if isinstance(scope, Scope) else Scope(scope),
+            ttl,
+            dict(metadata or {}),
+            self.now if timestamp is None else timestamp,
         )
         self.revision += 1
 
@@ -153,7 +157,7 @@ class SessionContext:
         self.now = max(self.now, event.timestamp)
         self._events.append(event.summary())
         self.set("event_count", self.get("event_count", 0) + 1, timestamp=event.timestamp)
-        if event.type.value == "user_message":
+        if event.type == "user_message":
             self._clear_scope(Scope.TURN)
         self.revision += 1
 
