@@ -6,6 +6,9 @@ field or object is at fault, names it in an attribute, so that callers and HTTP 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 
 class RatauraError(ValueError):
     """Base class of every input error rataura2 raises."""
@@ -27,6 +30,30 @@ class InvalidConditionError(RatauraError):
         super().__init__(f"{transition}: {message}")
 
 
+@dataclass(frozen=True, slots=True)
+class RuleProblem:
+    """One thing wrong with a business-rules rule set: which rule (1-based; None for the set as a whole), which
+    part of it ("condition 2.1", "action 1"), and what."""
+
+    rule: int | None
+    part: str
+    message: str
+
+    def __str__(self) -> str:
+        where = ", ".join(p for p in (f"rule {self.rule}" if self.rule is not None else "", self.part) if p)
+        return f"{where or 'rules'}: {self.message}"
+
+
+class InvalidRulesError(RatauraError):
+    """A business-rules rule set was refused; ``problems`` lists every problem found, each naming its rule and
+    the part at fault, so a rule editor can point at all of them at once."""
+
+    def __init__(self, problems: Iterable[RuleProblem]) -> None:
+        self.problems = tuple(problems)
+        text = "; ".join(str(p) for p in self.problems)
+        super().__init__(text if len(self.problems) == 1 else f"{len(self.problems)} problems: {text}")
+
+
 class InvalidGraphError(RatauraError):
     """A conversation's graph is not usable as stored (no initial agent, an edge leaving the conversation...)."""
 
@@ -39,6 +66,10 @@ class UnknownAgentError(RatauraError, LookupError):
     """No agent with that id or name in the conversation."""
 
 
+class UnknownTransitionError(RatauraError, LookupError):
+    """No transition with that id (or it has no business rules)."""
+
+
 class UnknownSessionError(RatauraError, LookupError):
     """No live session with that id."""
 
@@ -49,3 +80,26 @@ class SessionExistsError(RatauraError):
 
 class SessionEndedError(RatauraError):
     """The session has ended and takes no more events."""
+
+
+class SessionOwnedError(RatauraError):
+    """Another process drives the session (holds its lease); ``owner`` names it. Raised when taking a session
+    that is owned, and when writing an event of a session whose lease this process has lost."""
+
+    def __init__(self, session_id: str, owner: str | None, message: str | None = None) -> None:
+        self.session_id = session_id
+        self.owner = owner
+        super().__init__(message or f"session {session_id!r} is driven by {owner or 'another process'}")
+
+
+class PersistenceError(RuntimeError):
+    """The session store could not save: the database is unreachable, or the async buffer is full.
+
+    Not an input error (hence not a ``RatauraError``): the same event, sent again later with the same id, is
+    accepted. Whatever raised it was not acknowledged.
+    """
+
+
+class BacklogFullError(PersistenceError):
+    """``durability="async"``: the write-behind buffer is full (the database has been away too long); the event
+    is refused rather than buffered beyond the bound or dropped."""

@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 from rataura2.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED_PATH = "General -> Combat -> Market -> Industry -> General -> Exploration -> Support -> Farewell"
+EXPECTED_PATH = (
+    "General -> Combat -> Market -> Industry -> General -> Market -> Industry -> General -> Exploration -> Support"
+    " -> Farewell"
+)
 
 
 def test_example_script_plays_the_conversation(tmp_path: Path) -> None:
@@ -44,7 +47,7 @@ def test_demo_command_prints_each_turn_and_draws_the_graph(tmp_path: Path) -> No
     out = result.output
     assert "General -> Combat (transition" in out
     assert "Support -> Farewell (transition" in out
-    assert "ended on Farewell after 6 user turns" in out
+    assert "ended on Farewell after 8 user turns" in out
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 

@@ -1,6 +1,7 @@
 """Transition conditions: one registry from condition type to implementation (see ``base``)."""
 
 from rataura2.conditions import builtin as _builtin  # noqa: F401  (registers the built-in types)
+from rataura2.conditions import business_rules as _business_rules  # noqa: F401  (registers business_rules)
 from rataura2.conditions.base import (
     Condition,
     ConditionData,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rataura2.db.models import Agent, AgentType, Conversation, LLMProvider, Tool, Transition
+from rataura2.transitions.business_rules_adapter import create_business_rules_transition
 
 DEMO_CONVERSATION = "EVE Online Assistant"
 
@@ -20,6 +23,30 @@ def _agent(name: str, agent_type: AgentType, instructions: str, **extra: object)
         description=instructions.split(".")[0],
         **extra,
     )
+
+
+def market_rules(market_agent_id: int) -> list[dict[str, Any]]:
+    """A designer's rule: a user message about the market or prices goes to the market agent, noting the topic.
+    Checking ``last_event_type`` makes the rule answer only the message itself, not later events."""
+    return [
+        {
+            "conditions": {
+                "all": [
+                    {"name": "last_event_type", "operator": "contains", "value": "user_message"},
+                    {
+                        "any": [
+                            {"name": "user_input", "operator": "contains_case_insensitive", "value": "market"},
+                            {"name": "user_input", "operator": "contains_case_insensitive", "value": "price"},
+                        ]
+                    },
+                ]
+            },
+            "actions": [
+                {"name": "set_context_value", "params": {"key": "topic", "value": "market"}},
+                {"name": "transition_to_agent", "params": {"agent_id": market_agent_id}},
+            ],
+        }
+    ]
 
 
 def seed_demo(db: Session) -> Conversation:
@@ -172,7 +199,15 @@ def seed_demo(db: Session) -> Conversation:
                 condition_data={"decision_key": "transition_to"},
                 description="Back to the guide.",
             ),
+            rules := Transition(
+                source_agent=general,
+                target_agent=market,
+                condition_type="business_rules",
+                priority=3,
+                description="A designer's business rule: market and price questions go to the market agent.",
+            ),
         ]
     )
-    db.commit()
+    db.flush()
+    create_business_rules_transition(db, rules.id, market_rules(market.id))  # commits the whole seed at once
     return conversation
