@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from rataura2.persistence.cli import sessions_app
 from rataura2.settings import get_settings
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ graph_app = typer.Typer(help="Look at a conversation's graph.", no_args_is_help=
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 app.add_typer(graph_app, name="graph")
 app.add_typer(db_app, name="db")
+app.add_typer(sessions_app, name="sessions")
 console = Console()
 
 DatabaseOption = Annotated[

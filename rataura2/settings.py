@@ -20,6 +20,13 @@ class Settings(BaseSettings):
         default=64 * 1024, ge=256, description="Largest accepted event payload, as JSON bytes."
     )
     max_hops_per_event: int = Field(default=1, ge=1, description="Transitions one event may chain.")
+    snapshot_every: int = Field(default=50, ge=1, description="Durable sessions: a context snapshot every N events.")
+    lease_seconds: float = Field(
+        default=15.0, gt=0, description="Durable sessions: how long a session lease lives without being renewed."
+    )
+    async_max_backlog: int = Field(
+        default=10_000, ge=1, description='durability="async": events buffered at most before new ones are refused.'
+    )
 
 
 @lru_cache(maxsize=1)

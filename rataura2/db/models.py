@@ -13,12 +13,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table, Text, event
+from sqlalchemy import JSON, Column, DateTime, Double, ForeignKey, String, Table, Text, UniqueConstraint, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship, validates
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
+ExactJson = JSON()
+"""JSON kept as written (``json``, not ``jsonb``, on PostgreSQL): key order survives, so what is replayed from the
+log is exactly what was processed."""
 
 
 class AgentType(StrEnum):
@@ -250,6 +253,88 @@ class BusinessRulesTransition(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, onupdate=_utcnow)
 
     transition: Mapped[Transition] = relationship(back_populates="business_rules")
+
+
+class ConversationVersion(Base):
+    """A published graph of a conversation, frozen as a :class:`~rataura2.graph.spec.GraphSpec` in JSON.
+
+    Sessions run on a version, not on the live rows: a session started on version 1 is resumed on version 1 in any
+    process, however the agents and transitions have been edited since. ``digest`` (of the spec without its version
+    number) tells whether the rows still match the latest version.
+    """
+
+    __tablename__ = "conversation_versions"
+    __table_args__ = (UniqueConstraint("conversation_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    digest: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]] = mapped_column(ExactJson)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class SessionStatus(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class SessionRecord(Base):
+    """A durable session: which conversation version it runs on, who drives it, and a summary for listings.
+
+    ``owner`` is the process holding the lease (on SQLite until ``lease_expires_at``, renewed by the owner; on
+    PostgreSQL for as long as the owner holds the session's advisory lock). Every event write checks that the
+    writer is still the owner, so a process that lost its lease can never write over its successor.
+    """
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(Text, unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), default=SessionStatus.ACTIVE.value, index=True)
+    owner: Mapped[str | None] = mapped_column(Text)
+    lease_expires_at: Mapped[float | None] = mapped_column(Double)
+    last_seq: Mapped[int] = mapped_column(default=0)
+    current_agent_id: Mapped[int | None]
+    current_agent_name: Mapped[str | None] = mapped_column(String(255))
+    turn_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, onupdate=_utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SessionEvent(Base):
+    """One processed event of a session and what it came to, in processing order (``seq`` from 1).
+
+    ``event_id`` is unique per session: the log is the dedupe table that a resumed session reloads.
+    """
+
+    __tablename__ = "session_events"
+    __table_args__ = (UniqueConstraint("session_pk", "event_id"),)
+
+    session_pk: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(50))
+    timestamp: Mapped[float] = mapped_column(Double)
+    source: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(ExactJson)
+    result: Mapped[dict[str, Any]] = mapped_column(ExactJson)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class SessionSnapshot(Base):
+    """The context of a session right after event ``seq`` (``SessionContext.to_json``), so that a resume replays
+    only the events after it."""
+
+    __tablename__ = "session_snapshots"
+
+    session_pk: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
 
 
 @event.listens_for(Transition, "before_insert")

@@ -14,6 +14,7 @@ from rataura2.demo.seed import seed_demo
 from rataura2.livekit_agent.events import EventData
 from rataura2.orchestration.orchestrator import SessionManager
 from rataura2.orchestration.result import TransitionResult
+from rataura2.persistence.admin import next_session_id
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,14 @@ def run_demo(database_url: str, *, console: Console | None = None, graph_png: Pa
     turns: list[Turn] = []
     with sessions() as db:
         conversation = seed_demo(db)
-        manager = SessionManager(db)
+        manager = SessionManager(db)  # durability="sync": every event is in the database before it is shown
         graph = manager.get_graph(conversation.id)
         console.print(
             f"[bold]{conversation.name}[/bold] (version {graph.version}): "
             f"{len(graph.spec.agents)} agents, {len(graph.spec.transitions)} transitions, "
             f"database {database_url}"
         )
-        session_id = f"demo-{len(manager) + 1}"
+        session_id = next_session_id(db, "demo-")
         orchestrator = manager.create_session(session_id, conversation.id, timestamp=1_764_000_000.0)
         names = {a.id: a.name for a in graph.agents()}
         console.print(f"Session {session_id} starts on [cyan]{orchestrator.get_current_agent().name}[/cyan].\n")
@@ -74,6 +75,7 @@ def run_demo(database_url: str, *, console: Console | None = None, graph_png: Pa
             f"\nSession {session_id} ended on [cyan]{context['current_agent_name']}[/cyan] after "
             f"{context['turn_count']} user turns and {len(context['transitions'])} transitions."
         )
+        manager.close()
         if graph_png is not None:
             graph.draw(graph_png)
             console.print(f"Graph drawn to {graph_png}")

@@ -12,13 +12,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from rataura2.conditions import ConditionInput
 from rataura2.errors import (
     InvalidEventError,
+    PersistenceError,
     SessionEndedError,
     SessionExistsError,
     UnknownSessionError,
@@ -30,6 +33,9 @@ from rataura2.orchestration.context import RESERVED_FIELDS, SessionContext
 from rataura2.orchestration.result import Hop, TransitionResult, TransitionStatus
 from rataura2.orchestration.store import SessionStore
 from rataura2.settings import get_settings
+
+if TYPE_CHECKING:
+    from rataura2.persistence.sql_store import SqlStore
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +188,17 @@ class AgentOrchestrator:
                 self.process_event(event)
         finally:
             self.store, self._listeners = store, listeners
+
+    def restore_processed(self, results: Mapping[str, TransitionResult], last_event: EventData | None) -> None:
+        """Mark logged events as already processed, without applying them: for a session rebuilt from a snapshot
+        that already holds their effect. Their ids stay no-ops that return the logged results, and
+        ``last_event`` (the snapshot's own event) is what ``check_transition`` looks at, as it was before."""
+        with self._lock:
+            self._results.update(results)
+            if last_event is not None:
+                last = results.get(last_event.id)
+                self._pending_event = None if last is None or last.hops else last_event
+            self._evaluated_at = (self.context.revision, self.current_agent_id)
 
     def _check_command(self, event: EventData) -> None:
         """Refuse, before anything changes, commands that could not be carried out."""
@@ -382,42 +399,89 @@ class AgentOrchestrator:
 
 
 class SessionManager:
-    """The live sessions of a process: creates them on a conversation's compiled graph, finds and ends them.
+    """The live sessions of a process: creates them on a conversation's compiled graph, finds, resumes and ends
+    them.
 
-    Graphs are compiled once per conversation version and shared. Safe to use from several threads; the ``a*``
-    methods do the database work off the event loop.
+    ``durability`` says where sessions live: ``"sync"`` (the default) writes each event to the database before
+    ``process_event`` returns, ``"async"`` writes behind in batches (see ``rataura2.persistence.async_store``),
+    ``"off"`` keeps sessions in this process only. A durable session is driven by one process at a time (it holds
+    the session's lease); ``resume_session`` rebuilds it in any process from its snapshot and event log.
+
+    A new session runs on the conversation's latest published version, publishing the current definition first if
+    it was edited since (see ``rataura2.persistence.versions``): definitions must be committed before sessions
+    start on them. Graphs are compiled once per conversation version and shared. The database is read and written
+    through the engine of ``db`` with short-lived sessions of the manager's own, never on ``db`` itself. Safe to use
+    from several threads; the ``a*`` methods do the database work off the event loop. ``close()`` it (or use it as
+    a context manager) to flush and let its sessions go.
     """
 
     def __init__(
         self,
         db: Session,
         *,
-        durability: Durability = "off",
+        durability: Durability = "sync",
         max_hops_per_event: int | None = None,
         event_manager_factory: Callable[[], EventManager] = EventManager,
+        snapshot_every: int | None = None,
+        lease_seconds: float | None = None,
+        max_backlog: int | None = None,
+        owner: str | None = None,
     ) -> None:
         if durability not in ("sync", "async", "off"):
             raise ValueError(f"durability must be 'sync', 'async' or 'off', got {durability!r}")
         self.db = db
+        bind = db.get_bind()
+        self.engine: Engine = bind if isinstance(bind, Engine) else bind.engine
         self.durability = durability
         self.max_hops_per_event = max_hops_per_event
         self.event_manager_factory = event_manager_factory
-        self.store: SessionStore | None = None
+        self.store: SqlStore | None = None
+        if durability != "off":
+            from rataura2.persistence import make_store
+
+            self.store = make_store(
+                durability,
+                self.engine,
+                snapshot_every=snapshot_every,
+                lease_seconds=lease_seconds,
+                max_backlog=max_backlog,
+                owner=owner,
+            )
         self._sessions: dict[str, AgentOrchestrator] = {}
         self._graphs: dict[tuple[int, int], AgentGraphManager] = {}
         self._lock = threading.RLock()
 
     # graphs --------------------------------------------------------------------------------------------------
     def get_graph(self, conversation: int | str) -> AgentGraphManager:
-        """The compiled graph of the conversation's current version (compiled once, then shared)."""
-        from rataura2.graph.loader import find_conversation, load_graph_spec
+        """The compiled graph of the conversation's latest version, publishing its current definition as a new
+        version first if it was edited since the last one (compiled once per version, then shared)."""
+        from rataura2.persistence.versions import publish
 
         with self._lock:
-            conv = find_conversation(self.db, conversation)
-            key = (conv.id, conv.version)
+            try:
+                with Session(self.engine, expire_on_commit=False) as db:
+                    published = publish(db, conversation)
+            except OperationalError as exc:
+                raise PersistenceError(
+                    f"could not read or publish conversation {conversation!r} (is another session holding "
+                    f"uncommitted changes to the definitions?): {exc}"
+                ) from exc
+            key = (published.conversation_id, published.version)
             graph = self._graphs.get(key)
             if graph is None:
-                graph = self._graphs[key] = AgentGraphManager(load_graph_spec(self.db, conv.id))
+                graph = self._graphs[key] = AgentGraphManager(published.graph_spec())
+            return graph
+
+    def get_graph_version(self, conversation_id: int, version: int) -> AgentGraphManager:
+        """The compiled graph of one published version of a conversation, as it was published."""
+        from rataura2.persistence.versions import load_version
+
+        with self._lock:
+            graph = self._graphs.get((conversation_id, version))
+            if graph is None:
+                with Session(self.engine) as db:
+                    spec = load_version(db, conversation_id, version).graph_spec()
+                graph = self._graphs[(conversation_id, version)] = AgentGraphManager(spec)
             return graph
 
     # sessions ------------------------------------------------------------------------------------------------
@@ -429,7 +493,9 @@ class SessionManager:
         initial_context: Mapping[str, Any] | None = None,
         timestamp: float | None = None,
     ) -> AgentOrchestrator:
-        """Start a session on the conversation's initial agent and record its SESSION_CREATED event."""
+        """Start a session on the conversation's initial agent and record its SESSION_CREATED event. With a
+        durable store the session is recorded (and held) first: :class:`SessionExistsError` if its id is in the
+        database already."""
         with self._lock:
             if session_id in self._sessions:
                 raise SessionExistsError(f"session {session_id!r} is already live")
@@ -443,19 +509,132 @@ class SessionManager:
             )
             if self.store is not None:
                 self.store.session_started(orchestrator)
-            orchestrator.process_event(
-                EventData(
-                    type=EventType.SESSION_CREATED,
-                    source="session_manager",
-                    id=f"{session_id}/created",
-                    timestamp=time.time() if timestamp is None else timestamp,
-                    data={"conversation_id": graph.conversation_id, "version": graph.version},
+            try:
+                orchestrator.process_event(
+                    EventData(
+                        type=EventType.SESSION_CREATED,
+                        source="session_manager",
+                        id=f"{session_id}/created",
+                        timestamp=time.time() if timestamp is None else timestamp,
+                        data={"conversation_id": graph.conversation_id, "version": graph.version},
+                    )
                 )
-            )
-            if initial_context:
-                orchestrator.update_context(dict(initial_context))
+                if initial_context:
+                    orchestrator.update_context(dict(initial_context))
+            except BaseException:
+                if self.store is not None:
+                    self.store.discard(session_id)
+                raise
             self._sessions[session_id] = orchestrator
             return orchestrator
+
+    def resume_session(self, session_id: str, *, wait: float = 0.0) -> AgentOrchestrator:
+        """Take a durable session and rebuild it here, from its latest snapshot and its event log, in exactly the
+        state it had; from now on this process drives it. Events it processed before keep their ids: sending them
+        again is a no-op that returns the logged result.
+
+        A session already live here is returned as it is. :class:`UnknownSessionError` if the database has no such
+        session; :class:`SessionOwnedError` (naming the owner) if another live process drives it and does not let
+        go within ``wait`` seconds. An ended session is returned rebuilt but not held: it takes no more events.
+        """
+        from rataura2.persistence.log import rebuild
+
+        with self._lock:
+            live = self._sessions.get(session_id)
+            if live is not None:
+                return live
+            if self.store is None:
+                raise UnknownSessionError(
+                    f"no live session {session_id!r}; with durability='off' sessions live in memory only"
+                )
+            row = self.store.claim(session_id, wait=wait)
+            try:
+                log = self.store.load(row)
+                graph = self.get_graph_version(row.conversation_id, row.version)
+                orchestrator = rebuild(
+                    log,
+                    graph,
+                    event_manager_factory=self.event_manager_factory,
+                    max_hops_per_event=self.max_hops_per_event,
+                )
+            except BaseException:
+                if not row.ended:
+                    self.store.release(session_id)
+                raise
+            if orchestrator.ended:
+                self.store.release(session_id)
+                return orchestrator
+            self.store.attach(orchestrator, log)
+            self._sessions[session_id] = orchestrator
+            return orchestrator
+
+    def open_session(
+        self,
+        session_id: str,
+        conversation_id: int | str,
+        *,
+        wait: float = 0.0,
+        initial_context: Mapping[str, Any] | None = None,
+    ) -> AgentOrchestrator:
+        """What a worker given a room calls: resume the room's session if the database has it (a previous worker
+        died or let go), else create it. :class:`SessionExistsError` if it has ended (start another id)."""
+        live = self._sessions.get(session_id)
+        if live is not None:
+            return live
+        for _ in range(2):
+            if self.store is not None:
+                try:
+                    orchestrator = self.resume_session(session_id, wait=wait)
+                except UnknownSessionError:
+                    pass
+                else:
+                    if orchestrator.ended:
+                        raise SessionExistsError(f"session {session_id!r} has ended; start another one")
+                    return orchestrator
+            try:
+                return self.create_session(session_id, conversation_id, initial_context=initial_context)
+            except SessionExistsError:
+                if self.store is None:
+                    raise
+                continue  # another process created it first: resume it
+        raise SessionExistsError(f"session {session_id!r} could neither be resumed nor created")
+
+    async def aopen_session(
+        self,
+        session_id: str,
+        conversation_id: int | str,
+        *,
+        wait: float = 0.0,
+        initial_context: Mapping[str, Any] | None = None,
+    ) -> AgentOrchestrator:
+        return await asyncio.to_thread(
+            self.open_session, session_id, conversation_id, wait=wait, initial_context=initial_context
+        )
+
+    async def aresume_session(self, session_id: str, *, wait: float = 0.0) -> AgentOrchestrator:
+        return await asyncio.to_thread(self.resume_session, session_id, wait=wait)
+
+    def load_session(self, session_id: str) -> AgentOrchestrator:
+        """A read-only view of a durable session, rebuilt from the database without taking it (whoever drives it
+        goes on undisturbed); it has no store, so events given to it are not saved."""
+        from rataura2.persistence.leases import read_row
+        from rataura2.persistence.log import read_log, rebuild
+
+        with self.engine.connect() as conn:
+            log = read_log(conn, read_row(conn, session_id))
+        graph = self.get_graph_version(log.row.conversation_id, log.row.version)
+        return rebuild(
+            log, graph, event_manager_factory=self.event_manager_factory, max_hops_per_event=self.max_hops_per_event
+        )
+
+    def release_session(self, session_id: str) -> None:
+        """Stop driving a live session without ending it (e.g. a worker draining): it leaves this process and any
+        process may resume it."""
+        with self._lock:
+            self[session_id]
+            del self._sessions[session_id]
+            if self.store is not None:
+                self.store.release(session_id)
 
     async def acreate_session(
         self,
@@ -483,9 +662,17 @@ class SessionManager:
     def end_session(
         self, session_id: str, *, reason: str | None = None, timestamp: float | None = None
     ) -> TransitionResult:
-        """Record SESSION_ENDED and forget the session; the orchestrator refuses further events."""
+        """Record SESSION_ENDED and forget the session; the orchestrator refuses further events. A session that
+        an event has ended already (a LiveKit ``close``) is just forgotten."""
         with self._lock:
             orchestrator = self[session_id]
+            if orchestrator.ended:
+                del self._sessions[session_id]
+                if self.store is not None:
+                    self.store.session_ended(orchestrator)
+                return TransitionResult(
+                    TransitionStatus.NO_TRANSITION, orchestrator.current_agent_id, reason="session had ended already"
+                )
             result = orchestrator.process_event(
                 EventData(
                     type=EventType.SESSION_ENDED,
@@ -524,9 +711,30 @@ class SessionManager:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    @property
+    def backlog(self) -> int:
+        """Acknowledged events not yet in the database (``durability="async"``; always 0 otherwise)."""
+        return int(getattr(self.store, "backlog", 0))
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every acknowledged event is in the database (``durability="async"``; a no-op otherwise)."""
+        flush = getattr(self.store, "flush", None)
+        if flush is not None:
+            flush(timeout)
+
     def close(self) -> None:
-        if self.store is not None:
-            self.store.close()
+        """Flush, and let every session go so that other processes can resume them at once. The sessions of this
+        manager take no more events."""
+        with self._lock:
+            if self.store is not None:
+                self.store.close()
+            self._sessions.clear()
+
+    def __enter__(self) -> SessionManager:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 __all__ = ["AgentOrchestrator", "Durability", "SessionManager", "TransitionResult", "TransitionStatus"]

@@ -2,7 +2,7 @@
 
 The orchestrator calls a store after it has processed an event and before it answers; a store that raises makes
 the orchestrator undo the event, so that nothing unacknowledged is half-applied. ``durability="off"`` uses no
-store at all.
+store at all; the SQL stores of ``"sync"`` and ``"async"`` are in :mod:`rataura2.persistence`.
 """
 
 from __future__ import annotations

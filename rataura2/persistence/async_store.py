@@ -1,0 +1,268 @@
+"""``durability="async"``: events are acknowledged at once and written behind, in batches, by one thread.
+
+What it promises:
+
+- The buffer is bounded (``max_backlog``). When it is full, ``process_event`` refuses the event with
+  :class:`BacklogFullError` (nothing is acknowledged); an acknowledged event is never dropped to make room.
+- When the database is away, the writer keeps every acknowledged event and retries with exponential backoff;
+  :attr:`AsyncStore.backlog` and :attr:`AsyncStore.last_error` report it, and the log says so at each retry.
+- :meth:`AsyncStore.flush` waits until every acknowledged event is written; :meth:`AsyncStore.close` flushes,
+  stops the writer and lets the sessions go. Both raise :class:`PersistenceError` rather than return with events
+  unwritten.
+- Events of a session whose lease was lost to another process can never be written (the fence refuses them): they
+  are kept in :attr:`AsyncStore.failed_events`, logged as errors, and reported by ``flush``.
+
+What it does not: survive a crash of this process with a backlog. That is the trade of write-behind; use
+``durability="sync"`` where every acknowledged event must outlive its worker.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import logging
+import threading
+import weakref
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from rataura2.errors import BacklogFullError, PersistenceError
+from rataura2.persistence.leases import SessionRow
+from rataura2.persistence.sql_store import EventRecord, Fenced, Release, SqlStore
+from rataura2.settings import get_settings
+
+if TYPE_CHECKING:
+    from rataura2.livekit_agent.events import EventData
+    from rataura2.orchestration.orchestrator import AgentOrchestrator
+    from rataura2.orchestration.result import TransitionResult
+
+logger = logging.getLogger(__name__)
+
+Item = EventRecord | Release
+
+
+class AsyncStore(SqlStore):
+    durability = "async"
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_backlog: int | None = None,
+        batch_size: int = 500,
+        retry_initial: float = 0.05,
+        retry_max: float = 5.0,
+        **options: Any,
+    ) -> None:
+        super().__init__(engine, **options)
+        self.max_backlog = max_backlog or get_settings().async_max_backlog
+        self.batch_size = batch_size
+        self.retry_initial = retry_initial
+        self.retry_max = retry_max
+        self._queue: deque[Item] = deque()
+        self._pending = 0
+        """Event records in the queue (the backlog); release markers are not counted."""
+        self._cond = threading.Condition()
+        self._kick = threading.Event()
+        self._stopping = False
+        self._closed = False
+        self._writer: threading.Thread | None = None
+        self._last_error: str | None = None
+        self._failed: list[EventRecord] = []
+        self.written = 0
+        self.retries = 0
+        atexit.register(_flush_at_exit, weakref.ref(self))
+
+    # reporting -----------------------------------------------------------------------------------------------
+    @property
+    def backlog(self) -> int:
+        """Acknowledged events not yet in the database."""
+        return self._pending
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last write failed, while writes are failing (None once one succeeds)."""
+        return self._last_error
+
+    @property
+    def failed_events(self) -> list[EventRecord]:
+        """Acknowledged events that can never be written (their session was taken over elsewhere)."""
+        with self._cond:
+            return list(self._failed)
+
+    def status(self) -> dict[str, Any]:
+        with self._cond:
+            return {
+                "durability": self.durability,
+                "backlog": self._pending,
+                "max_backlog": self.max_backlog,
+                "written": self.written,
+                "retries": self.retries,
+                "last_error": self._last_error,
+                "failed": len(self._failed),
+            }
+
+    # the SessionStore protocol -------------------------------------------------------------------------------
+    def event_processed(self, orchestrator: AgentOrchestrator, event: EventData, result: TransitionResult) -> None:
+        tracked = self._tracking(orchestrator.session_id)
+        record = self._record(orchestrator, tracked, event, result)
+        with self._cond:
+            if self._closed:
+                raise PersistenceError(f"the session store is closed; event {event.id!r} was not applied")
+            if self._pending >= self.max_backlog:
+                raise BacklogFullError(
+                    f"{self._pending} acknowledged events are waiting for the database (last error: "
+                    f"{self._last_error}); event {event.id!r} of session {orchestrator.session_id!r} was refused, "
+                    "send it again later"
+                )
+            self._queue.append(record)
+            self._pending += 1
+            tracked.seq = record.seq
+            self._start_writer()
+            self._cond.notify_all()
+        if record.ended:  # nothing follows an end; the writer lets the session go once it is written
+            with self._mutex:
+                self._tracked.pop(record.session_id, None)
+
+    def release(self, session_id: str) -> None:
+        """Stop driving the session: it is let go once its queued events are written."""
+        with self._mutex:
+            tracked = self._tracked.pop(session_id, None)
+        if tracked is None:
+            return
+        with self._cond:
+            self._queue.append(Release(session_id, tracked.pk))
+            self._start_writer()
+            self._cond.notify_all()
+
+    def claim(self, session_id: str, *, wait: float = 0.0) -> SessionRow:
+        self.flush(max(wait, 5.0))  # what this process acknowledged must be in the log it resumes from
+        return super().claim(session_id, wait=wait)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every acknowledged event is written. :class:`PersistenceError` if some are still waiting
+        after ``timeout`` seconds (they stay queued and retried), or if some can never be written."""
+        self._kick.set()
+        with self._cond:
+            drained = self._cond.wait_for(lambda: not self._queue, timeout)
+            waiting, failed, error = self._pending, len(self._failed), self._last_error
+        if not drained:
+            raise PersistenceError(
+                f"{waiting} acknowledged events are still waiting for the database after {timeout}s "
+                f"(last error: {error}); they are kept and retried"
+            )
+        if failed:
+            raise PersistenceError(
+                f"{failed} acknowledged events could not be written: their sessions were taken over by other "
+                "processes (see failed_events)"
+            )
+
+    def close(self, timeout: float | None = 30.0) -> None:
+        """Flush, stop the writer and let the sessions go. If the backlog cannot be written within ``timeout``,
+        raise :class:`PersistenceError` and stay open (the writer keeps trying; call ``close`` again)."""
+        if self._closed:
+            return
+        self.flush(timeout)
+        with self._cond:
+            self._stopping = self._closed = True
+            self._cond.notify_all()
+        self._kick.set()
+        if self._writer is not None:
+            self._writer.join(timeout)
+        super().close()
+
+    # the writer ----------------------------------------------------------------------------------------------
+    def _start_writer(self) -> None:
+        if self._writer is None or not self._writer.is_alive():
+            self._writer = threading.Thread(target=self._run, name="rataura2-async-store", daemon=True)
+            self._writer.start()
+
+    def _run(self) -> None:
+        delay = self.retry_initial
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                batch = list(itertools.islice(self._queue, self.batch_size))
+            try:
+                self._write_batch(batch)
+            except Exception as exc:  # the database is away, or worse: keep everything and try again later
+                with self._cond:
+                    self._last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                    self.retries += 1
+                    backlog = self._pending
+                logger.warning(
+                    "async session store: %d acknowledged events waiting for the database, retry in %.2fs: %s",
+                    backlog,
+                    delay,
+                    self._last_error,
+                )
+                self._kick.wait(delay)
+                self._kick.clear()
+                delay = min(delay * 2, self.retry_max)
+                continue
+            delay = self.retry_initial
+
+    def _write_batch(self, batch: list[Item]) -> None:
+        try:
+            with self.engine.begin() as conn:
+                self._write(conn, batch)
+        except Fenced as exc:
+            self._drop_session(exc.session_id)
+            return
+        except IntegrityError:
+            records = [i for i in batch if isinstance(i, EventRecord)]
+            written, conflicting = self._split_written(records)
+            if not written and not conflicting:
+                raise
+            for record in conflicting:
+                self._drop_session(record.session_id)
+            self._remove(set(map(id, written)))
+            return
+        self._remove(set(map(id, batch)))
+        self._finished(batch)
+
+    def _remove(self, ids: set[int]) -> None:
+        """Take written items out of the queue (only this thread removes, so they are still there)."""
+        with self._cond:
+            removed = [i for i in self._queue if id(i) in ids]
+            self._queue = deque(i for i in self._queue if id(i) not in ids)
+            done = sum(isinstance(i, EventRecord) for i in removed)
+            self._pending -= done
+            self.written += done
+            self._last_error = None
+            self._cond.notify_all()
+
+    def _drop_session(self, session_id: str) -> None:
+        with self._cond:
+            lost = [i for i in self._queue if i.session_id == session_id and isinstance(i, EventRecord)]
+            self._queue = deque(i for i in self._queue if i.session_id != session_id)
+            self._pending -= len(lost)
+            self._failed.extend(lost)
+            self._cond.notify_all()
+        with self._mutex:
+            self._tracked.pop(session_id, None)
+        self.leases.forget(session_id)
+        if lost:
+            logger.error(
+                "async session store: session %s is driven by %s now; %d acknowledged events of it cannot be "
+                "written (kept in failed_events)",
+                session_id,
+                self._owner_of(session_id) or "another process",
+                len(lost),
+            )
+
+
+def _flush_at_exit(ref: weakref.ref[AsyncStore]) -> None:
+    store = ref()
+    if store is None or store.backlog == 0:
+        return
+    try:
+        store.flush(5.0)
+    except PersistenceError as exc:
+        logger.error("async session store at exit: %s", exc)

@@ -1,0 +1,367 @@
+"""The session store on a SQL database (SQLite or PostgreSQL): session rows, the event log and snapshots.
+
+:class:`SyncStore` writes each event in a transaction of its own before ``process_event`` returns: an event is
+acknowledged only once it is in the database. The async store (``async_store.py``) shares everything here but the
+moment of writing.
+
+The store works on the engine it is given, with short-lived connections of its own, never on the caller's
+``Session``: the async writer and the lease heartbeat run in threads of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from rataura2.db.models import SessionEvent, SessionRecord, SessionSnapshot, SessionStatus
+from rataura2.errors import PersistenceError, SessionExistsError, SessionOwnedError
+from rataura2.persistence.leases import Leases, SessionRow, default_owner, read_row
+from rataura2.persistence.log import SessionLog, read_log
+from rataura2.settings import get_settings
+
+if TYPE_CHECKING:
+    from rataura2.livekit_agent.events import EventData
+    from rataura2.orchestration.orchestrator import AgentOrchestrator
+    from rataura2.orchestration.result import TransitionResult
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Tracked:
+    """A session this store writes: its row id and the last sequence number given to one of its events."""
+
+    pk: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One acknowledged event as it goes to the database, with the session summary it leaves behind."""
+
+    session_id: str
+    pk: int
+    seq: int
+    event: EventData
+    result: dict[str, Any]
+    snapshot: str | None
+    ended: bool
+    agent_id: int
+    agent_name: str
+    turn_count: int
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "session_pk": self.pk,
+            "seq": self.seq,
+            "event_id": self.event.id,
+            "type": self.event.type.value,
+            "timestamp": self.event.timestamp,
+            "source": self.event.source,
+            "data": self.event.data,
+            "result": self.result,
+            "recorded_at": _now(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Async queue marker: let the session go once everything queued before it is written."""
+
+    session_id: str
+    pk: int
+
+
+class Fenced(Exception):
+    """A write found the session owned by someone else (this process lost its lease)."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(session_id)
+        self.session_id = session_id
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqlStore:
+    """What both durability modes share: creating, claiming, loading, writing and releasing sessions."""
+
+    durability = "sync"
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        owner: str | None = None,
+        snapshot_every: int | None = None,
+        lease_seconds: float | None = None,
+    ) -> None:
+        settings = get_settings()
+        self.engine = engine
+        self.owner = owner or default_owner()
+        self.snapshot_every = snapshot_every or settings.snapshot_every
+        self.leases = Leases(engine, self.owner, lease_seconds or settings.lease_seconds)
+        self._tracked: dict[str, Tracked] = {}
+        self._mutex = threading.Lock()
+
+    # the SessionStore protocol -------------------------------------------------------------------------------
+    def session_started(self, orchestrator: AgentOrchestrator) -> None:
+        """Record a new session, owned by this store. :class:`SessionExistsError` if its id is taken."""
+        session_id = orchestrator.session_id
+        graph = orchestrator.graph
+        agent = orchestrator.get_current_agent()
+        try:
+            with self.engine.begin() as conn:
+                if conn.scalar(select(SessionRecord.id).where(SessionRecord.session_id == session_id)) is not None:
+                    raise SessionExistsError(
+                        f"session {session_id!r} exists in the database; resume it with resume_session()"
+                    )
+                pk: int = conn.execute(
+                    insert(SessionRecord)
+                    .values(
+                        session_id=session_id,
+                        conversation_id=graph.conversation_id,
+                        version=graph.version,
+                        status=SessionStatus.ACTIVE.value,
+                        owner=self.owner,
+                        lease_expires_at=self.leases.expiry(),
+                        current_agent_id=agent.id,
+                        current_agent_name=agent.name,
+                        created_at=_now(),
+                        updated_at=_now(),
+                    )
+                    .returning(SessionRecord.id)
+                ).scalar_one()
+                self.leases.hold_new(session_id, pk)
+        except IntegrityError as exc:
+            self.leases.forget(session_id)
+            raise SessionExistsError(f"session {session_id!r} exists in the database") from exc
+        except SQLAlchemyError as exc:
+            self.leases.forget(session_id)
+            raise PersistenceError(f"could not record new session {session_id!r}: {exc}") from exc
+        except BaseException:
+            self.leases.forget(session_id)
+            raise
+        with self._mutex:
+            self._tracked[session_id] = Tracked(pk, 0)
+
+    def event_processed(self, orchestrator: AgentOrchestrator, event: EventData, result: TransitionResult) -> None:
+        raise NotImplementedError
+
+    def session_ended(self, orchestrator: AgentOrchestrator) -> None:
+        self.release(orchestrator.session_id)
+
+    def close(self) -> None:
+        """Let every session go, so another process can resume them at once."""
+        with self._mutex:
+            self._tracked.clear()
+        self.leases.close()
+
+    # resuming ------------------------------------------------------------------------------------------------
+    def claim(self, session_id: str, *, wait: float = 0.0) -> SessionRow:
+        """Take the session to drive it from this process (see :meth:`Leases.claim`)."""
+        try:
+            return self.leases.claim(session_id, wait=wait)
+        except SQLAlchemyError as exc:
+            raise PersistenceError(f"could not claim session {session_id!r}: {exc}") from exc
+
+    def load(self, row: SessionRow) -> SessionLog:
+        try:
+            with self.engine.connect() as conn:
+                return read_log(conn, read_row(conn, row.session_id))
+        except SQLAlchemyError as exc:
+            raise PersistenceError(f"could not read session {row.session_id!r}: {exc}") from exc
+
+    def attach(self, orchestrator: AgentOrchestrator, log: SessionLog) -> None:
+        """Drive a resumed session from here: its next event gets the sequence number after the log's last."""
+        with self._mutex:
+            self._tracked[orchestrator.session_id] = Tracked(log.row.pk, log.last_seq)
+        orchestrator.store = self
+
+    def release(self, session_id: str) -> None:
+        """Stop driving the session (it stays resumable elsewhere)."""
+        with self._mutex:
+            self._tracked.pop(session_id, None)
+        try:
+            self.leases.release(session_id)
+        except SQLAlchemyError as exc:
+            self.leases.forget(session_id)
+            logger.warning("could not release session %s (its lease will lapse): %s", session_id, exc)
+
+    def discard(self, session_id: str) -> None:
+        """After :meth:`session_started`, when the session's first events could not be saved: remove the row if
+        no event made it, otherwise let the session go (it can be resumed). Best effort."""
+        with self._mutex:
+            tracked = self._tracked.get(session_id)
+        if tracked is None:
+            return
+        try:
+            with self.engine.begin() as conn:
+                removed = conn.execute(
+                    delete(SessionRecord).where(SessionRecord.id == tracked.pk, SessionRecord.last_seq == 0)
+                ).rowcount
+        except SQLAlchemyError as exc:
+            logger.warning("could not remove the empty session %s: %s", session_id, exc)
+            removed = 0
+        if removed:
+            with self._mutex:
+                self._tracked.pop(session_id, None)
+            self.leases.forget(session_id)
+        else:
+            self.release(session_id)
+
+    # writing -------------------------------------------------------------------------------------------------
+    def _tracking(self, session_id: str) -> Tracked:
+        tracked = self._tracked.get(session_id)
+        if tracked is None or not self.leases.holds(session_id):
+            raise SessionOwnedError(
+                session_id,
+                None,
+                f"session {session_id!r} is not driven by this process ({self.owner}): it was released, or its "
+                "lease was lost to another process; resume it to go on",
+            )
+        return tracked
+
+    def _record(
+        self, orchestrator: AgentOrchestrator, tracked: Tracked, event: EventData, result: TransitionResult
+    ) -> EventRecord:
+        seq = tracked.seq + 1
+        ended = orchestrator.ended
+        context = orchestrator.context
+        snapshot = context.to_json() if ended or seq % self.snapshot_every == 0 else None
+        return EventRecord(
+            session_id=orchestrator.session_id,
+            pk=tracked.pk,
+            seq=seq,
+            event=event,
+            result=result.to_dict(),
+            snapshot=snapshot,
+            ended=ended,
+            agent_id=orchestrator.current_agent_id,
+            agent_name=str(context.get("current_agent_name")),
+            turn_count=int(context.get("turn_count", 0)),
+        )
+
+    def _write(self, conn: Connection, items: Sequence[EventRecord | Release]) -> None:
+        """Write a batch in ``conn``'s transaction, session by session, each fenced on its owner."""
+        sessions: dict[str, list[EventRecord | Release]] = {}
+        for item in items:
+            sessions.setdefault(item.session_id, []).append(item)
+        for session_id, group in sessions.items():
+            records = [i for i in group if isinstance(i, EventRecord)]
+            pk = group[0].pk
+            values: dict[str, Any] = {"updated_at": _now(), "lease_expires_at": self.leases.expiry()}
+            if records:
+                last = records[-1]
+                values.update(
+                    last_seq=last.seq,
+                    current_agent_id=last.agent_id,
+                    current_agent_name=last.agent_name,
+                    turn_count=last.turn_count,
+                )
+                if last.ended:
+                    values.update(status=SessionStatus.ENDED.value, ended_at=_now())
+            if isinstance(group[-1], Release) or (records and records[-1].ended):
+                values.update(owner=None, lease_expires_at=None)
+            changed = conn.execute(
+                update(SessionRecord).where(SessionRecord.id == pk, SessionRecord.owner == self.owner).values(**values)
+            ).rowcount
+            if changed != 1:
+                raise Fenced(session_id)
+            if records:
+                conn.execute(insert(SessionEvent), [r.row() for r in records])
+            snapshots = [r for r in records if r.snapshot is not None]
+            if snapshots:
+                latest = snapshots[-1]
+                conn.execute(
+                    insert(SessionSnapshot).values(
+                        session_pk=pk, seq=latest.seq, state=latest.snapshot, created_at=_now()
+                    )
+                )
+                conn.execute(
+                    delete(SessionSnapshot).where(SessionSnapshot.session_pk == pk, SessionSnapshot.seq < latest.seq)
+                )
+
+    def _finished(self, items: Iterable[EventRecord | Release]) -> None:
+        """After a commit: sessions that ended or were released in it are no longer held."""
+        for item in items:
+            if isinstance(item, Release) or item.ended:
+                with self._mutex:
+                    self._tracked.pop(item.session_id, None)
+                self.leases.forget(item.session_id)
+
+    def _owner_of(self, session_id: str) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return read_row(conn, session_id).owner
+        except Exception:
+            return None
+
+    def _split_written(self, records: Sequence[EventRecord]) -> tuple[list[EventRecord], list[EventRecord]]:
+        """After an IntegrityError: the records already in the log (a commit reported as failed that went
+        through), and those whose sequence number holds another event (a conflict)."""
+        written: list[EventRecord] = []
+        conflicting: list[EventRecord] = []
+        with self.engine.connect() as conn:
+            for r in records:
+                existing = conn.scalar(
+                    select(SessionEvent.event_id).where(SessionEvent.session_pk == r.pk, SessionEvent.seq == r.seq)
+                )
+                if existing == r.event.id:
+                    written.append(r)
+                elif existing is not None:
+                    conflicting.append(r)
+        return written, conflicting
+
+
+class SyncStore(SqlStore):
+    """``durability="sync"``: an event is acknowledged once its transaction has committed.
+
+    If the database cannot be reached, ``process_event`` raises :class:`PersistenceError` and the orchestrator
+    undoes the event: nothing is acknowledged, and the same event can be sent again later.
+    """
+
+    durability = "sync"
+
+    def event_processed(self, orchestrator: AgentOrchestrator, event: EventData, result: TransitionResult) -> None:
+        tracked = self._tracking(orchestrator.session_id)
+        record = self._record(orchestrator, tracked, event, result)
+        try:
+            self._commit(record)
+        except Fenced as exc:
+            self.leases.forget(exc.session_id)
+            owner = self._owner_of(exc.session_id)
+            raise SessionOwnedError(
+                exc.session_id,
+                owner,
+                f"session {exc.session_id!r} is now driven by {owner or 'nobody'}: this process lost its lease, "
+                f"event {event.id!r} was not saved",
+            ) from None
+        except SQLAlchemyError as exc:
+            raise PersistenceError(
+                f"could not save event {event.id!r} of session {orchestrator.session_id!r}; it was not applied, "
+                f"send it again once the database is back: {exc}"
+            ) from exc
+        tracked.seq = record.seq
+        self._finished([record])
+
+    def _commit(self, record: EventRecord) -> None:
+        try:
+            with self.engine.begin() as conn:
+                self._write(conn, [record])
+        except IntegrityError:
+            written, conflicting = self._split_written([record])
+            if conflicting:
+                raise PersistenceError(
+                    f"session {record.session_id!r}: seq {record.seq} holds another event in the log"
+                ) from None
+            if not written:
+                raise
