@@ -43,6 +43,7 @@ Durability = Literal["sync", "async", "off"]
 TransitionListener = Callable[["AgentOrchestrator", TransitionResult], None]
 
 ORCHESTRATOR_SOURCE = "orchestrator"
+_TRANSITION, _CUSTOM, _SESSION_ENDED = EventType.TRANSITION, EventType.CUSTOM, EventType.SESSION_ENDED
 OWNED_FIELDS = RESERVED_FIELDS | {"current_agent_id", "current_agent_name", "previous_agent_id", "turn_count"}
 """Context fields only the orchestrator may change: ``update_context`` refuses them."""
 
@@ -70,6 +71,8 @@ class AgentOrchestrator:
         self.max_hops_per_event = max_hops_per_event or get_settings().max_hops_per_event
         self.store = store
         self.context = context if context is not None else self._initial_context()
+        self._agent_id = int(self.context.get("current_agent_id"))
+        """The current agent, as in the context; kept here too because the event path reads it often."""
         self.ended = self.context.get("session", {}).get("status") == "ended"
         self._results: dict[str, TransitionResult] = {}
         self._pending_event: EventData | None = None
@@ -122,7 +125,7 @@ class AgentOrchestrator:
     # reading -------------------------------------------------------------------------------------------------
     @property
     def current_agent_id(self) -> int:
-        return int(self.context.get("current_agent_id"))
+        return self._agent_id
 
     def get_current_agent(self) -> AgentSpec:
         return self.graph.get_agent(self.current_agent_id)
@@ -159,6 +162,7 @@ class AgentOrchestrator:
             except BaseException:
                 if checkpoint is not None:
                     self.context.restore(checkpoint)
+                    self._agent_id = int(self.context.get("current_agent_id"))
                     self.ended = self.context.get("session", {}).get("status") == "ended"
                 raise
             self._results[event.id] = result
@@ -202,9 +206,9 @@ class AgentOrchestrator:
 
     def _check_command(self, event: EventData) -> None:
         """Refuse, before anything changes, commands that could not be carried out."""
-        if event.type is EventType.TRANSITION and event.source != ORCHESTRATOR_SOURCE:
+        if event.type is _TRANSITION and event.source != ORCHESTRATOR_SOURCE:
             self._requested_agent(event)
-        updates = event.data.get(CONTEXT_UPDATES_KEY) if event.type is EventType.CUSTOM else None
+        updates = event.data.get(CONTEXT_UPDATES_KEY) if event.type is _CUSTOM else None
         if updates is not None:
             if not isinstance(updates, dict):
                 raise InvalidEventError(f"data.{CONTEXT_UPDATES_KEY}", "must be an object of field: value")
@@ -222,7 +226,7 @@ class AgentOrchestrator:
 
     def _apply(self, event: EventData) -> TransitionResult:
         self.event_manager.process_event(event, self.context)
-        if event.type is EventType.SESSION_ENDED:
+        if event.type is _SESSION_ENDED:
             self.ended = True
             return TransitionResult(
                 TransitionStatus.NO_TRANSITION,
@@ -230,7 +234,7 @@ class AgentOrchestrator:
                 reason="session ended",
                 event_id=event.id,
             )
-        if event.type is EventType.TRANSITION and event.source != ORCHESTRATOR_SOURCE:
+        if event.type is _TRANSITION and event.source != ORCHESTRATOR_SOURCE:
             target = self._requested_agent(event)
             reason = str(event.data.get("reason") or f"requested by {event.source}")
             hop = self._enter(target.id, None, reason, event)
@@ -308,6 +312,7 @@ class AgentOrchestrator:
         )
         self.event_manager.process_event(transition_event, self.context)
         self.context.enter_agent(record, target.name)
+        self._agent_id = target.id
         logger.info("session %s: %s -> %s (%s)", self.session_id, source.name, target.name, reason)
         return Hop(source.id, target.id, transition_id, reason)
 
