@@ -24,5 +24,9 @@ test: $(STAMP) lint  ## Lint, type-check and run the whole test suite (starts Po
 	bash scripts/ensure-postgres.sh
 	$(BIN)/pytest -q
 
+bench: $(STAMP)  ## Benchmarks against peers and the performance budget; writes docs/benchmarks.{md,png}.
+	bash scripts/ensure-postgres.sh
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
