@@ -19,7 +19,7 @@ from rataura2.errors import InvalidConditionError
 
 if TYPE_CHECKING:
     from rataura2.graph.spec import GraphSpec, TransitionSpec
-    from rataura2.livekit_agent.events import EventData
+    from rataura2.livekit_agent.events import EventData, EventType
     from rataura2.orchestration.context import SessionContext
 
 
@@ -40,7 +40,17 @@ class ConditionInput:
 
 
 class Condition(Protocol):
+    """A compiled condition. One that can only hold on certain event types (it looks at the event being
+    processed, never at older ones) says so in a ``triggers`` attribute, a frozenset of EventType; the compiled
+    graph then skips it for every other event. Without the attribute it is checked on every event."""
+
     def evaluate(self, given: ConditionInput) -> Verdict | None: ...
+
+
+def triggers_of(condition: Condition) -> frozenset[EventType] | None:
+    """The event types on which ``condition`` can hold; None for any (and for checks without an event)."""
+    triggers: frozenset[EventType] | None = getattr(condition, "triggers", None)
+    return triggers
 
 
 class ConditionData(BaseModel):
@@ -54,8 +64,6 @@ class ConditionKind:
     name: str
     data_model: type[ConditionData]
     build: Callable[[Any, TransitionSpec, GraphSpec], Condition]
-    edge_triggered: bool
-    """Looks only at the event being processed, so it can never fire on a stale one."""
 
 
 _REGISTRY: dict[str, ConditionKind] = {}

@@ -6,7 +6,7 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -70,6 +70,7 @@ class UserInputData(ConditionData):
 
 @dataclass(frozen=True, slots=True)
 class UserInputCondition:
+    triggers: ClassVar[frozenset[EventType]] = frozenset({_USER_MESSAGE})
     test: Callable[[str], bool]
     description: str
 
@@ -160,6 +161,7 @@ class ToolResultData(ConditionData):
 
 @dataclass(frozen=True, slots=True)
 class ToolResultCondition:
+    triggers: ClassVar[frozenset[EventType]] = frozenset({_TOOL_RESULT})
     tool_id: int | None
     tool_name: str | None
     result_key: str | None
@@ -209,6 +211,7 @@ class AgentDecisionData(ConditionData):
 
 @dataclass(frozen=True, slots=True)
 class AgentDecisionCondition:
+    triggers: ClassVar[frozenset[EventType]] = frozenset({_AGENT_DECISION})
     decision_key: str
     accepted: tuple[Any, ...]
 
@@ -272,6 +275,10 @@ class EventCondition:
     since_entered: bool
     livekit_only: bool
 
+    @property
+    def triggers(self) -> frozenset[EventType] | None:
+        return None if self.since_entered else frozenset({self.event_type})
+
     def matches(self, event: Mapping[str, Any]) -> bool:
         if event["type"] != self.event_type.value:
             return False
@@ -315,11 +322,11 @@ def _build_livekit_event(data: LivekitEventConditionData, spec: TransitionSpec, 
 
 
 for _kind in (
-    ConditionKind("user_input", UserInputData, _build_user_input, edge_triggered=True),
-    ConditionKind("tool_result", ToolResultData, _build_tool_result, edge_triggered=True),
-    ConditionKind("agent_decision", AgentDecisionData, _build_agent_decision, edge_triggered=True),
-    ConditionKind("event", EventConditionData, _build_event, edge_triggered=True),
-    ConditionKind("livekit_event", LivekitEventConditionData, _build_livekit_event, edge_triggered=True),
-    ConditionKind("custom", CustomData, build_custom, edge_triggered=False),
+    ConditionKind("user_input", UserInputData, _build_user_input),
+    ConditionKind("tool_result", ToolResultData, _build_tool_result),
+    ConditionKind("agent_decision", AgentDecisionData, _build_agent_decision),
+    ConditionKind("event", EventConditionData, _build_event),
+    ConditionKind("livekit_event", LivekitEventConditionData, _build_livekit_event),
+    ConditionKind("custom", CustomData, build_custom),
 ):
     register_condition(_kind)

@@ -235,7 +235,7 @@ def _build(data: BusinessRulesData, spec: TransitionSpec, graph: GraphSpec) -> B
     )
 
 
-register_condition(ConditionKind("business_rules", BusinessRulesData, _build, edge_triggered=False))
+register_condition(ConditionKind("business_rules", BusinessRulesData, _build))
 
 __all__ = [
     "ACTIONS",

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from rataura2.conditions import Condition, ConditionInput, Verdict, build_condition
+from rataura2.conditions.base import triggers_of
 from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError
 from rataura2.graph.spec import AgentSpec, GraphSpec, TransitionSpec
+from rataura2.livekit_agent.events import EventType
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -72,6 +74,14 @@ class AgentGraphManager:
         for transitions in outgoing.values():
             transitions.sort(key=lambda c: (-c.spec.priority, c.spec.id))
         self._outgoing: Mapping[int, tuple[CompiledTransition, ...]] = {k: tuple(v) for k, v in outgoing.items()}
+        self._by_event_type: Mapping[int, Mapping[EventType, tuple[CompiledTransition, ...]]] = {
+            agent_id: {
+                event_type: tuple(t for t in transitions if event_type in (triggers_of(t.condition) or (event_type,)))
+                for event_type in EventType
+            }
+            for agent_id, transitions in self._outgoing.items()
+        }
+        """Per agent and event type, the transitions that can hold on such an event, in evaluation order."""
         self.graph = self._build_networkx()
 
     @classmethod
@@ -113,7 +123,9 @@ class AgentGraphManager:
         """The first of ``agent_id``'s transitions whose condition holds. A condition that raises counts as
         false; it is logged and reported, and never stops the others from being checked."""
         errors: list[tuple[int, str]] = []
-        for transition in self._outgoing[agent_id]:
+        event = given.event
+        candidates = self._outgoing[agent_id] if event is None else self._by_event_type[agent_id][event.type]
+        for transition in candidates:
             try:
                 verdict = transition.condition.evaluate(given)
             except Exception as exc:  # a broken condition must not break the session

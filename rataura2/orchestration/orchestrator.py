@@ -246,12 +246,19 @@ class AgentOrchestrator:
     def _advance(self, event: EventData | None) -> TransitionResult:
         """Evaluate and fire, up to ``max_hops_per_event`` times, cutting cycles."""
         start = self.current_agent_id
+        given = ConditionInput(event, self.context)
+        evaluation = self.graph.check_transitions(start, given)
+        if evaluation.match is None and not evaluation.errors:  # the usual case, kept short
+            return TransitionResult(
+                TransitionStatus.NO_TRANSITION, start, reason="no condition holds", event_id=event.id if event else None
+            )
         visited = {start}
         hops: list[Hop] = []
         errors: list[tuple[int, str]] = []
         note = ""
-        for _ in range(self.max_hops_per_event):
-            evaluation = self.graph.check_transitions(self.current_agent_id, ConditionInput(event, self.context))
+        for hop in range(self.max_hops_per_event):
+            if hop:
+                evaluation = self.graph.check_transitions(self.current_agent_id, given)
             errors.extend(evaluation.errors)
             match = evaluation.match
             if match is None:
