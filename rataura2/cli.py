@@ -103,6 +103,54 @@ def graph_show(
         console.print(f"Drawn to {png}")
 
 
+ToolModulesOption = Annotated[
+    list[str] | None,
+    typer.Option("--tools", help="Module that registers tool callables (repeatable); default: rataura2.demo.tools."),
+]
+
+
+@app.command()
+def chat(
+    conversation: Annotated[str, typer.Option("--conversation", "-c", help="Conversation name or id.")],
+    database_url: DatabaseOption = None,
+    tools: ToolModulesOption = None,
+) -> None:
+    """Talk to a conversation in the terminal: a real LiveKit AgentSession in text mode, one line per turn (from
+    the keyboard or piped), showing the active agent and each hand-over with its reason."""
+    from rataura2.livekit_agent.chat import run_chat
+
+    run_chat(_url(database_url), conversation, tool_modules=tools)
+
+
+@app.command(
+    add_help_option=False,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def worker(
+    ctx: typer.Context,
+    conversation: Annotated[
+        str | None, typer.Option("--conversation", help="Conversation of jobs whose metadata names none.")
+    ] = None,
+    database_url: Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")] = None,
+    tools: ToolModulesOption = None,
+    agent_name: Annotated[str | None, typer.Option("--agent-name", help="Dispatch name (default rataura2).")] = None,
+) -> None:
+    """Run a LiveKit worker: rataura2 worker (these options) dev|start|console (then livekit-agents' options). It
+    connects to LIVEKIT_URL with LIVEKIT_API_KEY / LIVEKIT_API_SECRET; a dispatched job's metadata
+    {"conversation": NAME} picks the conversation. See docs/livekit.md."""
+    from rataura2.livekit_agent.worker import run
+
+    if not ctx.args or ctx.args[0] in ("--help", "-h"):
+        console.print(ctx.get_help())
+    environment = {"RATAURA2_DATABASE_URL": _url(database_url)}
+    for key, value in (("CONVERSATION", conversation), ("AGENT_NAME", agent_name)):
+        if value:
+            environment[f"RATAURA2_{key}"] = value
+    if tools:
+        environment["RATAURA2_TOOL_MODULES"] = ",".join(tools)
+    run(ctx.args or ["--help"], environment=environment)
+
+
 def main() -> None:
     """Entry point: bad input (an unknown conversation, an invalid condition...) is one clear line, not a trace."""
     from rataura2.errors import RatauraError

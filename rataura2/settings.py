@@ -20,6 +20,13 @@ class Settings(BaseSettings):
         default=64 * 1024, ge=256, description="Largest accepted event payload, as JSON bytes."
     )
     max_hops_per_event: int = Field(default=1, ge=1, description="Transitions one event may chain.")
+    conversation: str | None = Field(
+        default=None, description="LiveKit worker: the conversation of jobs whose metadata names none."
+    )
+    tool_modules: str = Field(
+        default="rataura2.demo.tools", description="Comma-separated modules that register tool callables."
+    )
+    agent_name: str = Field(default="rataura2", description="LiveKit worker: the agent name dispatch requests use.")
     snapshot_every: int = Field(default=50, ge=1, description="Durable sessions: a context snapshot every N events.")
     lease_seconds: float = Field(
         default=15.0, gt=0, description="Durable sessions: how long a session lease lives without being renewed."

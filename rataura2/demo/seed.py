@@ -85,12 +85,23 @@ def seed_demo(db: Session) -> Conversation:
         AgentType.COMBAT,
         "You are a combat specialist. Advise on ships, fittings and PvP tactics.",
         tools=[fit_ship],
+        # what the offline LLM does (``rataura2 chat``): asked to fit a ship, it calls fit_ship
+        config={
+            "offline": {"tool_calls": [{"when_user_says": "fit", "tool": "fit_ship", "arguments": {"ship": "Rifter"}}]}
+        },
     )
     market = _agent(
         "Market",
         AgentType.MARKET,
         "You are a market specialist. Advise on trading hubs, prices and hauling.",
         tools=[price_check],
+        config={
+            "offline": {
+                "decide": [
+                    {"when_user_says": "build", "target": "Industry", "reason": "building is cheaper than buying"}
+                ]
+            }
+        },
     )
     industry = _agent(
         "Industry",

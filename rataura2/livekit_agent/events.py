@@ -56,30 +56,37 @@ class EventType(StrEnum):
 
 
 LIVEKIT_EVENT_MAP: Mapping[str, EventType] = {
-    # livekit.rtc.Room
-    "connected": EventType.SESSION_CREATED,
+    # livekit.rtc.Room: the event name and its positional arguments (rataura2.livekit_agent.translate reads them)
+    "connected": EventType.SESSION_CREATED,  # rtc emits connection_state_changed(CONNECTED); the bridge names it so
+    "connection_state_changed": EventType.CUSTOM,
+    "reconnecting": EventType.CUSTOM,
     "reconnected": EventType.CUSTOM,
     "disconnected": EventType.SESSION_ENDED,
     "participant_connected": EventType.USER_JOINED,
     "participant_disconnected": EventType.USER_LEFT,
     "data_received": EventType.CUSTOM,
+    "sip_dtmf_received": EventType.CUSTOM,
     "room_metadata_changed": EventType.CUSTOM,
     "participant_metadata_changed": EventType.CUSTOM,
     "participant_attributes_changed": EventType.CUSTOM,
     "track_subscribed": EventType.CUSTOM,
     "track_unsubscribed": EventType.CUSTOM,
-    # livekit.agents.AgentSession
-    "user_input_transcribed": EventType.USER_MESSAGE,
+    # livekit.agents.AgentSession: "name/kind" where one event carries several kinds of fact
     "conversation_item_added": EventType.AGENT_MESSAGE,
+    "conversation_item_added/user": EventType.USER_MESSAGE,
+    "agent_handoff": EventType.AGENT_STARTED,  # a conversation_item_added whose item is an AgentHandoff
+    "function_tools_executed/call": EventType.TOOL_CALLED,
     "function_tools_executed": EventType.TOOL_RESULT,
+    "user_input_transcribed": EventType.CUSTOM,  # a transcript is not a turn: the turn is the user's chat item
     "user_state_changed": EventType.USER_STATE_CHANGED,
     "agent_state_changed": EventType.AGENT_STATE_CHANGED,
-    "agent_handoff": EventType.AGENT_STARTED,
     "error": EventType.AGENT_ERROR,
     "close": EventType.SESSION_ENDED,
 }
-"""The one table from LiveKit event names to event types. The bridge refines a few by payload (a user's
-``conversation_item_added`` is a USER_MESSAGE, each executed function call also yields a TOOL_CALLED)."""
+"""The one table from LiveKit event names to event types. A ``livekit_event`` condition names a key of it; the
+event's ``data["livekit_event"]`` is that key. A user turn counts once, from the user's chat item
+(``conversation_item_added/user``, with the item id as event id), whether it was typed or spoken: final transcripts
+(``user_input_transcribed``) are kept as CUSTOM events so that a spoken turn is not counted twice."""
 
 
 class EventData(BaseModel):

@@ -140,6 +140,9 @@ class AgentOrchestrator:
         performs its hand-overs from here)."""
         self._listeners.append(listener)
 
+    def remove_transition_listener(self, listener: TransitionListener) -> None:
+        self._listeners.remove(listener)
+
     def seen(self, event_id: str) -> bool:
         return event_id in self._results
 
