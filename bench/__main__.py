@@ -11,6 +11,7 @@ from rich.progress import Progress
 from bench.core import event_cost, idle_session_bytes, session_creation
 from bench.databases import postgres_database, sqlite_database
 from bench.durable import throughput
+from bench.livekit_turn import turn_cost
 from bench.measure import latencies
 from bench.peers import langgraph_router, rules_from_database, transitions_machine
 from bench.report import Results, draw_chart, print_table, write_markdown
@@ -24,7 +25,7 @@ FANOUTS = (1, 10, 50)
 def run(quick: bool, console: Console) -> Results:
     results = Results()
     events = 1_000 if quick else 5_000
-    steps = len(SIZES) * len(FANOUTS) + 10
+    steps = len(SIZES) * len(FANOUTS) + 11
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("benchmarks", total=steps)
 
@@ -106,6 +107,24 @@ def run(quick: bool, console: Console) -> Results:
                         f"{rate.written_per_second:,.0f} events/s",
                         rate.written_per_second >= 2_000,
                     )
+
+        step("a LiveKit text-mode turn, with and without orchestration")
+        turn = turn_cost(40 if quick else 200)
+        results.add("LiveKit turn", "without rataura2", f"{turn.plain_ms:.2f} ms", "AgentSession, offline LLM, median")
+        for durability, ms in turn.orchestrated_ms.items():
+            results.add(
+                "LiveKit turn",
+                f"with rataura2, durability {durability}",
+                f"{ms:.2f} ms",
+                f"+{turn.added_ms(durability):.2f} ms",
+            )
+        added = turn.added_ms("off")
+        results.check(
+            "added to a LiveKit turn",
+            "<= 1 ms",
+            f"{added:.2f} ms (durability off); {turn.added_ms('async'):.2f} ms async",
+            added <= 1.0,
+        )
     return results
 
 

@@ -182,7 +182,7 @@ class AgentOrchestrator:
         if self._async_lock is None:
             self._async_lock = asyncio.Lock()
         async with self._async_lock:
-            if self.store is None:
+            if self.store is None or not self.store.blocks:
                 return self.process_event(event)
             return await asyncio.to_thread(self.process_event, event)
 

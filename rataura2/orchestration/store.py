@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 
 class SessionStore(Protocol):
+    blocks: bool
+    """Whether ``event_processed`` waits on I/O; asyncio callers then run it off the event loop."""
+
     def session_started(self, orchestrator: AgentOrchestrator) -> None: ...
 
     def event_processed(self, orchestrator: AgentOrchestrator, event: EventData, result: TransitionResult) -> None: ...

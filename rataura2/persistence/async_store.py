@@ -46,6 +46,8 @@ Item = EventRecord | Release
 
 class AsyncStore(SqlStore):
     durability = "async"
+    blocks = False
+    """Acknowledging an event only queues it: asyncio callers need no thread hop."""
 
     def __init__(
         self,

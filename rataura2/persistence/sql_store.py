@@ -95,6 +95,7 @@ class SqlStore:
     """What both durability modes share: creating, claiming, loading, writing and releasing sessions."""
 
     durability = "sync"
+    blocks = True
 
     def __init__(
         self,
