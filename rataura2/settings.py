@@ -36,6 +36,23 @@ class Settings(BaseSettings):
     )
 
 
+def checked(name: str, value: float | None) -> float:
+    """``value`` for the setting ``name`` (its configured value when None), held to the setting's own bounds: a
+    constructor argument is checked like the environment variable it stands in for."""
+    if value is None:
+        configured: float = getattr(get_settings(), name)
+        return configured
+    field = Settings.model_fields[name]
+    for bound in field.metadata:
+        low = getattr(bound, "ge", None)
+        if low is not None and not value >= low:
+            raise ValueError(f"{name} must be at least {low}, got {value!r}")
+        above = getattr(bound, "gt", None)
+        if above is not None and not value > above:
+            raise ValueError(f"{name} must be more than {above}, got {value!r}")
+    return value
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()

@@ -307,11 +307,12 @@ def test_custom_cel_non_boolean_is_an_error_not_a_match(sqlite_db: Session) -> N
     [
         ("no_such_type", {}, "unknown condition type 'no_such_type'"),
         ("user_input", {}, "pattern"),
-        ("user_input", {"pattern": "(", "match": "regex"}, "not a valid regex"),
+        ("user_input", {"pattern": "(", "match": "regex"}, "not a valid (RE2) regex"),
         ("user_input", {"pattern": "x", "match": "fuzzy"}, "match"),
         ("user_input", {"pattern": "x", "colour": "red"}, "colour"),
-        ("tool_result", {"tool_name": "t", "operator": "regex", "expected_value": "[a"}, "not a valid regex"),
+        ("tool_result", {"tool_name": "t", "operator": "regex", "expected_value": "[a"}, "not a valid (RE2) regex"),
         ("tool_result", {"tool_name": "t", "operator": "approximately"}, "operator"),
+        ("tool_result", {"result_key": "ok"}, "needs tool_id or tool_name"),
         ("event", {"event_type": "no_such_event"}, "unknown event type"),
         ("livekit_event", {"event_name": "teleported"}, "teleported"),
         ("custom", {"condition_code": "context.x >"}, "does not parse"),
@@ -362,4 +363,23 @@ def test_cel_string_literal_mentioning_context_does_not_change_the_result(sqlite
     orchestrator.process_event(ev("user_message", message="something"))
     assert at(orchestrator) == "A"
     orchestrator.process_event(ev("user_message", message="context.user_input"))
+    assert at(orchestrator) == "B"
+
+
+def test_regexes_run_in_linear_time_and_refuse_backtracking_features(sqlite_db: Session) -> None:
+    """A designer's regex cannot stall the session: RE2 matches a classic catastrophic pattern at once."""
+    orchestrator = session(sqlite_db, "user_input", {"pattern": "^(a+)+$", "match": "regex"})
+    assert not orchestrator.process_event(ev("user_message", message="a" * 5000 + "b"))
+    with pytest.raises(InvalidConditionError, match="RE2"):
+        from rataura2.conditions import validate_condition_data
+
+        validate_condition_data("user_input", {"pattern": r"(a)\1", "match": "regex"}, label="t")
+
+
+def test_cel_comprehension_macros_over_the_history(sqlite_db: Session) -> None:
+    code = 'context.events.exists(e, e.type == "custom" && e.data.kind == "alarm")'
+    orchestrator = session(sqlite_db, "custom", {"condition_code": code})
+    orchestrator.process_event(ev("user_message", message="hi"))
+    assert at(orchestrator) == "A"
+    orchestrator.process_event(ev("custom", "game", kind="alarm"))
     assert at(orchestrator) == "B"

@@ -153,3 +153,8 @@ def test_custom_handler_registration() -> None:
     context = SessionContext()
     manager.process_event(EventData(type="custom", timestamp=1, data={"mood": "calm"}), context)
     assert context.get("mood") == "calm"
+
+
+def test_payload_cannot_rename_a_livekit_event() -> None:
+    event = LivekitEventHandler.to_event("data_received", {"livekit_event": "sip_dtmf_received", "digit": "9"}, 1.0)
+    assert event.data["livekit_event"] == "data_received"

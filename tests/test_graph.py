@@ -75,7 +75,7 @@ def test_bad_data_that_reached_the_database_is_an_error_at_load_naming_the_trans
     db.expire_all()
     with pytest.raises(InvalidConditionError) as info:
         AgentGraphManager.load(db, graph.conversation.id)
-    assert "transition 1" in str(info.value) and "not a valid regex" in str(info.value)
+    assert "transition 1" in str(info.value) and "not a valid (RE2) regex" in str(info.value)
 
 
 def test_tool_result_with_a_tool_id_from_another_conversation_is_refused() -> None:

@@ -212,7 +212,7 @@ async def test_room_events_can_be_handed_in_by_the_caller(sqlite_db, conversatio
         left = await live.handler.handle_participant_event(room, pilot, "participant_disconnected")
         assert left[0].transitioned and live.orchestrator.get_current_agent().name == "Farewell"
         custom = next(e for e in (await live.context())["events"] if e["type"] == EventType.CUSTOM.value)
-        assert custom["data"]["kind"] == "scan" and custom["data"]["participant_id"] == "pilot-8"
+        assert custom["data"]["payload"] == {"kind": "scan"} and custom["data"]["participant_id"] == "pilot-8"
 
 
 async def test_an_agent_error_reaches_the_recovery_agent(sqlite_db, conversation) -> None:

@@ -134,7 +134,24 @@ def test_same_event_id_is_processed_once() -> None:
         ({"type": "user_message", "timestamp": math.nan}, "timestamp"),
         ({"type": "user_message", "timestamp": 1.0, "data": {"x": {1, 2}}}, "data"),
         ({"type": "user_message", "timestamp": 1.0, "data": {"x": "y" * 100_000}}, "data"),
-        ({"type": "custom", "timestamp": 1.0, "data": {"context_updates": {"turn_count": 99}}}, "turn_count"),
+        (
+            {"type": "custom", "timestamp": 1.0, "data": {"context_updates": {"turn_count": 99}}, "source": "api"},
+            "turn_count",
+        ),
+        (
+            {"type": "custom", "timestamp": 1.0, "data": {"context_updates": {"x": 1}, "ttl": 0}, "source": "api"},
+            "data.ttl",
+        ),
+        (
+            {
+                "type": "custom",
+                "timestamp": 1.0,
+                "data": {"context_updates": {"x": 1}, "scope": "galaxy"},
+                "source": "api",
+            },
+            "data.scope",
+        ),
+        ({"type": "transition", "timestamp": 1.0, "data": {"to_agent_id": True}, "source": "api"}, "to_agent_id"),
         ({"type": "transition", "timestamp": 1.0, "data": {"to_agent_id": 99}, "source": "api"}, "99"),
     ],
 )
@@ -274,3 +291,50 @@ def test_replaying_the_same_events_reaches_the_same_state() -> None:
     second = in_memory(["A", "B"], transitions)
     second.replay(script)
     assert second.context.to_state() == first.context.to_state()
+
+
+def test_only_the_api_sets_context_directly() -> None:
+    """A room participant's data packet arrives as a CUSTOM event from LiveKit: it cannot set context values."""
+    orchestrator = in_memory(["A", "B"], [TransitionSpec(1, 1, 2, "custom", {"condition_code": "has(context.vip)"})])
+    forged = EventData(
+        type="custom", timestamp=1.0, source="livekit.data_received", data={"context_updates": {"vip": True}}
+    )
+    assert not orchestrator.process_event(forged)
+    assert "vip" not in orchestrator.get_context()
+    assert orchestrator.update_context(vip=True).transitioned
+
+
+def test_event_data_is_the_events_own_json_copy() -> None:
+    payload: dict[str, Any] = {"message": "hi", "tags": ("a", "b")}
+    event = EventData(type="user_message", timestamp=1.0, data=payload)
+    payload["message"] = "changed afterwards"
+    assert event.data == {"message": "hi", "tags": ["a", "b"]}
+
+
+def test_check_and_execute_transition_carries_the_rules_updates_and_transition_id() -> None:
+    rules = (
+        {
+            "conditions": {"all": [{"name": "participant_count", "operator": "greater_than", "value": 0}]},
+            "actions": [
+                {"name": "transition_to_agent", "params": {"agent_id": 2}},
+                {"name": "set_context_value", "params": {"key": "queue", "value": "priority"}},
+            ],
+        },
+    )
+    orchestrator = in_memory(["A", "B"], [TransitionSpec(4, 1, 2, "business_rules", {}, rules=rules)])
+    orchestrator.process_event(msg("hello"))
+    orchestrator.context.set("session", {"participants": ["p"], "participant_count": 1})  # behind its back
+    result = orchestrator.check_and_execute_transition()
+    assert result.transitioned and result.transition_id == 4
+    context = orchestrator.get_context()
+    assert context["queue"] == "priority"
+    assert context["transitions"][-1]["transition_id"] == 4
+
+
+def test_constructor_settings_are_held_to_the_settings_bounds(sqlite_db: Session) -> None:
+    with pytest.raises(ValueError, match="max_hops_per_event must be at least 1"):
+        in_memory(["A"], [], max_hops_per_event=0)
+    with pytest.raises(ValueError, match="lease_seconds must be more than 0"):
+        SessionManager(sqlite_db, lease_seconds=-5)
+    with pytest.raises(ValueError, match="snapshot_every"):
+        SessionManager(sqlite_db, snapshot_every=0)

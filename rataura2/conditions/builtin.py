@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+import re2
 from pydantic import Field, field_validator, model_validator
 
 from rataura2.conditions.base import ConditionData, ConditionInput, ConditionKind, Verdict, register_condition
@@ -20,11 +20,18 @@ _USER_MESSAGE, _TOOL_RESULT, _AGENT_DECISION = EventType.USER_MESSAGE, EventType
 """Enum members as plain names: reading them off the class costs a descriptor call on every evaluation."""
 
 
-def _compile_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+def _compile_regex(pattern: str, *, case_sensitive: bool = True) -> Any:
+    """A compiled RE2 regex: matching takes time linear in the text, so no pattern a designer writes can stall a
+    session on a long or crafted message (RE2 syntax: no backreferences or lookaround; CEL's ``matches`` is RE2
+    too)."""
+    options = re2.Options()
+    options.log_errors = False
+    options.case_sensitive = case_sensitive
     try:
-        return re.compile(pattern, flags)
-    except re.error as exc:
-        raise ValueError(f"pattern {pattern!r} is not a valid regex: {exc}") from None
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        message = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(f"pattern {pattern!r} is not a valid (RE2) regex: {message}") from None
 
 
 def _dig(value: Any, path: str | None) -> Any:
@@ -87,7 +94,7 @@ class UserInputCondition:
 def _build_user_input(data: UserInputData, spec: TransitionSpec, graph: GraphSpec) -> UserInputCondition:
     description = f"{data.match} {data.pattern!r}"
     if data.match == "regex":
-        rx = _compile_regex(data.pattern, 0 if data.case_sensitive else re.IGNORECASE)
+        rx = _compile_regex(data.pattern, case_sensitive=data.case_sensitive)
         return UserInputCondition(lambda text: rx.search(text) is not None, f"matches regex {data.pattern!r}")
     needle = data.pattern if data.case_sensitive else data.pattern.casefold()
     fold: Callable[[str], str] = (lambda t: t) if data.case_sensitive else str.casefold
@@ -131,7 +138,7 @@ COMPARISONS: Mapping[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _regex_comparison(rx: re.Pattern[str]) -> Callable[[Any, Any], bool]:
+def _regex_comparison(rx: Any) -> Callable[[Any, Any], bool]:
     def compare(actual: Any, _expected: Any) -> bool:
         return isinstance(actual, str) and rx.search(actual) is not None
 

@@ -55,6 +55,9 @@ CEL_FUNCTIONS = frozenset(
 _OPERATOR = re.compile(r"^@|\W")
 """Operators and internal helpers (``_&&_``, ``!_``, ``@in``) are named with symbols or ``@``."""
 
+_MACRO_VARIABLE = re.compile(r"\.\s*(?:all|exists|exists_one|filter|map)\s*\(\s*([A-Za-z_]\w*)\s*,")
+"""The names that comprehension macros bind (``e`` in ``list.exists(e, ...)``), which the engine lists as variables."""
+
 _FIELD_PREFIX, _HAS_PREFIX = "__ctx_", "__has_"
 _TOKENS = re.compile(
     r"""
@@ -76,7 +79,7 @@ def compile_cel(source: str) -> Any:
     unknown_functions = sorted(f for f in program.functions() if f not in CEL_FUNCTIONS and not _OPERATOR.search(f))
     if unknown_functions:
         raise ValueError(f"CEL expression calls unknown function(s) {', '.join(unknown_functions)}")
-    unknown = set(program.variables()) - CEL_VARIABLES
+    unknown = set(program.variables()) - CEL_VARIABLES - set(_MACRO_VARIABLE.findall(source))
     if unknown:
         raise ValueError(
             f"CEL expression reads unknown variable(s) {', '.join(sorted(unknown))}; only context and event exist"

@@ -342,5 +342,13 @@ class SessionSnapshot(Base):
 def _validate_condition(mapper: Mapper[Transition], connection: Connection, target: Transition) -> None:
     """Refuse to store a transition whose condition would not compile: the flush fails, nothing is written."""
     from rataura2.conditions import validate_condition_data
+    from rataura2.errors import InvalidConditionError
 
-    validate_condition_data(target.condition_type, target.condition_data or {}, label=target.label())
+    data = target.condition_data or {}
+    validate_condition_data(target.condition_type, data, label=target.label())
+    has_tool = target.tool_id is not None or target.tool is not None or "tool_id" in data or "tool_name" in data
+    if target.condition_type == ConditionType.TOOL_RESULT and not has_tool:
+        raise InvalidConditionError(
+            target.label(),
+            "a tool_result condition needs tool_id or tool_name in condition_data, or the transition's tool",
+        )

@@ -147,7 +147,8 @@ class EventData(BaseModel):
         limit = get_settings().max_event_bytes
         if len(encoded) > limit:
             raise ValueError(f"is {len(encoded)} bytes as JSON, over the limit of {limit}")
-        return value
+        copied: dict[str, Any] = json.loads(encoded)  # the event's own copy, exactly as the log will replay it
+        return copied
 
     @field_validator("source", "id", mode="before")
     @classmethod
@@ -327,7 +328,7 @@ class LivekitEventHandler(EventHandler):
         values: dict[str, Any] = {
             "type": cls.event_map[name],
             "timestamp": timestamp,
-            "data": {"livekit_event": name, **data},
+            "data": {**data, "livekit_event": name},
             "source": f"livekit.{name}",
         }
         if event_id is not None:
@@ -336,6 +337,9 @@ class LivekitEventHandler(EventHandler):
 
 
 CONTEXT_UPDATES_KEY = "context_updates"
+API_SOURCE = "api"
+"""The source of events the Python API makes (context updates, moves by hand): only these may change the context
+directly, so nothing a room participant sends can."""
 
 
 class ContextUpdateHandler(EventHandler):
@@ -345,7 +349,7 @@ class ContextUpdateHandler(EventHandler):
     event_types = frozenset({EventType.CUSTOM})
 
     def can_handle(self, event: EventData) -> bool:
-        return event.type is EventType.CUSTOM and CONTEXT_UPDATES_KEY in event.data
+        return event.type is EventType.CUSTOM and event.source == API_SOURCE and CONTEXT_UPDATES_KEY in event.data
 
     def apply(self, event: EventData, context: SessionContext) -> None:
         data = event.data

@@ -213,10 +213,15 @@ class LivekitAgentFactory:
 
 
 def decision_targets(graph: AgentGraphManager, agent_id: int) -> tuple[str, ...]:
-    """The names of the agents that ``agent_id``'s agent_decision edges lead to, in evaluation order."""
+    """The names of the agents that ``agent_id``'s agent_decision edges lead to, in evaluation order: the edges the
+    decision tool can take, those keyed ``transition_to`` (the key it sends) that accept the target's name."""
     names: list[str] = []
     for transition in graph.get_agent_transitions(agent_id):
-        if transition.spec.condition_type == AGENT_DECISION:
+        data = transition.spec.condition_data
+        if (
+            transition.spec.condition_type == AGENT_DECISION
+            and data.get("decision_key", "transition_to") == "transition_to"
+        ):
             name = graph.get_agent(transition.target_agent_id).name
             if name not in names:
                 names.append(name)

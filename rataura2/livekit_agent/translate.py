@@ -132,9 +132,9 @@ def room_event(name: str, args: Sequence[Any], *, now: float | None = None) -> F
 
 
 def data_packet(packet: rtc.DataPacket) -> dict[str, Any]:
-    """A data packet's topic, sender and text. A packet that is a JSON object also lends its fields to the data
-    (those not already set), so that an ``event`` condition can match what a client sends, e.g.
-    ``{"kind": "scan", "site": "wormhole"}``."""
+    """A data packet's topic, sender and text; a packet that is a JSON object is also given decoded, under
+    ``payload``, so that an ``event`` condition can match what a client sends (``{"payload": {"kind": "scan"}}``).
+    The client's fields stay under ``payload``: a participant cannot pose as the orchestrator or as LiveKit."""
     text = packet.data.decode("utf-8", errors="replace")
     data: dict[str, Any] = {"topic": packet.topic, "text": text[:MAX_DATA_TEXT]}
     if packet.participant is not None:
@@ -144,8 +144,7 @@ def data_packet(packet: rtc.DataPacket) -> dict[str, Any]:
     except ValueError:
         decoded = None
     if isinstance(decoded, dict):
-        for key, value in decoded.items():
-            data.setdefault(str(key), value)
+        data["payload"] = decoded
     return data
 
 

@@ -28,11 +28,11 @@ from rataura2.errors import (
 )
 from rataura2.graph.manager import AgentGraphManager, TransitionMatch
 from rataura2.graph.spec import AgentSpec
-from rataura2.livekit_agent.events import CONTEXT_UPDATES_KEY, EventData, EventManager, EventType
-from rataura2.orchestration.context import RESERVED_FIELDS, SessionContext
+from rataura2.livekit_agent.events import API_SOURCE, CONTEXT_UPDATES_KEY, EventData, EventManager, EventType
+from rataura2.orchestration.context import RESERVED_FIELDS, Scope, SessionContext
 from rataura2.orchestration.result import Hop, TransitionResult, TransitionStatus
 from rataura2.orchestration.store import SessionStore
-from rataura2.settings import get_settings
+from rataura2.settings import checked
 
 if TYPE_CHECKING:
     from rataura2.persistence.sql_store import SqlStore
@@ -68,7 +68,7 @@ class AgentOrchestrator:
         self.session_id = session_id
         self.graph = graph
         self.event_manager = event_manager or EventManager()
-        self.max_hops_per_event = max_hops_per_event or get_settings().max_hops_per_event
+        self.max_hops_per_event = int(checked("max_hops_per_event", max_hops_per_event))
         self.store = store
         self.context = context if context is not None else self._initial_context()
         self._agent_id = int(self.context.get("current_agent_id"))
@@ -157,16 +157,15 @@ class AgentOrchestrator:
             if self.ended:
                 raise SessionEndedError(f"session {self.session_id!r} has ended; event {event.id} refused")
             self._check_command(event)
-            checkpoint = self.context.checkpoint() if self.store is not None else None
+            checkpoint = self.context.checkpoint()
             try:
                 result = self._apply(event)
                 if self.store is not None:
                     self.store.event_processed(self, event, result)
             except BaseException:
-                if checkpoint is not None:
-                    self.context.restore(checkpoint)
-                    self._agent_id = int(self.context.get("current_agent_id"))
-                    self.ended = self.context.get("session", {}).get("status") == "ended"
+                self.context.restore(checkpoint)
+                self._agent_id = int(self.context.get("current_agent_id"))
+                self.ended = self.context.get("session", {}).get("status") == "ended"
                 raise
             self._results[event.id] = result
             self._pending_event = None if result.hops else event
@@ -209,10 +208,13 @@ class AgentOrchestrator:
 
     def _check_command(self, event: EventData) -> None:
         """Refuse, before anything changes, commands that could not be carried out."""
-        if event.type is _TRANSITION and event.source != ORCHESTRATOR_SOURCE:
+        is_request = event.type is _TRANSITION and event.source != ORCHESTRATOR_SOURCE
+        if is_request:
             self._requested_agent(event)
-        updates = event.data.get(CONTEXT_UPDATES_KEY) if event.type is _CUSTOM else None
-        if updates is not None:
+        if is_request or (event.type is _CUSTOM and event.source == API_SOURCE):
+            updates = event.data.get(CONTEXT_UPDATES_KEY)
+            if updates is None:
+                return
             if not isinstance(updates, dict):
                 raise InvalidEventError(f"data.{CONTEXT_UPDATES_KEY}", "must be an object of field: value")
             owned = sorted(OWNED_FIELDS & set(updates))
@@ -220,10 +222,15 @@ class AgentOrchestrator:
                 raise InvalidEventError(
                     f"data.{CONTEXT_UPDATES_KEY}.{owned[0]}", "is kept by the orchestrator and cannot be set"
                 )
+            scope, ttl = event.data.get("scope", "session"), event.data.get("ttl")
+            if scope not in Scope._value2member_map_:
+                raise InvalidEventError("data.scope", f"must be one of {', '.join(Scope)}, got {scope!r}")
+            if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0):
+                raise InvalidEventError("data.ttl", f"must be a positive number of seconds, got {ttl!r}")
 
     def _requested_agent(self, event: EventData) -> AgentSpec:
         target = event.data.get("to_agent_id", event.data.get("to_agent"))
-        if not isinstance(target, int | str):
+        if isinstance(target, bool) or not isinstance(target, int | str):
             raise InvalidEventError("data.to_agent_id", "a transition request names the agent to move to")
         return self.graph.get_agent(target)
 
@@ -240,9 +247,12 @@ class AgentOrchestrator:
         if event.type is _TRANSITION and event.source != ORCHESTRATOR_SOURCE:
             target = self._requested_agent(event)
             reason = str(event.data.get("reason") or f"requested by {event.source}")
-            hop = self._enter(target.id, None, reason, event)
+            transition_id = event.data.get("transition_id")
+            for key, value in (event.data.get(CONTEXT_UPDATES_KEY) or {}).items():
+                self.context.set(key, value, metadata={"source": f"transition {transition_id}"})
+            hop = self._enter(target.id, transition_id, reason, event)
             return TransitionResult(
-                TransitionStatus.SUCCESS, hop.from_agent_id, hop.to_agent_id, None, reason, event.id, (hop,)
+                TransitionStatus.SUCCESS, hop.from_agent_id, hop.to_agent_id, transition_id, reason, event.id, (hop,)
             )
         return self._advance(event)
 
@@ -332,18 +342,19 @@ class AgentOrchestrator:
         with self._lock:
             agent = self.current_agent_id
             evaluation = self.graph.check_transitions(agent, ConditionInput(self._pending_event, self.context))
-            if evaluation.match is None:
+            match = evaluation.match
+            if match is None:
                 status = TransitionStatus.ERROR if evaluation.errors else TransitionStatus.NO_TRANSITION
                 return TransitionResult(
                     status, agent, reason="no condition holds", errors=evaluation.errors, executed=False
                 )
-            t = evaluation.match.transition
             return TransitionResult(
                 TransitionStatus.SUCCESS,
                 agent,
-                t.target_agent_id,
-                t.id,
-                evaluation.match.verdict.reason,
+                match.transition.target_agent_id,
+                match.transition.id,
+                match.verdict.reason,
+                errors=evaluation.errors,
                 executed=False,
             )
 
@@ -351,18 +362,22 @@ class AgentOrchestrator:
         """Fire what holds now, if anything is new since the last evaluation. After ``process_event`` (which
         already evaluated) this reports no transition, so calling both never fires twice."""
         with self._lock:
-            if self._evaluated_at == (self.context.revision, self.current_agent_id):
+            agent = self.current_agent_id
+            if self._evaluated_at == (self.context.revision, agent):
                 return TransitionResult(
-                    TransitionStatus.NO_TRANSITION,
-                    self.current_agent_id,
-                    reason="nothing new since the last evaluation",
+                    TransitionStatus.NO_TRANSITION, agent, reason="nothing new since the last evaluation"
                 )
-            evaluation = self.check_transition()
-            if evaluation.status is not TransitionStatus.SUCCESS or evaluation.to_agent_id is None:
-                self._evaluated_at = (self.context.revision, self.current_agent_id)
-                return evaluation
+            evaluation = self.graph.check_transitions(agent, ConditionInput(self._pending_event, self.context))
+            match = evaluation.match
+            if match is None:
+                self._evaluated_at = (self.context.revision, agent)
+                status = TransitionStatus.ERROR if evaluation.errors else TransitionStatus.NO_TRANSITION
+                return TransitionResult(status, agent, reason="no condition holds", errors=evaluation.errors)
             return self.execute_transition(
-                evaluation.to_agent_id, reason=evaluation.reason, transition_id=evaluation.transition_id
+                match.transition.target_agent_id,
+                reason=match.verdict.reason,
+                transition_id=match.transition.id,
+                context_updates=match.verdict.context_updates,
             )
 
     def execute_transition(
@@ -371,19 +386,23 @@ class AgentOrchestrator:
         *,
         reason: str | None = None,
         transition_id: int | None = None,
+        context_updates: Mapping[str, Any] | None = None,
         timestamp: float | None = None,
     ) -> TransitionResult:
-        """Move the session to ``target`` (an agent id or name of this conversation) now. It is logged as a
-        TRANSITION request event, so it is persisted and replayed like any other."""
+        """Move the session to ``target`` (an agent id or name of this conversation) now, setting
+        ``context_updates`` with the move. It is logged as a TRANSITION request event, so it is persisted and
+        replayed like any other."""
         agent = self.graph.get_agent(target)
         data: dict[str, Any] = {"to_agent_id": agent.id, "reason": reason or "executed by the API"}
         if transition_id is not None:
             data["transition_id"] = transition_id
+        if context_updates:
+            data[CONTEXT_UPDATES_KEY] = dict(context_updates)
         return self.process_event(
             EventData(
                 type=EventType.TRANSITION,
                 data=data,
-                source="api",
+                source=API_SOURCE,
                 timestamp=self.context.now if timestamp is None else timestamp,
             )
         )
@@ -407,7 +426,7 @@ class AgentOrchestrator:
             EventData(
                 type=EventType.CUSTOM,
                 data=data,
-                source="api",
+                source=API_SOURCE,
                 timestamp=self.context.now if timestamp is None else timestamp,
             )
         )

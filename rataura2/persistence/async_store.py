@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from rataura2.errors import BacklogFullError, PersistenceError
 from rataura2.persistence.leases import SessionRow
 from rataura2.persistence.sql_store import EventRecord, Fenced, Release, SqlStore
-from rataura2.settings import get_settings
+from rataura2.settings import checked
 
 if TYPE_CHECKING:
     from rataura2.livekit_agent.events import EventData
@@ -60,7 +60,7 @@ class AsyncStore(SqlStore):
         **options: Any,
     ) -> None:
         super().__init__(engine, **options)
-        self.max_backlog = max_backlog or get_settings().async_max_backlog
+        self.max_backlog = int(checked("async_max_backlog", max_backlog))
         self.batch_size = batch_size
         self.retry_initial = retry_initial
         self.retry_max = retry_max

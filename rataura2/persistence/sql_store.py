@@ -24,7 +24,7 @@ from rataura2.db.models import SessionEvent, SessionRecord, SessionSnapshot, Ses
 from rataura2.errors import PersistenceError, SessionExistsError, SessionOwnedError
 from rataura2.persistence.leases import Leases, SessionRow, default_owner, read_row
 from rataura2.persistence.log import SessionLog, read_log
-from rataura2.settings import get_settings
+from rataura2.settings import checked
 
 if TYPE_CHECKING:
     from rataura2.livekit_agent.events import EventData
@@ -105,11 +105,10 @@ class SqlStore:
         snapshot_every: int | None = None,
         lease_seconds: float | None = None,
     ) -> None:
-        settings = get_settings()
         self.engine = engine
         self.owner = owner or default_owner()
-        self.snapshot_every = snapshot_every or settings.snapshot_every
-        self.leases = Leases(engine, self.owner, lease_seconds or settings.lease_seconds)
+        self.snapshot_every = int(checked("snapshot_every", snapshot_every))
+        self.leases = Leases(engine, self.owner, checked("lease_seconds", lease_seconds))
         self._tracked: dict[str, Tracked] = {}
         self._mutex = threading.Lock()
 
