@@ -16,8 +16,8 @@ from typing import Any, TypedDict
 
 from bench.workloads import Workload
 from rataura2.conditions import ConditionInput, build_condition
+from rataura2.graph.loader import transition_spec
 from rataura2.graph.manager import AgentGraphManager
-from rataura2.graph.spec import TransitionSpec, frozen
 from rataura2.livekit_agent.events import EventData, EventManager
 from rataura2.orchestration.context import SessionContext
 
@@ -165,16 +165,7 @@ def rules_from_database(
             .order_by(Transition.priority.desc(), Transition.id)
         )
         for row in db.scalars(query):
-            rules = tuple(row.business_rules.rules) if row.business_rules is not None else None
-            t = TransitionSpec(
-                row.id,
-                row.source_agent_id,
-                row.target_agent_id,
-                row.condition_type,
-                frozen(row.condition_data),
-                row.priority,
-                rules=rules,
-            )
+            t = transition_spec(row)
             if build_condition(t, spec).evaluate(given) is not None:
                 routing.agent = row.target_agent_id
                 break

@@ -23,6 +23,22 @@ def find_conversation(db: Session, conversation: int | str) -> Conversation:
     return row
 
 
+def transition_spec(row: Transition) -> TransitionSpec:
+    """A transition row (with its business rules loaded) as plain data."""
+    rules = tuple(row.business_rules.rules) if row.business_rules is not None else None
+    return TransitionSpec(
+        id=row.id,
+        source_agent_id=row.source_agent_id,
+        target_agent_id=row.target_agent_id,
+        condition_type=row.condition_type,
+        condition_data=frozen(row.condition_data),
+        priority=row.priority,
+        description=row.description,
+        tool_id=row.tool_id,
+        rules=rules,
+    )
+
+
 def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
     """The conversation's agents, tools and the transitions between two of its agents, detached from the session.
 
@@ -64,22 +80,7 @@ def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
             config=frozen(row.config),
             tool_ids=tuple(t.id for t in row.tools),
         )
-    transitions = []
-    for t in transition_rows:
-        rules = tuple(t.business_rules.rules) if t.business_rules is not None else None
-        transitions.append(
-            TransitionSpec(
-                id=t.id,
-                source_agent_id=t.source_agent_id,
-                target_agent_id=t.target_agent_id,
-                condition_type=t.condition_type,
-                condition_data=frozen(t.condition_data),
-                priority=t.priority,
-                description=t.description,
-                tool_id=t.tool_id,
-                rules=rules,
-            )
-        )
+    transitions = [transition_spec(t) for t in transition_rows]
     return GraphSpec(
         conversation_id=conv.id,
         name=conv.name,

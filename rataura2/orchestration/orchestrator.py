@@ -71,9 +71,10 @@ class AgentOrchestrator:
         self.max_hops_per_event = int(checked("max_hops_per_event", max_hops_per_event))
         self.store = store
         self.context = context if context is not None else self._initial_context()
-        self._agent_id = int(self.context.get("current_agent_id"))
+        self._agent_id = 0
         """The current agent, as in the context; kept here too because the event path reads it often."""
-        self.ended = self.context.get("session", {}).get("status") == "ended"
+        self.ended = False
+        self._resync()
         self._results: dict[str, TransitionResult] = {}
         self._pending_event: EventData | None = None
         """The last event, while the agent that was current when it arrived still is."""
@@ -122,6 +123,11 @@ class AgentOrchestrator:
             }
         )
 
+    def _resync(self) -> None:
+        """Read the current agent and whether the session ended back from the context (after it was replaced)."""
+        self._agent_id = int(self.context.get("current_agent_id"))
+        self.ended = self.context.get("session", {}).get("status") == "ended"
+
     # reading -------------------------------------------------------------------------------------------------
     @property
     def current_agent_id(self) -> int:
@@ -164,8 +170,7 @@ class AgentOrchestrator:
                     self.store.event_processed(self, event, result)
             except BaseException:
                 self.context.restore(checkpoint)
-                self._agent_id = int(self.context.get("current_agent_id"))
-                self.ended = self.context.get("session", {}).get("status") == "ended"
+                self._resync()
                 raise
             self._results[event.id] = result
             self._pending_event = None if result.hops else event
@@ -256,14 +261,14 @@ class AgentOrchestrator:
             )
         return self._advance(event)
 
-    def _advance(self, event: EventData | None) -> TransitionResult:
+    def _advance(self, event: EventData) -> TransitionResult:
         """Evaluate and fire, up to ``max_hops_per_event`` times, cutting cycles."""
         start = self.current_agent_id
         given = ConditionInput(event, self.context)
         evaluation = self.graph.check_transitions(start, given)
         if evaluation.match is None and not evaluation.errors:  # the usual case, kept short
             return TransitionResult(
-                TransitionStatus.NO_TRANSITION, start, reason="no condition holds", event_id=event.id if event else None
+                TransitionStatus.NO_TRANSITION, start, reason="no condition holds", event_id=event.id
             )
         visited = {start}
         hops: list[Hop] = []
@@ -281,7 +286,7 @@ class AgentOrchestrator:
                 break
             hops.append(self._fire(match, event))
             visited.add(match.transition.target_agent_id)
-        event_id = event.id if event is not None else None
+        event_id = event.id
         if not hops:
             if errors:
                 reason = "; ".join(f"transition {tid}: {msg}" for tid, msg in errors)
@@ -303,16 +308,15 @@ class AgentOrchestrator:
             tuple(errors),
         )
 
-    def _fire(self, match: TransitionMatch, event: EventData | None) -> Hop:
+    def _fire(self, match: TransitionMatch, event: EventData) -> Hop:
         for key, value in match.verdict.context_updates.items():
             self.context.set(key, value, metadata={"source": f"transition {match.transition.id}"})
         return self._enter(match.transition.target_agent_id, match.transition.id, match.verdict.reason, event)
 
-    def _enter(self, target_id: int, transition_id: int | None, reason: str, cause: EventData | None) -> Hop:
+    def _enter(self, target_id: int, transition_id: int | None, reason: str, cause: EventData) -> Hop:
         source = self.get_current_agent()
         target = self.graph.get_agent(target_id)
-        timestamp = cause.timestamp if cause is not None else self.context.now
-        cause_id = cause.id if cause is not None else f"check-{self.context.revision}"
+        timestamp, cause_id = cause.timestamp, cause.id
         record = {
             "from_agent_id": source.id,
             "from_agent_name": source.name,
