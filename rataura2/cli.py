@@ -92,12 +92,14 @@ def graph_show(
             console.print(f"  [cyan]{agent.name}[/cyan] ({agent.agent_type}, {agent.llm_provider})")
             for t in graph.get_agent_transitions(agent.id):
                 target = graph.get_agent(t.target_agent_id).name
+                rules = t.spec.condition_type == "business_rules"
+                condition = list(t.spec.rules or ()) if rules else dict(t.spec.condition_data)
                 console.print(
-                    f"    -> {target}: {t.spec.condition_type} {dict(t.spec.condition_data)} "
+                    f"    -> {target}: {t.spec.condition_type} {condition} "
                     f"[dim]priority {t.spec.priority}, id {t.id}[/dim]"
                 )
-        for agent in graph.unreachable_agents():
-            console.print(f"[yellow]warning:[/yellow] {agent.name} cannot be reached from the initial agent")
+        for warning in graph.lint():
+            console.print(f"[yellow]warning:[/yellow] {warning}")
     if png is not None:
         graph.draw(png)
         console.print(f"Drawn to {png}")

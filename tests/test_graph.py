@@ -124,3 +124,18 @@ def test_models_accept_ids_in_place_of_objects_and_check_enums(db: Session) -> N
         Agent(name="C", llm_provider="skynet")
     with pytest.raises(TypeError, match="colour"):
         Agent(name="C", colour="red")
+
+
+def test_lint_reports_level_triggered_cycles_that_could_bounce_a_session() -> None:
+    agents = {1: AgentSpec(1, "A"), 2: AgentSpec(2, "B"), 3: AgentSpec(3, "C")}
+    transitions = (
+        TransitionSpec(1, 1, 2, "custom", {"condition_code": "context.turn_count > 1"}),
+        TransitionSpec(2, 2, 1, "custom", {"condition_code": "context.turn_count > 2"}),
+        TransitionSpec(3, 2, 3, "user_input", {"pattern": "c"}),
+        TransitionSpec(4, 3, 2, "custom", {"condition_code": "true"}),
+    )
+    manager = AgentGraphManager(GraphSpec(1, "g", 1, agents, transitions))
+    cycles = manager.bouncing_cycles()
+    assert [[t.id for t in cycle] for cycle in cycles] in ([[1, 2]], [[2, 1]])
+    warnings = manager.lint()
+    assert len(warnings) == 1 and "bounce" in warnings[0] and "transitions" in warnings[0]
