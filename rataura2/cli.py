@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from rataura2.cli_options import DatabaseOption, resolve_database_url
 from rataura2.persistence.cli import sessions_app
-from rataura2.settings import get_settings
 
 app = typer.Typer(
     help="rataura2: multi-agent LiveKit assistants as graphs of agents kept in a database.",
@@ -23,17 +23,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(sessions_app, name="sessions")
 console = Console()
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url", "-d", help="SQLAlchemy URL; default: RATAURA2_DATABASE_URL or sqlite:///rataura2.db"
-    ),
-]
-
-
-def _url(url: str | None) -> str:
-    return url or get_settings().database_url
-
 
 @app.command()
 def demo(
@@ -44,7 +33,7 @@ def demo(
     each transition fired."""
     from rataura2.demo.run import run_demo
 
-    run_demo(_url(database_url), console=console, graph_png=graph_png)
+    run_demo(resolve_database_url(database_url), console=console, graph_png=graph_png)
 
 
 @db_app.command("upgrade")
@@ -52,8 +41,8 @@ def db_upgrade(database_url: DatabaseOption = None) -> None:
     """Bring the database schema to the latest migration."""
     from rataura2.db.session import init_db
 
-    init_db(_url(database_url))
-    console.print(f"Database {_url(database_url)} is at the latest migration.")
+    init_db(resolve_database_url(database_url))
+    console.print(f"Database {resolve_database_url(database_url)} is at the latest migration.")
 
 
 @graph_app.command("list")
@@ -64,7 +53,7 @@ def graph_list(database_url: DatabaseOption = None) -> None:
     from rataura2.db.models import Conversation
     from rataura2.db.session import init_db
 
-    with init_db(_url(database_url))() as db:
+    with init_db(resolve_database_url(database_url))() as db:
         for conv in db.scalars(select(Conversation).order_by(Conversation.id)):
             console.print(f"{conv.id}\t{conv.name}\tversion {conv.version}\t{len(conv.agents)} agents")
 
@@ -80,7 +69,7 @@ def graph_show(
     from rataura2.db.session import init_db
     from rataura2.graph.manager import AgentGraphManager
 
-    with init_db(_url(database_url))() as db:
+    with init_db(resolve_database_url(database_url))() as db:
         graph = AgentGraphManager.load(db, conversation)
     if mermaid:
         print(graph.to_mermaid(), end="")
@@ -121,7 +110,7 @@ def chat(
     the keyboard or piped), showing the active agent and each hand-over with its reason."""
     from rataura2.livekit_agent.chat import run_chat
 
-    run_chat(_url(database_url), conversation, tool_modules=tools)
+    run_chat(resolve_database_url(database_url), conversation, tool_modules=tools)
 
 
 @app.command(
@@ -144,7 +133,7 @@ def worker(
 
     if not ctx.args or ctx.args[0] in ("--help", "-h"):
         console.print(ctx.get_help())
-    environment = {"RATAURA2_DATABASE_URL": _url(database_url)}
+    environment = {"RATAURA2_DATABASE_URL": resolve_database_url(database_url)}
     for key, value in (("CONVERSATION", conversation), ("AGENT_NAME", agent_name)):
         if value:
             environment[f"RATAURA2_{key}"] = value

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rataura2.cli_options import DatabaseOption, resolve_database_url
 from rataura2.errors import RatauraError
-from rataura2.settings import get_settings
 
 sessions_app = typer.Typer(
     help="Durable sessions: list them, show one (context, transitions and why), resume, purge ended ones.",
@@ -21,19 +21,12 @@ sessions_app = typer.Typer(
 )
 console = Console()
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url", "-d", help="SQLAlchemy URL; default: RATAURA2_DATABASE_URL or sqlite:///rataura2.db"
-    ),
-]
-
 
 def _manager(url: str | None) -> Any:
     from rataura2.db.session import init_db
     from rataura2.orchestration.orchestrator import SessionManager
 
-    db = init_db(url or get_settings().database_url)()
+    db = init_db(resolve_database_url(url))()
     return SessionManager(db, durability="off")
 
 
