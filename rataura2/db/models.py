@@ -120,7 +120,10 @@ conversation_agents = Table(
     Base.metadata,
     Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
     Column("agent_id", ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    Column("position_x", Double, nullable=True),
+    Column("position_y", Double, nullable=True),
 )
+"""Which agents a conversation has, and where each sits on the conversation's canvas (the studio's layout)."""
 
 
 class Tool(Base):
@@ -200,6 +203,9 @@ class Conversation(Base):
     config: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     is_active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+    """Grows with every edit of the conversation's definition made through the HTTP API or a document import, so
+    that two editors cannot overwrite each other unawares (``If-Match``)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, onupdate=_utcnow)
 
@@ -272,6 +278,33 @@ class ConversationVersion(Base):
     digest: Mapped[str] = mapped_column(String(64))
     spec: Mapped[dict[str, Any]] = mapped_column(ExactJson)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class Role(StrEnum):
+    """What an API token may do; each role includes ``viewer``, and ``admin`` includes every other."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
+class ApiToken(Base):
+    """A bearer token of the HTTP API. Only the SHA-256 of the token is kept: it is shown once, when made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @validates("role")
+    def _check_role(self, key: str, value: Any) -> str:
+        return _checked_enum(Role, key, value)
 
 
 class SessionStatus(StrEnum):
