@@ -143,3 +143,37 @@ class UnknownToolError(RatauraError, LookupError):
 
 class UnknownVersionError(RatauraError, LookupError):
     """No published version with that number."""
+
+
+class NoConversationError(RatauraError):
+    """A job came with no conversation in its metadata and no default is configured."""
+
+
+class WorkerConfigError(RatauraError):
+    """The worker cannot run as configured (no LiveKit server URL)."""
+
+
+class ProviderUnavailableError(RatauraError):
+    """A provider cannot be used here: unknown, its plugin not installed (``install_hint``), or its credentials
+    missing (``env_vars``). Raised when the agent is built, with the agent and the provider in the message."""
+
+    def __init__(self, message: str, *, install_hint: str | None = None, env_vars: tuple[str, ...] = ()) -> None:
+        self.install_hint = install_hint
+        self.env_vars = env_vars
+        super().__init__(message)
+
+
+class ToolConfigError(RatauraError):
+    """A tool cannot be offered: no callable registered for its function name, a bad name or a bad schema."""
+
+
+class OfflineConfigError(RatauraError):
+    """An agent's ``config["offline"]`` rule set is malformed."""
+
+
+class OfflineLLMError(RuntimeError):
+    """A failure scripted by a ``fail`` rule; the session reports it as an ``error`` event, like a real outage."""
+
+
+class CelEvaluationError(RuntimeError):
+    """The expression failed on this context (a missing field, a type mismatch): it counts as false."""

@@ -36,7 +36,7 @@ from rataura2.api.state import ApiState
 from rataura2.api.static import mount_studio
 from rataura2.api.tracing import Tracing
 from rataura2.db.session import init_db
-from rataura2.orchestration.orchestrator import SessionManager
+from rataura2.sessions.manager import SessionManager
 
 logger = logging.getLogger("rataura2.api")
 ROUTERS = (
@@ -83,7 +83,7 @@ def create_app(
     Sessions it creates are durable (``durability``); the studio is served at ``/`` when its built files exist.
     """
     sessions_factory = init_db(database_url, engine=engine)
-    bound = sessions_factory.kw["bind"]
+    bound = sessions_factory.engine
     manager = SessionManager(sessions_factory(), durability=durability)
     state = ApiState(
         engine=bound,

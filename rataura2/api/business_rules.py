@@ -21,12 +21,12 @@ from rataura2.db.models import Agent, BusinessRulesTransition, Transition
 from rataura2.editing.membership import conversations_holding
 from rataura2.editing.revision import bump_revision
 from rataura2.errors import UnknownAgentError, UnknownTransitionError
-from rataura2.transitions.business_rules_adapter import (
+from rataura2.rules.editor import generate_ui_config, rules_to_json
+from rataura2.rules.repository import (
     assign_business_rules,
     get_business_rules_transition,
     remove_business_rules,
 )
-from rataura2.transitions.web_ui import generate_ui_config, rules_to_json
 
 router = APIRouter(prefix="/api/business-rules", tags=["business-rules (original)"])
 NOT_FOUND = "Rules not found"

@@ -23,14 +23,15 @@ from rataura2.api.schemas.sessions import (
     TimelineStep,
     Traffic,
 )
+from rataura2.core.graph import CompiledGraph
+from rataura2.core.orchestrator import AgentOrchestrator
+from rataura2.core.result import TransitionResult, TransitionStatus
 from rataura2.db.models import SessionEvent, SessionRecord
 from rataura2.errors import UnknownSessionError
-from rataura2.graph.manager import AgentGraphManager
-from rataura2.orchestration.orchestrator import AgentOrchestrator, SessionManager
-from rataura2.orchestration.result import TransitionResult, TransitionStatus
 from rataura2.persistence.admin import list_sessions
 from rataura2.persistence.leases import read_row
 from rataura2.persistence.log import read_log
+from rataura2.sessions.manager import SessionManager
 
 HIDDEN_CONTEXT = ("events",)
 """Left out of contexts the API shows: the event history is the timeline itself."""
@@ -49,8 +50,7 @@ def shown_context(orchestrator: AgentOrchestrator) -> dict[str, Any]:
 
 def live(manager: SessionManager, session_id: str) -> AgentOrchestrator:
     """The session driven here, taking it over from the database if this process does not drive it yet."""
-    orchestrator = manager.get_orchestrator(session_id)
-    return orchestrator if orchestrator is not None else manager.resume_session(session_id)
+    return manager[session_id] if session_id in manager else manager.resume_session(session_id)
 
 
 def summary(engine: Engine, session_id: str) -> SessionSummary:
@@ -63,11 +63,11 @@ def summary(engine: Engine, session_id: str) -> SessionSummary:
 def state(manager: SessionManager, session_id: str) -> SessionState:
     """A session's summary and context: the live one's if this process drives it, else rebuilt from the log."""
     found = summary(manager.engine, session_id)
-    orchestrator = manager.get_orchestrator(session_id) or manager.load_session(session_id)
+    orchestrator = manager[session_id] if session_id in manager else manager.load_session(session_id)
     return SessionState(**found.model_dump(), context=shown_context(orchestrator))
 
 
-def _handovers(graph: AgentGraphManager, result: TransitionResult) -> list[HandoverOut]:
+def _handovers(graph: CompiledGraph, result: TransitionResult) -> list[HandoverOut]:
     return [
         HandoverOut(
             from_agent_id=h.from_agent_id,
@@ -89,7 +89,7 @@ def timeline(manager: SessionManager, session_id: str, *, after: int = 0, limit:
     """
     with manager.engine.connect() as conn:
         log = read_log(conn, read_row(conn, session_id))
-    graph = manager.get_graph_version(log.row.conversation_id, log.row.version)
+    graph = manager.compiled_version(log.row.conversation_id, log.row.version)
     replay = AgentOrchestrator(
         session_id,
         graph,

@@ -12,7 +12,7 @@ from rataura2.api.auth import TokenCache
 from rataura2.api.metrics import Metrics
 from rataura2.api.signals import SessionSignals
 from rataura2.api.tracing import Tracing
-from rataura2.orchestration.orchestrator import SessionManager
+from rataura2.sessions.manager import SessionManager
 
 
 @dataclass

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from opentelemetry import trace
 
-from rataura2.orchestration.result import TransitionResult
+from rataura2.core.result import TransitionResult
 
 TRACER_NAME = "rataura2"
 

@@ -28,7 +28,7 @@ from rataura2.editing.layout import set_positions
 from rataura2.editing.membership import remove_agent
 from rataura2.editing.revision import bump_revision, check_revision
 from rataura2.errors import InvalidConditionError, InvalidDocumentError, InvalidRulesError, NameTakenError
-from rataura2.transitions.business_rules_adapter import assign_business_rules
+from rataura2.rules.repository import assign_business_rules
 
 BUSINESS_RULES = ConditionType.BUSINESS_RULES.value
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rataura2.db.models import AgentType, ConditionType, LLMProvider, STTProvider, TTSProvider
+from rataura2.vocabulary.enums import AgentType, ConditionType, LLMProvider, STTProvider, TTSProvider
 
 FORMAT: Literal["rataura2.conversation/1"] = "rataura2.conversation/1"
 Name = Field(min_length=1, max_length=255)

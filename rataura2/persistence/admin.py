@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from rataura2.db.models import Conversation, SessionEvent, SessionRecord, SessionSnapshot, SessionStatus
+from rataura2.db.models import Conversation, SessionEvent, SessionRecord, SessionSnapshot
 from rataura2.persistence.leases import LOCK_CLASS_AS_OID
+from rataura2.vocabulary.enums import SessionStatus
 
 
 def next_session_id(db: Session, prefix: str) -> str:

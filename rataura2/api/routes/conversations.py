@@ -53,7 +53,7 @@ def create_conversation(body: ConversationCreate, db: DB, response: Response, _:
 
 
 def _published(db: DB, conversation: Conversation) -> bool:
-    from rataura2.graph.loader import load_graph_spec
+    from rataura2.db.loader import load_graph_spec
 
     latest = latest_version(db, conversation.id)
     if latest is None:

@@ -28,10 +28,12 @@ from rataura2.api.schemas.sessions import (
 )
 from rataura2.api.state import ApiState, api_state
 from rataura2.api.views import get_conversation
-from rataura2.livekit_agent.events import EventData, EventType
-from rataura2.orchestration.orchestrator import ORCHESTRATOR_SOURCE, AgentOrchestrator
-from rataura2.orchestration.result import TransitionResult
+from rataura2.core.events import EventData
+from rataura2.core.orchestrator import AgentOrchestrator
+from rataura2.core.result import TransitionResult
 from rataura2.persistence.admin import count_sessions, list_sessions
+from rataura2.vocabulary import EventType
+from rataura2.vocabulary.events import ORCHESTRATOR_SOURCE
 
 router = APIRouter(tags=["sessions"])
 RESERVED_SOURCES = frozenset({ORCHESTRATOR_SOURCE, "session_manager"})

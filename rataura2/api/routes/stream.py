@@ -22,9 +22,9 @@ from sqlalchemy import select
 from rataura2.api.auth import require
 from rataura2.api.schemas.sessions import ResultOut
 from rataura2.api.state import ApiState, api_state
+from rataura2.core.result import TransitionResult
 from rataura2.db.models import Role, SessionEvent, SessionRecord, SessionStatus
 from rataura2.errors import UnknownSessionError
-from rataura2.orchestration.result import TransitionResult
 
 router = APIRouter(tags=["sessions"])
 PING_SECONDS = 15.0
@@ -61,7 +61,7 @@ def _read(state: ApiState, session_id: str, after: int) -> _Batch:
             .order_by(e.seq)
             .limit(BATCH)
         ).all()
-    graph = state.manager.get_graph_version(conversation_id, version) if events else None
+    graph = state.manager.compiled_version(conversation_id, version) if events else None
     messages = []
     last = after
     for seq, event_id, kind, timestamp, source, data, raw_result in events:

@@ -26,7 +26,7 @@ from rataura2.api.views import editing, get_conversation, get_transition, member
 from rataura2.db.models import ConditionType, Conversation, Tool, Transition
 from rataura2.document.export import conversation_transitions
 from rataura2.errors import UnknownTransitionError
-from rataura2.transitions.business_rules_adapter import assign_business_rules, remove_business_rules
+from rataura2.rules.repository import assign_business_rules, remove_business_rules
 
 router = APIRouter(prefix="/api/v1/conversations/{conversation_id}/transitions", tags=["transitions"])
 BUSINESS_RULES = ConditionType.BUSINESS_RULES.value

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from rataura2.api.auth import Viewer
 from rataura2.api.deps import DB
 from rataura2.api.views import get_conversation
-from rataura2.transitions.web_ui import generate_ui_config
+from rataura2.rules.editor import generate_ui_config
 
 router = APIRouter(prefix="/api/v1/rules", tags=["transitions"])
 

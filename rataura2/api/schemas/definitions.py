@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rataura2.db.models import AgentType, ConditionType, LLMProvider, STTProvider, TTSProvider
 from rataura2.document.model import Position
+from rataura2.vocabulary.enums import AgentType, ConditionType, LLMProvider, STTProvider, TTSProvider
 
 
 class _In(BaseModel):

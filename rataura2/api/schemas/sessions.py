@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rataura2.livekit_agent.events import EventType
-from rataura2.orchestration.result import TransitionResult
+from rataura2.core.result import TransitionResult
+from rataura2.vocabulary import EventType
 
 EVENT_TYPES = ", ".join(t.value for t in EventType)
 
