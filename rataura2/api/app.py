@@ -99,7 +99,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        manager.close()
+        state.close()
 
     app = FastAPI(
         title="rataura2",

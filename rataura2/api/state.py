@@ -27,6 +27,11 @@ class ApiState:
     poll_seconds: float = 0.5
     """How often an SSE stream looks at the log when nothing in this process told it of news."""
 
+    def close(self) -> None:
+        """Flush and let sessions go, then close the database connections."""
+        self.manager.close()
+        self.engine.dispose()
+
 
 def api_state(request: Request) -> ApiState:
     state: ApiState = request.app.state.api

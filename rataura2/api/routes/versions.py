@@ -11,6 +11,7 @@ from rataura2.api.deps import DB, IfMatch, set_etag
 from rataura2.api.errors import FieldError
 from rataura2.api.schemas.versions import FindingOut, LintOut, PublishOut, VersionDetail, VersionDiff, VersionOut
 from rataura2.api.views import get_conversation
+from rataura2.core.lint import Finding, Severity, lint_spec
 from rataura2.db.loader import load_graph_spec
 from rataura2.db.models import ConversationVersion
 from rataura2.document.apply import apply_document
@@ -18,7 +19,6 @@ from rataura2.document.diff import diff_documents
 from rataura2.document.export import document_from_spec, export_document
 from rataura2.document.model import ConversationDocument, Position
 from rataura2.errors import InvalidGraphError, UnknownVersionError
-from rataura2.core.lint import Finding, Severity, lint_spec
 from rataura2.persistence.versions import latest_version, publish
 
 router = APIRouter(prefix="/api/v1/conversations/{conversation_id}", tags=["versions"])
