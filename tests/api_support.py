@@ -28,18 +28,26 @@ class Api:
         )
 
 
-@asynccontextmanager
-async def running_api(database_url: str, **options: Any) -> AsyncIterator[Api]:
+def make_api(database_url: str, *, spare_token: bool = False, **options: Any) -> Api:
+    """An app over the database, with a token of each role (after a spare one, token 1, if asked: for tests that
+    revoke token 1); ``app.state.api.close()`` it after."""
     app = create_app(database_url, **options)
-    state = app.state.api
     tokens = {}
-    with state.sessions() as db:
+    with app.state.api.sessions() as db:
+        if spare_token:
+            create_token(db, Role.VIEWER.value, "spare")
         for role in Role:
             tokens[role] = create_token(db, role.value, f"test {role.value}")[1]
+    return Api(app, tokens)
+
+
+@asynccontextmanager
+async def running_api(database_url: str, **options: Any) -> AsyncIterator[Api]:
+    api = make_api(database_url, **options)
     try:
-        yield Api(app, tokens)
+        yield api
     finally:
-        state.close()
+        api.app.state.api.close()
 
 
 async def build_help_desk(client: httpx.AsyncClient) -> dict[str, int]:
