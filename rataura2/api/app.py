@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from rataura2.api import business_rules, errors
 from rataura2.api.auth import TokenCache
+from rataura2.api.errors import ERROR_RESPONSES
 from rataura2.api.metrics import Metrics
 from rataura2.api.routes import (
     access,
@@ -102,6 +103,7 @@ def create_app(
         state.close()
 
     app = FastAPI(
+        responses=ERROR_RESPONSES,
         title="rataura2",
         summary="Conversations as graphs of agents: definitions, documents, versions and live sessions.",
         version="1",

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from rataura2.api.auth import Editor, Viewer
-from rataura2.api.deps import DB
+from rataura2.api.deps import DB, RowId
 from rataura2.api.errors import FieldError
 from rataura2.db.models import Agent, BusinessRulesTransition, Transition
 from rataura2.editing.membership import conversations_holding
@@ -87,7 +87,7 @@ def ui_config(_: Viewer) -> dict[str, Any]:
 
 
 @router.get("/transitions/{agent_id}", response_model=list[AgentTransitionOut])
-def agent_transitions(agent_id: int, db: DB, _: Viewer) -> list[AgentTransitionOut]:
+def agent_transitions(agent_id: RowId, db: DB, _: Viewer) -> list[AgentTransitionOut]:
     """The agent's outgoing transitions, with their rules where they have some."""
     if db.get(Agent, agent_id) is None:
         raise UnknownAgentError(f"no agent {agent_id}")
@@ -120,7 +120,7 @@ def agent_transitions(agent_id: int, db: DB, _: Viewer) -> list[AgentTransitionO
 
 
 @router.get("/transition/{transition_id}/rules", response_model=RulesAnswer)
-def read_rules(transition_id: int, db: DB, _: Viewer) -> RulesAnswer:
+def read_rules(transition_id: RowId, db: DB, _: Viewer) -> RulesAnswer:
     row = get_business_rules_transition(db, transition_id)
     if row is None:
         raise UnknownTransitionError(NOT_FOUND)
@@ -149,7 +149,7 @@ def _save(db: Session, transition_id: int, body: RulesBody | None, rules_json: s
 
 @router.put("/transition/{transition_id}/rules", response_model=RulesAnswer)
 def save_rules(
-    transition_id: int,
+    transition_id: RowId,
     db: DB,
     _: Editor,
     body: RulesBody | None = None,
@@ -161,7 +161,7 @@ def save_rules(
 
 @router.post("/transition/{transition_id}/rules", response_model=RulesAnswer)
 def save_rules_post(
-    transition_id: int,
+    transition_id: RowId,
     db: DB,
     _: Editor,
     body: RulesBody | None = None,
@@ -172,7 +172,7 @@ def save_rules_post(
 
 
 @router.delete("/transition/{transition_id}/rules", response_model=Success)
-def delete_rules(transition_id: int, db: DB, _: Editor) -> Success:
+def delete_rules(transition_id: RowId, db: DB, _: Editor) -> Success:
     row = get_business_rules_transition(db, transition_id)
     if row is None:
         raise UnknownTransitionError(NOT_FOUND)

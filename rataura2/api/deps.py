@@ -7,12 +7,14 @@ import re
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Path, Request, Response
 from sqlalchemy.orm import Session
 
 from rataura2.api.errors import FieldError
 from rataura2.api.state import api_state
 
+MAX_ID = 2**31 - 1
+"""Row ids are 32-bit integers on PostgreSQL; a larger one names nothing (404), never overflows the driver."""
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 
 
@@ -40,4 +42,5 @@ def set_etag(response: Response, revision: int) -> None:
 
 
 DB = Annotated[Session, Depends(get_db)]
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id.")]
 IfMatch = Annotated[int | None, Depends(if_match)]

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from rataura2.errors import (
@@ -30,6 +31,24 @@ from rataura2.errors import (
 )
 
 logger = logging.getLogger("rataura2.api")
+
+
+class Problem(BaseModel):
+    """What an error answer (other than 422) says."""
+
+    detail: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body is not what its Content-Type says (e.g. broken JSON)."},
+    401: {"model": Problem, "description": "No token, or an unknown or revoked one."},
+    403: {"model": Problem, "description": "The token's role may not do this."},
+    404: {"model": Problem, "description": "No such conversation, agent, transition, session..."},
+    409: {"model": Problem, "description": "A stale If-Match, a taken name, an ended or elsewhere-driven session."},
+    503: {"model": Problem, "description": "The session store cannot save now; send the same request again later."},
+}
+"""Answers every route may give, published in the OpenAPI document (422 is FastAPI's own)."""
+
 CONFLICTS = (StaleRevisionError, NameTakenError, SessionEndedError, SessionExistsError, SessionOwnedError)
 
 

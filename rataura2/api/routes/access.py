@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from rataura2.api.auth import Admin, Viewer
-from rataura2.api.deps import DB
+from rataura2.api.deps import DB, RowId
 from rataura2.api.state import api_state
 from rataura2.api.tokens import create_token, list_tokens, revoke_token
 from rataura2.db.models import ApiToken, Role
@@ -84,7 +84,7 @@ def make_token(body: TokenCreate, db: DB, _: Admin) -> NewToken:
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
-def revoke(token_id: int, db: DB, request: Request, _: Admin) -> TokenOut:
+def revoke(token_id: RowId, db: DB, request: Request, _: Admin) -> TokenOut:
     row = revoke_token(db, token_id)
     api_state(request).tokens.forget(token_id)
     return _out(row)

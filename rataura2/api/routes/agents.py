@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rataura2.api.auth import Editor, Viewer
-from rataura2.api.deps import DB, IfMatch, set_etag
+from rataura2.api.deps import DB, IfMatch, RowId, set_etag
 from rataura2.api.errors import FieldError
 from rataura2.api.schemas.definitions import AgentCreate, AgentOut, AgentUpdate, Deleted
 from rataura2.api.views import agent_out, editing, get_agent, get_conversation
@@ -48,7 +48,7 @@ def _check_name(conversation: Conversation, name: str, agent_id: int | None = No
 
 
 @router.get("", response_model=list[AgentOut])
-def list_agents(conversation_id: int, db: DB, response: Response, _: Viewer) -> list[AgentOut]:
+def list_agents(conversation_id: RowId, db: DB, response: Response, _: Viewer) -> list[AgentOut]:
     conversation = get_conversation(db, conversation_id)
     set_etag(response, conversation.revision)
     agents = sorted(conversation.agents, key=lambda a: a.id)
@@ -56,7 +56,7 @@ def list_agents(conversation_id: int, db: DB, response: Response, _: Viewer) -> 
 
 
 @router.get("/{agent_id}", response_model=AgentOut)
-def read_agent(conversation_id: int, agent_id: int, db: DB, response: Response, _: Viewer) -> AgentOut:
+def read_agent(conversation_id: RowId, agent_id: int, db: DB, response: Response, _: Viewer) -> AgentOut:
     conversation = get_conversation(db, conversation_id)
     set_etag(response, conversation.revision)
     return agent_out(db, conversation, get_agent(conversation, agent_id), conversation.revision)
@@ -64,7 +64,7 @@ def read_agent(conversation_id: int, agent_id: int, db: DB, response: Response, 
 
 @router.post("", response_model=AgentOut, status_code=status.HTTP_201_CREATED)
 def create_agent(
-    conversation_id: int, body: AgentCreate, db: DB, expected: IfMatch, response: Response, _: Editor
+    conversation_id: RowId, body: AgentCreate, db: DB, expected: IfMatch, response: Response, _: Editor
 ) -> AgentOut:
     with editing(db, conversation_id, expected) as conversation:
         _check_name(conversation, body.name)
@@ -83,7 +83,7 @@ def create_agent(
 
 @router.patch("/{agent_id}", response_model=AgentOut)
 def update_agent(
-    conversation_id: int, agent_id: int, body: AgentUpdate, db: DB, expected: IfMatch, response: Response, _: Editor
+    conversation_id: RowId, agent_id: int, body: AgentUpdate, db: DB, expected: IfMatch, response: Response, _: Editor
 ) -> AgentOut:
     with editing(db, conversation_id, expected) as conversation:
         agent = get_agent(conversation, agent_id)
@@ -118,7 +118,7 @@ def update_agent(
 
 @router.delete("/{agent_id}", response_model=Deleted)
 def delete_agent(
-    conversation_id: int, agent_id: int, db: DB, expected: IfMatch, response: Response, _: Editor
+    conversation_id: RowId, agent_id: int, db: DB, expected: IfMatch, response: Response, _: Editor
 ) -> Deleted:
     with editing(db, conversation_id, expected) as conversation:
         remove_agent(db, conversation, get_agent(conversation, agent_id))

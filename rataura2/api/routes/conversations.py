@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from rataura2.api.auth import Editor, Viewer
-from rataura2.api.deps import DB, IfMatch, set_etag
+from rataura2.api.deps import DB, IfMatch, RowId, set_etag
 from rataura2.api.errors import FieldError
 from rataura2.api.schemas.definitions import (
     ConversationCreate,
@@ -66,7 +66,7 @@ def _published(db: DB, conversation: Conversation) -> bool:
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut)
-def read_conversation(conversation_id: int, db: DB, response: Response, _: Viewer) -> ConversationOut:
+def read_conversation(conversation_id: RowId, db: DB, response: Response, _: Viewer) -> ConversationOut:
     conversation = get_conversation(db, conversation_id)
     set_etag(response, conversation.revision)
     return conversation_out(db, conversation, published=_published(db, conversation))
@@ -74,7 +74,7 @@ def read_conversation(conversation_id: int, db: DB, response: Response, _: Viewe
 
 @router.patch("/{conversation_id}", response_model=ConversationOut)
 def update_conversation(
-    conversation_id: int, body: ConversationUpdate, db: DB, expected: IfMatch, response: Response, _: Editor
+    conversation_id: RowId, body: ConversationUpdate, db: DB, expected: IfMatch, response: Response, _: Editor
 ) -> ConversationOut:
     with editing(db, conversation_id, expected) as conversation:
         changes = body.model_dump(exclude_unset=True)
@@ -95,7 +95,7 @@ def update_conversation(
 
 
 @router.delete("/{conversation_id}", response_model=Deleted)
-def delete_conversation(conversation_id: int, db: DB, expected: IfMatch, request: Request, _: Editor) -> Deleted:
+def delete_conversation(conversation_id: RowId, db: DB, expected: IfMatch, request: Request, _: Editor) -> Deleted:
     conversation = get_conversation(db, conversation_id)
     if expected is not None and conversation.revision != expected:
         from rataura2.errors import StaleRevisionError
@@ -113,7 +113,7 @@ def delete_conversation(conversation_id: int, db: DB, expected: IfMatch, request
 
 
 @router.get("/{conversation_id}/layout", response_model=LayoutOut)
-def read_layout(conversation_id: int, db: DB, response: Response, _: Viewer) -> LayoutOut:
+def read_layout(conversation_id: RowId, db: DB, response: Response, _: Viewer) -> LayoutOut:
     conversation = get_conversation(db, conversation_id)
     set_etag(response, conversation.revision)
     placed = positions(db, conversation_id)
@@ -122,7 +122,7 @@ def read_layout(conversation_id: int, db: DB, response: Response, _: Viewer) -> 
 
 @router.put("/{conversation_id}/layout", response_model=LayoutOut)
 def save_layout(
-    conversation_id: int, body: LayoutIn, db: DB, expected: IfMatch, response: Response, _: Editor
+    conversation_id: RowId, body: LayoutIn, db: DB, expected: IfMatch, response: Response, _: Editor
 ) -> LayoutOut:
     with editing(db, conversation_id, expected) as conversation:
         points = {a: (p.x, p.y) if p is not None else None for a, p in body.positions.items()}

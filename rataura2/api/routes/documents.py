@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from rataura2.api.auth import Editor, Viewer
-from rataura2.api.deps import DB, IfMatch
+from rataura2.api.deps import DB, IfMatch, RowId
 from rataura2.api.schemas.versions import ImportOut
 from rataura2.api.state import api_state
 from rataura2.api.views import conversation_out, get_conversation
@@ -52,7 +52,7 @@ def conversation_document_schema() -> dict[str, Any]:
     responses=_YAML_ANSWER,  # type: ignore[arg-type]
 )
 def read_document(
-    conversation_id: int,
+    conversation_id: RowId,
     db: DB,
     _: Viewer,
     accept: Annotated[str | None, Header()] = None,
@@ -98,7 +98,7 @@ def _answer(out: ImportOut) -> JSONResponse:
     responses={201: {"model": ImportOut}},
 )
 async def replace_document(
-    conversation_id: int,
+    conversation_id: RowId,
     request: Request,
     expected: IfMatch,
     _: Editor,

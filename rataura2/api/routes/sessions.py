@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, status
 
 from rataura2.api import sessions as service
 from rataura2.api.auth import Operator, Viewer
+from rataura2.api.deps import MAX_ID, RowId
 from rataura2.api.errors import FieldError
 from rataura2.api.schemas.sessions import (
     EndIn,
@@ -54,7 +55,7 @@ def _answer(orchestrator: AgentOrchestrator, result: TransitionResult) -> EventR
 def list_all(
     request: Request,
     _: Viewer,
-    conversation_id: int | None = None,
+    conversation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status_: Annotated[str | None, Query(alias="status", pattern="^(active|ended)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
@@ -137,7 +138,7 @@ def end(session_id: str, request: Request, _: Operator, body: EndIn | None = Non
 
 
 @router.get("/api/v1/conversations/{conversation_id}/traffic", response_model=Traffic)
-def traffic(conversation_id: int, request: Request, _: Viewer) -> Traffic:
+def traffic(conversation_id: RowId, request: Request, _: Viewer) -> Traffic:
     state = api_state(request)
     with state.sessions() as db:
         get_conversation(db, conversation_id)

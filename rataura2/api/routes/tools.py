@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rataura2.api.auth import Editor, Viewer
-from rataura2.api.deps import DB
+from rataura2.api.deps import DB, RowId
 from rataura2.api.errors import FieldError
 from rataura2.api.schemas.definitions import Deleted, ToolCreate, ToolOut, ToolUpdate
 from rataura2.api.views import tool_out
@@ -36,7 +36,7 @@ def list_tools(db: DB, _: Viewer) -> list[ToolOut]:
 
 
 @router.get("/{tool_id}", response_model=ToolOut)
-def read_tool(tool_id: int, db: DB, _: Viewer) -> ToolOut:
+def read_tool(tool_id: RowId, db: DB, _: Viewer) -> ToolOut:
     return tool_out(_get(db, tool_id))
 
 
@@ -50,7 +50,7 @@ def create_tool(body: ToolCreate, db: DB, _: Editor) -> ToolOut:
 
 
 @router.patch("/{tool_id}", response_model=ToolOut)
-def update_tool(tool_id: int, body: ToolUpdate, db: DB, _: Editor) -> ToolOut:
+def update_tool(tool_id: RowId, body: ToolUpdate, db: DB, _: Editor) -> ToolOut:
     tool = _get(db, tool_id)
     for field, value in body.model_dump(exclude_unset=True).items():
         if value is None and field in ("name", "function_name", "is_active"):
@@ -63,7 +63,7 @@ def update_tool(tool_id: int, body: ToolUpdate, db: DB, _: Editor) -> ToolOut:
 
 
 @router.delete("/{tool_id}", response_model=Deleted)
-def delete_tool(tool_id: int, db: DB, _: Editor) -> Deleted:
+def delete_tool(tool_id: RowId, db: DB, _: Editor) -> Deleted:
     db.delete(_get(db, tool_id))
     db.commit()
     return Deleted()

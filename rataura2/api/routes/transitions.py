@@ -12,7 +12,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
 from rataura2.api.auth import Editor, Viewer
-from rataura2.api.deps import DB, IfMatch, set_etag
+from rataura2.api.deps import DB, IfMatch, RowId, set_etag
 from rataura2.api.errors import FieldError
 from rataura2.api.schemas.definitions import (
     Deleted,
@@ -63,7 +63,7 @@ def _apply(db: Session, row: Transition, changes: dict[str, Any], rules: list[An
 
 
 @router.get("", response_model=list[TransitionOut])
-def list_transitions(conversation_id: int, db: DB, response: Response, _: Viewer) -> list[TransitionOut]:
+def list_transitions(conversation_id: RowId, db: DB, response: Response, _: Viewer) -> list[TransitionOut]:
     conversation = get_conversation(db, conversation_id)
     set_etag(response, conversation.revision)
     rows = conversation_transitions(db, sorted(member_ids(conversation)))
@@ -71,7 +71,7 @@ def list_transitions(conversation_id: int, db: DB, response: Response, _: Viewer
 
 
 @router.get("/{transition_id}", response_model=TransitionOut)
-def read_transition(conversation_id: int, transition_id: int, db: DB, response: Response, _: Viewer) -> TransitionOut:
+def read_transition(conversation_id: RowId, transition_id: int, db: DB, response: Response, _: Viewer) -> TransitionOut:
     conversation = get_conversation(db, conversation_id)
     set_etag(response, conversation.revision)
     return transition_out(get_transition(db, conversation, transition_id), conversation.revision)
@@ -79,7 +79,7 @@ def read_transition(conversation_id: int, transition_id: int, db: DB, response: 
 
 @router.post("", response_model=TransitionOut, status_code=status.HTTP_201_CREATED)
 def create_transition(
-    conversation_id: int, body: TransitionCreate, db: DB, expected: IfMatch, response: Response, _: Editor
+    conversation_id: RowId, body: TransitionCreate, db: DB, expected: IfMatch, response: Response, _: Editor
 ) -> TransitionOut:
     with editing(db, conversation_id, expected) as conversation:
         changes = body.model_dump(exclude={"rules"})
@@ -94,8 +94,8 @@ def create_transition(
 
 @router.patch("/{transition_id}", response_model=TransitionOut)
 def update_transition(
-    conversation_id: int,
-    transition_id: int,
+    conversation_id: RowId,
+    transition_id: RowId,
     body: TransitionUpdate,
     db: DB,
     expected: IfMatch,
@@ -118,7 +118,7 @@ def update_transition(
 
 @router.delete("/{transition_id}", response_model=Deleted)
 def delete_transition(
-    conversation_id: int, transition_id: int, db: DB, expected: IfMatch, response: Response, _: Editor
+    conversation_id: RowId, transition_id: int, db: DB, expected: IfMatch, response: Response, _: Editor
 ) -> Deleted:
     with editing(db, conversation_id, expected) as conversation:
         db.delete(get_transition(db, conversation, transition_id))
@@ -128,7 +128,7 @@ def delete_transition(
 
 
 @router.get("/{transition_id}/rules", response_model=RulesOut)
-def read_rules(conversation_id: int, transition_id: int, db: DB, response: Response, _: Viewer) -> RulesOut:
+def read_rules(conversation_id: RowId, transition_id: int, db: DB, response: Response, _: Viewer) -> RulesOut:
     conversation = get_conversation(db, conversation_id)
     row = get_transition(db, conversation, transition_id)
     if row.business_rules is None:
@@ -139,7 +139,7 @@ def read_rules(conversation_id: int, transition_id: int, db: DB, response: Respo
 
 @router.put("/{transition_id}/rules", response_model=RulesOut)
 def save_rules(
-    conversation_id: int, transition_id: int, body: RulesIn, db: DB, expected: IfMatch, response: Response, _: Editor
+    conversation_id: RowId, transition_id: int, body: RulesIn, db: DB, expected: IfMatch, response: Response, _: Editor
 ) -> RulesOut:
     with editing(db, conversation_id, expected) as conversation:
         row = get_transition(db, conversation, transition_id)
@@ -152,7 +152,7 @@ def save_rules(
 
 @router.delete("/{transition_id}/rules", response_model=Deleted)
 def delete_rules(
-    conversation_id: int, transition_id: int, db: DB, expected: IfMatch, response: Response, _: Editor
+    conversation_id: RowId, transition_id: int, db: DB, expected: IfMatch, response: Response, _: Editor
 ) -> Deleted:
     with editing(db, conversation_id, expected) as conversation:
         get_transition(db, conversation, transition_id)

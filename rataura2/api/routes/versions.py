@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rataura2.api.auth import Editor, Viewer
-from rataura2.api.deps import DB, IfMatch, set_etag
+from rataura2.api.deps import DB, IfMatch, RowId, set_etag
 from rataura2.api.errors import FieldError
 from rataura2.api.schemas.versions import FindingOut, LintOut, PublishOut, VersionDetail, VersionDiff, VersionOut
 from rataura2.api.views import get_conversation
@@ -36,7 +36,7 @@ def _finding(f: Finding) -> FindingOut:
 
 
 @router.get("/lint", response_model=LintOut)
-def lint(conversation_id: int, db: DB, response: Response, _: Viewer) -> LintOut:
+def lint(conversation_id: RowId, db: DB, response: Response, _: Viewer) -> LintOut:
     conversation = get_conversation(db, conversation_id)
     set_etag(response, conversation.revision)
     try:
@@ -51,7 +51,7 @@ def lint(conversation_id: int, db: DB, response: Response, _: Viewer) -> LintOut
 
 
 @router.post("/publish", response_model=PublishOut)
-def publish_conversation(conversation_id: int, db: DB, _: Editor) -> PublishOut:
+def publish_conversation(conversation_id: RowId, db: DB, _: Editor) -> PublishOut:
     """Publish the definition as a new version (if it changed since the latest); 422 if it does not compile."""
     get_conversation(db, conversation_id)
     before = latest_version(db, conversation_id)
@@ -64,7 +64,7 @@ def publish_conversation(conversation_id: int, db: DB, _: Editor) -> PublishOut:
 
 
 @router.get("/versions", response_model=list[VersionOut])
-def list_versions(conversation_id: int, db: DB, _: Viewer) -> list[VersionOut]:
+def list_versions(conversation_id: RowId, db: DB, _: Viewer) -> list[VersionOut]:
     get_conversation(db, conversation_id)
     rows = list(
         db.scalars(
@@ -112,14 +112,14 @@ def _document(db: Session, conversation_id: int, version: int | None) -> Convers
 
 
 @router.get("/versions/{version}", response_model=VersionDetail)
-def read_version(conversation_id: int, version: int, db: DB, _: Viewer) -> VersionDetail:
+def read_version(conversation_id: RowId, version: int, db: DB, _: Viewer) -> VersionDetail:
     get_conversation(db, conversation_id)
     row = _version_row(db, conversation_id, version)
     return VersionDetail(version=row.version, created_at=row.created_at, document=document_from_spec(row.spec))
 
 
 @router.get("/versions/{a}/diff/{b}", response_model=VersionDiff)
-def diff_versions(conversation_id: int, a: str, b: str, db: DB, _: Viewer) -> VersionDiff:
+def diff_versions(conversation_id: RowId, a: str, b: str, db: DB, _: Viewer) -> VersionDiff:
     """What changed from version ``a`` to version ``b`` (either may be ``draft``, the current definition)."""
     first, second = _version_number(a, "a"), _version_number(b, "b")
     get_conversation(db, conversation_id)
@@ -131,7 +131,7 @@ def diff_versions(conversation_id: int, a: str, b: str, db: DB, _: Viewer) -> Ve
 
 @router.post("/versions/{version}/rollback", response_model=PublishOut)
 def rollback(
-    conversation_id: int, version: int, db: DB, expected: IfMatch, response: Response, _: Editor
+    conversation_id: RowId, version: int, db: DB, expected: IfMatch, response: Response, _: Editor
 ) -> PublishOut:
     """Make the definition what version ``version`` was (layout kept) and publish it as a new version."""
     conversation = get_conversation(db, conversation_id)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from rataura2.api.auth import Viewer
-from rataura2.api.deps import DB
+from rataura2.api.deps import DB, MAX_ID
 from rataura2.api.views import get_conversation
 from rataura2.rules.editor import generate_ui_config
 
@@ -15,7 +15,9 @@ router = APIRouter(prefix="/api/v1/rules", tags=["transitions"])
 
 
 @router.get("/vocabulary")
-def vocabulary(db: DB, _: Viewer, conversation_id: int | None = None) -> dict[str, Any]:
+def vocabulary(
+    db: DB, _: Viewer, conversation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
+) -> dict[str, Any]:
     """``generate_ui_config()``: variables, operators by field type and actions; with a conversation, its agents
     as the options of ``transition_to_agent``."""
     if conversation_id is None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rataura2.api.deps import MAX_ID
 from rataura2.document.model import Position
 from rataura2.vocabulary.enums import AgentType, ConditionType, LLMProvider, STTProvider, TTSProvider
+
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class _In(BaseModel):
@@ -25,7 +28,7 @@ class ConversationCreate(_In):
 class ConversationUpdate(_In):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     description: str | None = None
-    initial_agent_id: int | None = None
+    initial_agent_id: BodyId | None = None
     config: dict[str, Any] | None = None
     is_active: bool | None = None
 
@@ -60,7 +63,7 @@ class AgentFields(_In):
     tts_model: str | None = Field(default=None, max_length=255)
     config: dict[str, Any] | None = None
     is_active: bool = True
-    tool_ids: list[int] = Field(default_factory=list)
+    tool_ids: list[BodyId] = Field(default_factory=list)
     position: Position | None = None
 
 
@@ -82,7 +85,7 @@ class AgentUpdate(_In):
     tts_model: str | None = Field(default=None, max_length=255)
     config: dict[str, Any] | None = None
     is_active: bool | None = None
-    tool_ids: list[int] | None = None
+    tool_ids: list[BodyId] | None = None
     position: Position | None = None
 
 
@@ -107,24 +110,24 @@ class AgentOut(BaseModel):
 
 
 class TransitionCreate(_In):
-    source_agent_id: int
-    target_agent_id: int
+    source_agent_id: BodyId
+    target_agent_id: BodyId
     condition_type: ConditionType
     condition_data: dict[str, Any] | None = None
     priority: int = Field(default=0, ge=-(2**31), lt=2**31)
     description: str | None = None
-    tool_id: int | None = None
+    tool_id: BodyId | None = None
     rules: list[Any] | None = Field(default=None, description="business_rules transitions: the rule set.")
 
 
 class TransitionUpdate(_In):
-    source_agent_id: int | None = None
-    target_agent_id: int | None = None
+    source_agent_id: BodyId | None = None
+    target_agent_id: BodyId | None = None
     condition_type: ConditionType | None = None
     condition_data: dict[str, Any] | None = None
     priority: int | None = Field(default=None, ge=-(2**31), lt=2**31)
     description: str | None = None
-    tool_id: int | None = None
+    tool_id: BodyId | None = None
     rules: list[Any] | None = None
 
 
@@ -152,7 +155,7 @@ class RulesOut(BaseModel):
 
 
 class LayoutIn(_In):
-    positions: dict[int, Position | None] = Field(description="Agent id -> position (null: forget it).")
+    positions: dict[BodyId, Position | None] = Field(description="Agent id -> position (null: forget it).")
 
 
 class LayoutOut(BaseModel):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rataura2.api.deps import MAX_ID
 from rataura2.core.result import TransitionResult
 from rataura2.vocabulary import EventType
 
@@ -18,7 +19,7 @@ class _In(BaseModel):
 
 
 class SessionCreate(_In):
-    conversation_id: int | str = Field(description="The conversation's id or name.")
+    conversation_id: Annotated[int, Field(ge=1, le=MAX_ID)] | str = Field(description="The conversation's id or name.")
     session_id: str | None = Field(
         default=None, min_length=1, max_length=200, description="Default: a new id, http:<random>."
     )
