@@ -20,6 +20,7 @@ from rataura2.core.events import EventData, EventManager
 from rataura2.core.graph import CompiledGraph
 from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.core.result import TransitionResult, TransitionStatus
+from rataura2.db.loader import find_conversation
 from rataura2.errors import PersistenceError, SessionExistsError, UnknownSessionError
 from rataura2.persistence import make_store
 from rataura2.persistence.leases import read_row
@@ -119,14 +120,21 @@ class SessionManager:
         *,
         initial_context: Mapping[str, Any] | None = None,
         timestamp: float | None = None,
+        version: int | None = None,
     ) -> AgentOrchestrator:
         """Start a session on the conversation's initial agent and record its SESSION_CREATED event. With a
         durable store the session is recorded (and held) first: :class:`SessionExistsError` if its id is in the
-        database already."""
+        database already. ``version`` starts it on that published version instead of the latest (to try an
+        older one); the definition is not published then."""
         with self._lock:
             if session_id in self._sessions:
                 raise SessionExistsError(f"session {session_id!r} is already live")
-            graph = self.publish_and_compile(conversation_id)
+            if version is None:
+                graph = self.publish_and_compile(conversation_id)
+            else:
+                with Session(self.engine) as db:
+                    numeric_id = find_conversation(db, conversation_id).id
+                graph = self.compiled_version(numeric_id, version)
             orchestrator = AgentOrchestrator(
                 session_id,
                 graph,
