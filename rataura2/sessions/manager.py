@@ -54,6 +54,7 @@ class SessionManager:
         *,
         durability: Durability = "sync",
         max_hops_per_event: int | None = None,
+        max_transitions_per_turn: int | None = None,
         event_manager_factory: Callable[[], EventManager] = EventManager,
         snapshot_every: int | None = None,
         lease_seconds: float | None = None,
@@ -67,6 +68,7 @@ class SessionManager:
         self.engine: Engine = bind if isinstance(bind, Engine) else bind.engine
         self.durability = durability
         self.max_hops_per_event = max_hops_per_event
+        self.max_transitions_per_turn = max_transitions_per_turn
         self.event_manager_factory = event_manager_factory
         self.store: SqlStore | None = None
         if durability != "off":
@@ -132,6 +134,7 @@ class SessionManager:
                 graph,
                 event_manager=self.event_manager_factory(),
                 max_hops_per_event=self.max_hops_per_event,
+                max_transitions_per_turn=self.max_transitions_per_turn,
                 store=self.store,
             )
             if self.store is not None:
@@ -181,6 +184,7 @@ class SessionManager:
                     graph,
                     event_manager_factory=self.event_manager_factory,
                     max_hops_per_event=self.max_hops_per_event,
+                    max_transitions_per_turn=self.max_transitions_per_turn,
                 )
             except BaseException:
                 if not row.ended:
@@ -231,7 +235,11 @@ class SessionManager:
             log = read_log(conn, read_row(conn, session_id))
         graph = self.compiled_version(log.row.conversation_id, log.row.version)
         return rebuild(
-            log, graph, event_manager_factory=self.event_manager_factory, max_hops_per_event=self.max_hops_per_event
+            log,
+            graph,
+            event_manager_factory=self.event_manager_factory,
+            max_hops_per_event=self.max_hops_per_event,
+            max_transitions_per_turn=self.max_transitions_per_turn,
         )
 
     def release_session(self, session_id: str) -> None:
