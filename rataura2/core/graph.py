@@ -13,6 +13,7 @@ from rataura2.core.conditions import Condition, ConditionInput, Verdict, build_c
 from rataura2.core.conditions.base import reads_state, triggers_of
 from rataura2.core.conditions.triggers import TRIGGER_NAMES, index_keys, trigger_of
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
+from rataura2.core.validation import check_tool_names
 from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class CompiledGraph:
             raise InvalidGraphError(
                 f"conversation {spec.name!r}: initial agent {spec.initial_agent_id} is not one of its agents"
             )
+        check_tool_names(spec)
         self.spec = spec
         outgoing: dict[int, list[CompiledTransition]] = {agent_id: [] for agent_id in spec.agents}
         for t in spec.transitions:
