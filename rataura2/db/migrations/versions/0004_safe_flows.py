@@ -5,7 +5,7 @@ linked to agents, agents to conversations) is checked when a definition is commi
 (``rataura2.core.validation.check_tool_names``), with an error that names the tools, not an IntegrityError.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-27
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
