@@ -29,10 +29,23 @@ def number_problem(value: int | float) -> str | None:
     return "is an integer outside the signed 64-bit range"
 
 
+Path = tuple[object, ...]
+"""Where a value sits, as ``(parent path, key)`` pairs: built as the walk goes, spelled out only for an error."""
+
+
+def _spelled(path: Path) -> str:
+    keys: list[str] = []
+    node: object = path
+    while isinstance(node, tuple):
+        node, key = node
+        keys.append(str(key))
+    return ".".join([str(node), *reversed(keys)])
+
+
 def json_problem(value: Any, path: str) -> tuple[str, str] | None:
     """The first thing wrong with ``value`` as JSON data, as (where, what), or None. ``where`` extends ``path``
     with keys and indexes (``data.items.3.name``)."""
-    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    stack: list[tuple[Any, Any, int]] = [(value, path, 0)]
     while stack:
         item, where, depth = stack.pop()
         if item is None or isinstance(item, bool):
@@ -40,28 +53,30 @@ def json_problem(value: Any, path: str) -> tuple[str, str] | None:
         if isinstance(item, int | float):
             problem = number_problem(item)
             if problem:
-                return where, problem
+                return _spelled(where), problem
             continue
         if isinstance(item, str):
             problem = text_problem(item)
             if problem:
-                return where, problem
+                return _spelled(where), problem
             continue
         if depth >= MAX_JSON_DEPTH:
-            return where, f"is nested deeper than {MAX_JSON_DEPTH} levels"
+            return _spelled(where), f"is nested deeper than {MAX_JSON_DEPTH} levels"
         if isinstance(item, dict):
             for key, child in item.items():
                 if not isinstance(key, str):
-                    return where, f"has a key {key!r} that is not a string"
+                    return _spelled(where), f"has a key {key!r} that is not a string"
                 problem = text_problem(key)
                 if problem:
-                    return where, f"has a key that {problem}"
-                stack.append((child, f"{where}.{key}", depth + 1))
+                    return _spelled(where), f"has a key that {problem}"
+                stack.append((child, (where, key), depth + 1))
             continue
         if isinstance(item, list | tuple):
-            stack.extend((child, f"{where}.{i}", depth + 1) for i, child in enumerate(item))
+            stack.extend((child, (where, i), depth + 1) for i, child in enumerate(item))
             continue
-        return where, f"must be JSON data (null, bool, number, string, list, object), got {type(item).__name__}"
+        return _spelled(
+            where
+        ), f"must be JSON data (null, bool, number, string, list, object), got {type(item).__name__}"
     return None
 
 

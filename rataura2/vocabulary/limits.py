@@ -12,21 +12,24 @@ from __future__ import annotations
 CEL_MAX_LENGTH = 2000
 """Characters in one expression. The engine's recursive evaluator overflows the stack at some 10,000 chained
 operators; this keeps every expression two orders of magnitude below that."""
-CEL_MAX_DEPTH = 64
-"""Nesting of an expression as the pre-parse estimates it (brackets plus operator chains at each level)."""
+CEL_MAX_DEPTH = 250
+"""Nesting of an expression as the pre-parse estimates it (brackets, plus the operators chained at each level: an
+over-estimate of the syntax tree's depth). The engine's parser refuses some 90 nested brackets on its own."""
 CEL_MAX_COMPREHENSION_NESTING = 2
 """Comprehension macros (``all``, ``exists``, ``exists_one``, ``map``, ``filter``) inside one another."""
 CEL_MAX_COMPREHENSIONS = 4
 """Comprehension macros in one expression."""
-CEL_MAX_STEPS = 2500
-"""The cost one evaluation may spend. Each comprehension step costs 1, plus the size of the inputs its body reads
-(in :data:`CEL_SIZE_UNIT` units), plus, for ``map`` and ``filter`` (whose result the engine copies at every step),
-the length of the result so far over 8. Past it the evaluation stops and counts as false: a few milliseconds."""
-CEL_MAX_WORK = 200_000
-"""Size units an evaluation may read before it starts, multiplied by (1 + its ``+`` operators) squared, which
-bounds what concatenations can build."""
+CEL_MAX_STEPS = 2000
+"""The steps one evaluation may take in comprehensions (about 4 us each). A step costs 1, plus the size of the
+inputs its body reads over 32, plus, for ``map`` and ``filter`` (whose result the engine copies at every step), the
+length of the result so far over 8. Past the limit the evaluation stops and counts as false, with an error that
+says so: some 10 ms at most."""
+CEL_MAX_WORK = 50_000
+"""The size of an evaluation's inputs (about a microsecond each for the engine to take in: a number 1, a text 8 plus
+its length over :data:`CEL_SIZE_UNIT`, a list or map 2 plus its entries), multiplied by (1 + its ``+`` operators)
+squared, which bounds what concatenations can build. Past it the evaluation is not started and counts as false."""
 CEL_SIZE_UNIT = 64
-"""Characters of text counted as one size unit (a number, a list or a map entry is one)."""
+"""Characters of text counted as one more size unit."""
 
 # business rules ----------------------------------------------------------------------------------------------
 RULES_MAX_RULES = 200
