@@ -87,6 +87,7 @@ class CorruptSessionError(RatauraError):
     def __init__(self, session_id: str, row: str, message: str) -> None:
         self.session_id = session_id
         self.row = row
+        self.problem = message
         super().__init__(f"session {session_id!r} is corrupt at {row}: {message}; see `rataura2 sessions verify`")
 
 
