@@ -53,8 +53,11 @@ def check_session(conn: Connection, row: SessionRow) -> SessionCheck:
     check = SessionCheck(row.session_id, row.last_seq)
     expected = 1
     intact: int | None = None
-    rows = conn.execution_options(yield_per=500).execute(
-        select(*EVENT_COLUMNS).where(SessionEvent.session_pk == row.pk).order_by(SessionEvent.seq)
+    rows = conn.execute(
+        select(*EVENT_COLUMNS)
+        .where(SessionEvent.session_pk == row.pk)
+        .order_by(SessionEvent.seq)
+        .execution_options(yield_per=500)
     )
     for found in rows:
         seq = int(found[0])
