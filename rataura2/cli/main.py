@@ -152,7 +152,7 @@ def main() -> None:
     try:
         app()
     except RatauraError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}")
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise SystemExit(2) from None
 
 

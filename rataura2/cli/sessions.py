@@ -39,7 +39,7 @@ def _when(timestamp: object) -> str:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {escape(str(exc))}")
+    console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line, however long
     return typer.Exit(1)
 
 
