@@ -120,10 +120,10 @@ def check_sequence(conn: Connection, row: SessionRow) -> None:
     raise CorruptSessionError(row.session_id, where, what + " (rows deleted?)")
 
 
-def read_log(conn: Connection, row: SessionRow, *, window: int | None = None) -> SessionLog:
-    """The snapshot, the events after it and the ``window`` latest before it (default: the dedupe window),
-    verified."""
-    window = get_settings().dedupe_window_events if window is None else window
+def read_log(conn: Connection, row: SessionRow, *, window: int | None = None, whole: bool = False) -> SessionLog:
+    """The snapshot, the events after it and the ``window`` latest before it (default: the dedupe window), or
+    with ``whole`` every event, verified."""
+    window = row.last_seq if whole else get_settings().dedupe_window_events if window is None else window
     check_sequence(conn, row)
     snapshot = conn.execute(
         select(SessionSnapshot.seq, SessionSnapshot.state, SessionSnapshot.checksum)
