@@ -17,7 +17,7 @@ from rataura2.errors import CorruptSessionError
 from rataura2.sessions.manager import SessionManager
 from tests._procs import T0, build_conversation, drive, reference_run, script
 
-EVENTS = script(3)
+EVENTS = script(2)
 
 
 def _stored(db: Session) -> tuple[int, int]:
@@ -58,7 +58,7 @@ DAMAGE: dict[str, tuple[Callable[[Session, int], None], str, int]] = {
     "a message edited": (_edit_event(14, data={"message": "I never said that"}), "event 14", 13),
     "a timestamp set to 1e308": (_edit_event(15, timestamp=1e308), "event 15", 14),
     "a result edited": (_edit_event(3, result={"status": "success"}), "event 3", 2),
-    "the snapshot truncated": (_truncate_snapshot, "the snapshot at event 20", len(EVENTS) + 1),
+    "the snapshot truncated": (_truncate_snapshot, "the snapshot at event 10", len(EVENTS) + 1),
 }
 
 

@@ -39,15 +39,15 @@ def _started(db: Session, durability: str = "sync") -> tuple[SessionManager, Age
 
 
 # case 2: every field the orchestrator relies on is protected --------------------------------------------------------
-@pytest.mark.parametrize("field", sorted(OWNED_FIELDS - RESERVED_FIELDS))
-def test_no_owned_field_can_be_set_from_outside(sqlite_db: Session, field: str) -> None:
+def test_no_owned_field_can_be_set_from_outside(sqlite_db: Session) -> None:
     manager, orchestrator = _started(sqlite_db)
     before = orchestrator.get_context()
-    with pytest.raises(InvalidEventError) as info:
-        orchestrator.update_context({field: "x"}, timestamp=T0 + 1)
-    assert info.value.field == f"data.context_updates.{field}"
-    with pytest.raises(InvalidEventError):
-        orchestrator.execute_transition("Combat", context_updates={field: "x"}, timestamp=T0 + 1)
+    for field in sorted(OWNED_FIELDS - RESERVED_FIELDS):
+        with pytest.raises(InvalidEventError) as info:
+            orchestrator.update_context({field: "x"}, timestamp=T0 + 1)
+        assert info.value.field == f"data.context_updates.{field}"
+        with pytest.raises(InvalidEventError):
+            orchestrator.execute_transition("Combat", context_updates={field: "x"}, timestamp=T0 + 1)
     assert orchestrator.get_context() == before
     drive(manager, "s", script(1))  # the session goes on, ends, and resumes
     manager.end_session("s", timestamp=T0 + 100)
@@ -124,16 +124,14 @@ BAD_EVENTS = {
 }
 
 
-@pytest.mark.parametrize(("event", "field"), BAD_EVENTS.values(), ids=BAD_EVENTS.keys())
-def test_a_bad_event_is_refused_naming_its_field_and_changes_nothing(
-    db: Session, event: dict[str, Any], field: str
-) -> None:
+def test_a_bad_event_is_refused_naming_its_field_and_changes_nothing(db: Session) -> None:
     manager, orchestrator = _started(db)
     before = orchestrator.get_context()
-    with pytest.raises(InvalidEventError) as info:
-        orchestrator.process_event(event)
-    assert isinstance(info.value, ValueError)
-    assert info.value.field.startswith(field), info.value
+    for what, (event, field) in BAD_EVENTS.items():
+        with pytest.raises(InvalidEventError) as info:
+            orchestrator.process_event(event)
+        assert isinstance(info.value, ValueError)
+        assert info.value.field.startswith(field), (what, info.value)
     assert orchestrator.get_context() == before
     assert logged_ids(db, "s") == ["rataura2:created"]
     drive(manager, "s", script(1))  # usable
@@ -145,7 +143,7 @@ def test_a_bad_session_id_is_refused_at_the_call(db: Session, session_id: str) -
     conversation_id = build_conversation(db)
     manager = SessionManager(db)
     with pytest.raises(InvalidSessionIdError):
-        manager.create_session(session_id, conversation_id)
+        manager.create_session(session_id, conversation_id)  # before anything reaches the database
     for call in (manager.resume_session, manager.load_session):
         with pytest.raises(InvalidSessionIdError):
             call(session_id)
@@ -203,8 +201,8 @@ def test_context_and_snapshots_do_not_grow_with_the_sessions_age(db: Session, sm
     manager = SessionManager(db, snapshot_every=7)
     orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
     sizes = []
-    for round_ in range(6):
-        events = [{**e, "id": f"{round_}-{e['id']}", "timestamp": e["timestamp"] + 1000 * round_} for e in script(6)]
+    for round_ in range(4):
+        events = [{**e, "id": f"{round_}-{e['id']}", "timestamp": e["timestamp"] + 1000 * round_} for e in script(4)]
         drive(manager, "s", events)
         orchestrator.process_event(
             {"type": "agent_decision", "timestamp": T0 + 1000 * round_ + 900, "data": {"decision_key": f"k{round_}"}}
@@ -214,7 +212,7 @@ def test_context_and_snapshots_do_not_grow_with_the_sessions_age(db: Session, sm
         sizes.append(len(snapshot))
         db.rollback()
     context = orchestrator.get_context()
-    assert orchestrator.context.transition_count > 30
+    assert orchestrator.context.transition_count > 20
     assert len(context["transitions"]) == len(context["events"]) == 10  # the latest; all are in the log
     assert max(sizes[1:]) < 1.3 * min(sizes[1:]), sizes
     assert len(json.dumps(context)) < 1.3 * sizes[0]
