@@ -188,3 +188,44 @@ def test_json_to_rules_never_recurses_without_bound(text: str) -> None:
     with pytest.raises(InvalidRulesError) as info:
         json_to_rules(text)
     assert isinstance(info.value, RatauraError)
+
+
+def _nested_list(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "priority", "message"),
+    [
+        (
+            "tool_result",
+            {"tool_name": "t", "expected_value": 10**5000},
+            0,
+            "condition_data.expected_value is an integer",
+        ),
+        ("event", {"event_type": "custom", "event_data": {"a": float("inf")}}, 0, "must be a finite number"),
+        (
+            "event",
+            {
+                "event_type": "custom",
+                "event_data": {"d": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},
+            },
+            0,
+            "nested deeper",
+        ),
+        ("user_input", {"pattern": "x"}, 10**20, "priority must be a 32-bit integer"),
+    ],
+    ids=["10**5000", "infinity", "nesting", "priority"],
+)
+def test_numbers_and_nesting_in_condition_data_are_checked_at_save(
+    sqlite_db: Session, kind: str, data: dict[str, Any], priority: int, message: str
+) -> None:
+    row = _save(sqlite_db, kind, data)
+    row.priority = priority
+    with pytest.raises(InvalidConditionError, match=message) as info:
+        sqlite_db.commit()
+    assert "A -> B" in info.value.transition
+    sqlite_db.rollback()

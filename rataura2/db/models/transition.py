@@ -76,6 +76,9 @@ def _validate_condition(mapper: Mapper[Transition], connection: Connection, targ
     """Refuse to store a transition whose condition would not compile: the flush fails, nothing is written."""
     data = target.condition_data or {}
     validate_condition_data(target.condition_type, data, label=target.label())
+    priority = target.priority or 0
+    if isinstance(priority, bool) or not isinstance(priority, int) or not -(2**31) <= priority < 2**31:
+        raise InvalidConditionError(target.label(), f"priority must be a 32-bit integer, got {priority!r}"[:200])
     has_tool = target.tool_id is not None or target.tool is not None or "tool_id" in data or "tool_name" in data
     if target.condition_type == ConditionType.TOOL_RESULT and not has_tool:
         raise InvalidConditionError(
