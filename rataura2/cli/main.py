@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from rataura2.cli.lint import lint_command
 from rataura2.cli.options import DatabaseOption, resolve_database_url
 from rataura2.cli.sessions import sessions_app
 
@@ -22,6 +24,7 @@ app.add_typer(graph_app, name="graph")
 app.add_typer(db_app, name="db")
 app.add_typer(sessions_app, name="sessions")
 console = Console()
+app.command("lint")(lint_command)
 
 
 @app.command()
@@ -65,13 +68,16 @@ def graph_show(
     png: Annotated[Path | None, typer.Option(help="Draw the graph to this PNG file.")] = None,
     mermaid: Annotated[bool, typer.Option(help="Print the graph as Mermaid text.")] = False,
 ) -> None:
-    """Compile a conversation's graph (which checks every condition) and show it."""
-    from rataura2.db.loader import load_graph
+    """Compile a conversation's graph (which checks every condition), show it and what lint finds in it."""
+    from rataura2.core.graph import CompiledGraph
+    from rataura2.db.loader import load_graph_spec
     from rataura2.db.session import init_db
     from rataura2.drawing import draw_graph
+    from rataura2.lint import lint_graph
 
     with init_db(resolve_database_url(database_url))() as db:
-        graph = load_graph(db, conversation)
+        spec = load_graph_spec(db, conversation)
+    graph = CompiledGraph(spec)
     if mermaid:
         print(graph.to_mermaid(), end="")
     else:
@@ -88,8 +94,11 @@ def graph_show(
                     f"    -> {target}: {t.spec.condition_type} {condition} "
                     f"[dim]priority {t.spec.priority}, id {t.id}[/dim]"
                 )
-        for warning in graph.lint():
-            console.print(f"[yellow]warning:[/yellow] {warning}")
+        for finding in lint_graph(spec).findings:
+            colour = "red" if finding.severity == "error" else "yellow"
+            console.print(
+                f"[{colour}]{finding.severity}:[/{colour}] {escape(finding.message)} [dim]({finding.code})[/dim]"
+            )
     if png is not None:
         draw_graph(graph, png)
         console.print(f"Drawn to {png}")

@@ -40,14 +40,16 @@ def transition_spec(row: Transition) -> TransitionSpec:
     )
 
 
-def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
+def load_graph_spec(db: Session, conversation: int | str, *, require_initial: bool = True) -> GraphSpec:
     """The conversation's agents, tools and the transitions between two of its agents, detached from the session.
 
     Agents can be shared by conversations, so a transition to an agent outside this conversation belongs to
-    another conversation's graph and is not part of this one.
+    another conversation's graph and is not part of this one. A conversation without an initial agent is an
+    error, unless ``require_initial`` is false (lint reads such a graph, to say so among everything else): its
+    spec then names agent 0, which no agent is.
     """
     conv = find_conversation(db, conversation)
-    if conv.initial_agent_id is None:
+    if conv.initial_agent_id is None and require_initial:
         raise InvalidGraphError(f"conversation {conv.name!r} has no initial agent")
     agent_rows = {a.id: a for a in conv.agents}
     if conv.initial_agent_id not in agent_rows and conv.initial_agent is not None:
@@ -86,7 +88,7 @@ def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
         conversation_id=conv.id,
         name=conv.name,
         description=conv.description,
-        initial_agent_id=conv.initial_agent_id,
+        initial_agent_id=conv.initial_agent_id or 0,
         agents=frozen(agents),  # type: ignore[arg-type]
         transitions=tuple(transitions),
         tools=frozen(tools),  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Replaying recorded sessions on another version of their graph."""
