@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from rataura2.cli.lint import lint_command
 from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.scenarios import test_command
 from rataura2.cli.sessions import sessions_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sessions_app, name="sessions")
 console = Console()
 app.command("lint")(lint_command)
+app.command("test")(test_command)
 
 
 @app.command()
