@@ -14,6 +14,7 @@ from bench.durable import throughput
 from bench.livekit_turn import turn_cost
 from bench.measure import latencies
 from bench.peers import langgraph_router, rules_from_database, transitions_machine
+from bench.replay import replay_cost
 from bench.report import Results, draw_chart, print_table, write_markdown
 from bench.workloads import build_workload, event_stream
 
@@ -25,7 +26,7 @@ FANOUTS = (1, 10, 50)
 def run(quick: bool, console: Console) -> Results:
     results = Results()
     events = 1_000 if quick else 5_000
-    steps = len(SIZES) * len(FANOUTS) + 11
+    steps = len(SIZES) * len(FANOUTS) + 13
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("benchmarks", total=steps)
 
@@ -107,6 +108,25 @@ def run(quick: bool, console: Console) -> Results:
                         f"{rate.written_per_second:,.0f} events/s",
                         rate.written_per_second >= 2_000,
                     )
+
+        for store, database in (("SQLite", sqlite_database), ("PostgreSQL", postgres_database)):
+            step(f"replay of recorded sessions, {store}")
+            with database() as url:
+                replayed = replay_cost(url, 300 if quick else 1_000)
+            results.add(
+                "replay",
+                f"{replayed.sessions:,} recorded sessions, {store}",
+                f"{replayed.seconds:.2f} s",
+                f"{replayed.events:,} events; {replayed.replay_seconds:.2f} s replaying, the rest reading the log; "
+                f"{replayed.changed} change route",
+            )
+            if store == "SQLite" and not quick:
+                results.check(
+                    "replay 1,000 sessions on an edited rule",
+                    "<= 2 s",
+                    f"{replayed.seconds:.2f} s",
+                    replayed.seconds <= 2.0,
+                )
 
         step("a LiveKit text-mode turn, with and without orchestration")
         turn = turn_cost(40 if quick else 200)

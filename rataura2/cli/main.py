@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from rataura2.cli.lint import lint_command
 from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.replay import replay_command
 from rataura2.cli.scenarios import test_command
 from rataura2.cli.sessions import sessions_app
 
@@ -27,6 +28,7 @@ app.add_typer(sessions_app, name="sessions")
 console = Console()
 app.command("lint")(lint_command)
 app.command("test")(test_command)
+app.command("replay")(replay_command)
 
 
 @app.command()
