@@ -82,8 +82,13 @@ def test_unreachable_agent() -> None:
 
 
 def test_dead_end_but_not_a_closing_agent_nor_a_lone_agent() -> None:
-    report = lint_graph(graph(["A", "Stuck"], [(1, 2, SAYS, {"pattern": "b"})]))
-    assert codes(report) == [("dead_end", (2,))]
+    report = lint_graph(
+        graph(
+            ["A", "Stuck", "Ruled"],
+            [(1, 2, SAYS, {"pattern": "b"}), (1, 3, "custom", {"condition_code": "context.turn_count > 3"})],
+        )
+    )
+    assert codes(report) == [("dead_end", (2,)), ("dead_end", (3,))]  # a state condition can hold on any event
     assert "Stuck has no way out" in report.findings[0].message
     closing = graph(
         ["A", "Farewell"],

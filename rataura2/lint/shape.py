@@ -16,6 +16,7 @@ from rataura2.lint.subject import Subject
 from rataura2.vocabulary.events import EventType
 
 _USER_GONE = frozenset({EventType.USER_LEFT, EventType.SESSION_ENDED})
+_ANY_EVENT = frozenset(EventType)
 END_ACTIONS = frozenset({"end_conversation", "end_session", "end"})
 
 
@@ -73,7 +74,7 @@ def dead_ends(subject: Subject) -> Iterator[Finding]:
 
 def _closing(subject: Subject, agent: AgentSpec) -> bool:
     incoming = [e for e in subject.edges.values() if e.spec.target_agent_id == agent.id]
-    return bool(incoming) and all((triggers_of(e.condition) or frozenset()) <= _USER_GONE for e in incoming)
+    return bool(incoming) and all((triggers_of(e.condition) or _ANY_EVENT) <= _USER_GONE for e in incoming)
 
 
 def tools_not_offered(subject: Subject) -> Iterator[Finding]:
