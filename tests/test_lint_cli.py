@@ -101,3 +101,39 @@ def test_bad_input_is_one_error_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["lint", "--ignore", "no_such_code", "-d", url])
     assert isinstance(result.exception, RatauraError)  # what main() prints as one error line
     assert str(result.exception).startswith("unknown lint code(s) no_such_code; codes: no_initial_agent,")
+
+
+DEMO_DOCUMENT = ROOT / "examples" / "flows" / "eve-online.yaml"
+
+
+def test_a_document_file_is_linted_without_a_database_and_findings_point_at_lines(tmp_path: Path) -> None:
+    code, out = lint(str(DEMO_DOCUMENT), "--strict")
+    assert (code, out) == (0, f"EVE Online Assistant ({DEMO_DOCUMENT}): no findings\n")
+    text = DEMO_DOCUMENT.read_text()
+    broken = text.replace("    pattern: combat\n", "    pattern: comb(at\n    match: regex\n", 1).replace(
+        "  description: Back to the guide.\n", "  description: null\n"
+    )
+    path = tmp_path / "eve.yaml"
+    path.write_text(broken)
+    line = broken.splitlines().index("- source: General") + 1  # the first transition
+    code, out = lint(str(path))
+    assert code == 1
+    assert "transition 1 (General -> Combat, user_input): invalid user_input condition_data" in out
+    assert f"({path}:{line})" in out and "undescribed_decision" in out
+    sarif = json.loads(lint(str(path), "--format", "sarif")[1])
+    located = {r["ruleId"]: r["locations"][0]["physicalLocation"] for r in sarif["runs"][0]["results"]}
+    assert located["invalid_condition"] == {"artifactLocation": {"uri": str(path)}, "region": {"startLine": line}}
+
+    path.write_text(text.replace("- source: General", "- source: Generl", 1))
+    result = CliRunner().invoke(app, ["lint", str(path)])
+    assert isinstance(result.exception, RatauraError)
+    assert str(result.exception) == f"{path}: transitions.0.source: no agent named 'Generl'"
+
+
+def test_the_demo_document_is_the_demo_seed(db: Session) -> None:
+    """examples/flows/eve-online.yaml is rataura2/demo/seed.py exported; after changing the seed, regenerate it:
+    rataura2 graph export "EVE Online Assistant" -d sqlite:///out/demo.db -o examples/flows/eve-online.yaml"""
+    from rataura2.document import codec
+    from rataura2.document.export import export_document
+
+    assert codec.to_yaml(export_document(db, seed_demo(db))) == DEMO_DOCUMENT.read_text()

@@ -168,6 +168,8 @@ def test_a_conversation_in_the_database_its_draft_and_a_published_version(
     published = scenario_file(tmp_path, body, "v1.scenario.yaml", graph.replace("{version}", ", version: 1"))
     draft_run, v1_run = (run([p], database_url=database_url).outcomes[0] for p in (draft, published))
     assert draft_run.status == "failed" and v1_run.passed
+    (on_livekit,) = run([published], database_url=database_url, livekit=True).outcomes  # copied to a scratch database
+    assert on_livekit.passed and on_livekit.mode == "livekit"
 
 
 def test_the_demo_journeys_on_a_real_livekit_agent_session() -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from rataura2.cli.diff import diff_command
 from rataura2.cli.documents import export_command, import_command
 from rataura2.cli.lint import lint_command
 from rataura2.cli.options import DatabaseOption, resolve_database_url
@@ -31,6 +32,7 @@ app.add_typer(token_app, name="token")
 app.command()(serve)
 graph_app.command("export")(export_command)
 graph_app.command("import")(import_command)
+graph_app.command("diff")(diff_command)
 console = Console()
 app.command("lint")(lint_command)
 app.command("test")(test_command)

@@ -50,6 +50,8 @@ class LintReport:
     """Names of the conversation's agents by id, for the places a finding points at."""
     source: str | None = None
     """The file the graph was read from, if it was."""
+    lines: Mapping[str, int] = field(default_factory=dict)
+    """For a file: the line of each agent and transition (``"agent:3"``, ``"transition:7"``)."""
 
     @classmethod
     def of(
@@ -78,8 +80,22 @@ class LintReport:
         kept = tuple(f for f in self.findings if f.code not in ignored)
         return replace(self, findings=kept)
 
-    def from_file(self, path: str) -> LintReport:
-        return replace(self, source=path)
+    def from_file(self, path: str, lines: Mapping[str, int] | None = None) -> LintReport:
+        return replace(self, source=path, lines=dict(lines or {}))
+
+    def line_of(self, finding: Finding) -> int | None:
+        """The line in the source file of the first transition (else agent) the finding concerns."""
+        for key in [f"transition:{t}" for t in finding.transition_ids] + [f"agent:{a}" for a in finding.agent_ids]:
+            if key in self.lines:
+                return self.lines[key]
+        return None
+
+    def _finding_dict(self, finding: Finding) -> dict[str, Any]:
+        out = finding.to_dict()
+        line = self.line_of(finding)
+        if line is not None:
+            out["line"] = line
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,5 +104,5 @@ class LintReport:
             "ok": not self.errors,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [self._finding_dict(f) for f in self.findings],
         }

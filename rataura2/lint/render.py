@@ -29,7 +29,9 @@ def text(reports: Sequence[LintReport]) -> str:
         lines.append(f"{report.conversation}{where}: {counts}")
         width = max(len(f.code) for f in report.findings)
         for f in report.findings:
-            lines.append(f"  {f.severity.value:<7} {f.code:<{width}}  {f.message}")
+            line = report.line_of(f)
+            at = f" ({report.source}:{line})" if line is not None else ""
+            lines.append(f"  {f.severity.value:<7} {f.code:<{width}}  {f.message}{at}")
             lines.append(f"  {'':<7} {'':<{width}}  hint: {f.hint}")
     return "\n".join(lines) + "\n"
 
@@ -79,7 +81,11 @@ def _result(report: LintReport, finding: Finding, index: dict[str, int]) -> dict
     ]
     location: dict[str, Any] = {"logicalLocations": logical or [{"name": report.conversation, "kind": "module"}]}
     if report.source:
-        location["physicalLocation"] = {"artifactLocation": {"uri": report.source}}
+        physical: dict[str, Any] = {"artifactLocation": {"uri": report.source}}
+        line = report.line_of(finding)
+        if line is not None:
+            physical["region"] = {"startLine": line}
+        location["physicalLocation"] = physical
     return {
         "ruleId": finding.code,
         "ruleIndex": index[finding.code],

@@ -18,7 +18,12 @@ from rataura2.core.graph import CompiledGraph
 from rataura2.db.loader import find_conversation, load_graph_spec
 from rataura2.db.models import Agent, Conversation
 from rataura2.db.session import init_db
-from rataura2.errors import InvalidScenarioError
+from rataura2.document import codec
+from rataura2.document.apply import apply_document
+from rataura2.document.export import document_from_spec, export_document
+from rataura2.document.model import ConversationDocument
+from rataura2.document.spec import graph_spec_of
+from rataura2.errors import InvalidDocumentError, InvalidScenarioError
 from rataura2.persistence.versions import load_version
 from rataura2.scenarios.model import GraphSource
 from rataura2.settings import get_settings
@@ -67,27 +72,43 @@ class GraphSources:
         if source.seed is not None:
             return self._seeded(source, where, livekit)
         if source.document is not None:
-            raise InvalidScenarioError(f"{where}: graph.document", "conversation documents are not supported yet")
-        if livekit:
-            raise InvalidScenarioError(
-                f"{where}: graph",
-                "--livekit runs need a graph the runner can copy into a scratch database: give a seed",
-            )
+            document = _read_document(base / source.document, where)
+            if livekit:
+                return self._copied(document)
+            return LoadedGraph(CompiledGraph(graph_spec_of(document)), None, 0)
         url = self.database_url or get_settings().database_url
-        with init_db(url)() as db:
+        with init_db(url) as database, database() as db:
             conversation = find_conversation(db, _ident(source.conversation))
             if source.version is not None:
-                spec = load_version(db, conversation.id, source.version).graph_spec()
+                published = load_version(db, conversation.id, source.version)
+                if livekit:
+                    return self._copied(document_from_spec(published.spec))
+                spec = published.graph_spec()
             else:
+                if livekit:
+                    return self._copied(export_document(db, conversation))
                 spec = load_graph_spec(db, conversation.id)
         return LoadedGraph(CompiledGraph(spec), None, conversation.id)
+
+    def _scratch_url(self) -> str:
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="rataura2-scenarios-")
+        return f"sqlite:///{Path(self._scratch.name) / f'graph-{len(self._loaded) + 1}.db'}"
+
+    def _copied(self, document: ConversationDocument) -> LoadedGraph:
+        """A scratch database holding ``document``'s conversation, on the offline LLM."""
+        url = self._scratch_url()
+        with init_db(url) as database, database() as db:
+            conversation = apply_document(db, document).conversation
+            db.commit()
+            offline(db, conversation)
+            spec = load_graph_spec(db, conversation.id)
+        return LoadedGraph(CompiledGraph(spec), url, spec.conversation_id)
 
     def _seeded(self, source: GraphSource, where: str, livekit: bool) -> LoadedGraph:
         assert source.seed is not None
         seed = _seed_function(source.seed, where)
-        if self._scratch is None:
-            self._scratch = tempfile.TemporaryDirectory(prefix="rataura2-scenarios-")
-        url = f"sqlite:///{Path(self._scratch.name) / f'graph-{len(self._loaded) + 1}.db'}"
+        url = self._scratch_url()
         database = init_db(url)
         try:
             with database() as db:
@@ -100,6 +121,17 @@ class GraphSources:
         finally:
             database.dispose()
         return LoadedGraph(CompiledGraph(spec), url, spec.conversation_id)
+
+
+def _read_document(path: Path, where: str) -> ConversationDocument:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidScenarioError(f"{where}: graph.document", f"cannot read {path}: {exc}") from None
+    try:
+        return codec.load(text, codec.format_of(path.name))
+    except InvalidDocumentError as exc:
+        raise InvalidScenarioError(f"{where}: graph.document", f"{path}: {exc}") from None
 
 
 def _ident(conversation: str | int | None) -> int | str:
