@@ -199,3 +199,12 @@ class OfflineLLMError(RuntimeError):
 class CelEvaluationError(RuntimeError):
     """The expression failed on this context (a missing field, a type mismatch, its cost limit): it counts as
     false."""
+
+
+class InvalidScenarioError(RatauraError):
+    """A scenario file cannot be read or run as written; ``where`` names the file and the part at fault
+    (``demo.scenario.yaml: scenarios.2.steps.3.expect.agent``)."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}")

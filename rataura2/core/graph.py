@@ -10,7 +10,7 @@ from typing import Any
 import networkx as nx
 
 from rataura2.core.conditions import Condition, ConditionInput, Verdict, build_condition
-from rataura2.core.conditions.base import describe_condition, reads_state, triggers_of
+from rataura2.core.conditions.base import describe_condition, triggers_of
 from rataura2.core.conditions.triggers import TRIGGER_NAMES, index_keys, trigger_of
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
 from rataura2.core.validation import check_tool_names
@@ -151,43 +151,6 @@ class CompiledGraph:
                 label=edge_label(t),
             )
         return graph
-
-    def bouncing_cycles(self) -> list[list[CompiledTransition]]:
-        """Cycles made only of transitions whose conditions read state (rules, expressions, ``since_entered``
-        events) rather than the event being processed: such conditions can stay true, so a session could be
-        handed around the cycle event after event. Each is a list of transitions, in order."""
-        state_edges = nx.DiGraph()
-        for transitions in self._outgoing.values():
-            for t in transitions:
-                if reads_state(t.condition):
-                    state_edges.add_edge(t.spec.source_agent_id, t.target_agent_id, transition=t)
-        return [
-            [state_edges.edges[u, v]["transition"] for u, v in zip(cycle, [*cycle[1:], cycle[0]], strict=True)]
-            for cycle in nx.simple_cycles(state_edges)
-        ]
-
-    def lint(self) -> list[str]:
-        """What a designer should look at before publishing: agents nobody reaches, and cycles of level-triggered
-        conditions that could bounce a session between agents."""
-        warnings = [f"{a.name} cannot be reached from the initial agent" for a in self.unreachable_agents()]
-        for cycle in self.bouncing_cycles():
-            names = [self.get_agent(t.spec.source_agent_id).name for t in cycle] + [
-                self.get_agent(cycle[0].spec.source_agent_id).name
-            ]
-            ids = ", ".join(str(t.id) for t in cycle)
-            warnings.append(
-                f"{' -> '.join(names)} (transitions {ids}) only reads state that can stay true: a session could "
-                "bounce around it; guard one side (e.g. turns_in_current_agent, an event condition)"
-            )
-        return warnings
-
-    def unreachable_agents(self) -> list[AgentSpec]:
-        reachable = nx.descendants(self.graph, self.spec.initial_agent_id) | {self.spec.initial_agent_id}
-        return [a for a in self.spec.agents.values() if a.id not in reachable]
-
-    def dead_ends(self) -> list[AgentSpec]:
-        """Agents with no way out (often intended: a closing agent)."""
-        return [a for a in self.spec.agents.values() if not self._outgoing[a.id]]
 
     def to_dict(self) -> dict[str, Any]:
         return {

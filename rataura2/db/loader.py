@@ -146,10 +146,12 @@ def _strays(db: Session, leaving: list[Transition]) -> list[Stray]:
     ]
 
 
-def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
+def load_graph_spec(db: Session, conversation: int | str, *, require_initial: bool = True) -> GraphSpec:
     """The conversation's graph as plain data (see :func:`read_graph`); a transition that leaves it for an agent
-    in no conversation with its source is an :class:`InvalidConditionError` naming it and the fix."""
-    spec, strays = read_graph(db, conversation)
+    in no conversation with its source is an :class:`InvalidConditionError` naming it and the fix. Without
+    ``require_initial`` (lint reads such a graph, to say so among everything else) a conversation with no initial
+    agent is read too, its spec naming agent 0, which no agent is."""
+    spec, strays = read_graph(db, conversation, need_initial_agent=require_initial)
     check_strays(spec, strays)
     return spec
 
