@@ -58,6 +58,10 @@ class InvalidGraphError(RatauraError):
     """A conversation's graph is not usable as stored (no initial agent, an edge leaving the conversation...)."""
 
 
+class DuplicateToolNameError(RatauraError):
+    """Two tools of one conversation have the same name (names are unique per conversation, not globally)."""
+
+
 class UnknownConversationError(RatauraError, LookupError):
     """No conversation with that id or name."""
 
@@ -195,3 +199,12 @@ class OfflineLLMError(RuntimeError):
 class CelEvaluationError(RuntimeError):
     """The expression failed on this context (a missing field, a type mismatch, its cost limit): it counts as
     false."""
+
+
+class InvalidScenarioError(RatauraError):
+    """A scenario file cannot be read or run as written; ``where`` names the file and the part at fault
+    (``demo.scenario.yaml: scenarios.2.steps.3.expect.agent``)."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}")

@@ -9,8 +9,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from rataura2.cli.diff import diff_command
 from rataura2.cli.documents import export_command, import_command
+from rataura2.cli.lint import lint_command
 from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.replay import replay_command
+from rataura2.cli.scenarios import test_command
 from rataura2.cli.serve import serve, token_app
 from rataura2.cli.sessions import sessions_app
 
@@ -28,7 +32,11 @@ app.add_typer(token_app, name="token")
 app.command()(serve)
 graph_app.command("export")(export_command)
 graph_app.command("import")(import_command)
+graph_app.command("diff")(diff_command)
 console = Console()
+app.command("lint")(lint_command)
+app.command("test")(test_command)
+app.command("replay")(replay_command)
 
 
 @app.command()
@@ -72,13 +80,16 @@ def graph_show(
     png: Annotated[Path | None, typer.Option(help="Draw the graph to this PNG file.")] = None,
     mermaid: Annotated[bool, typer.Option(help="Print the graph as Mermaid text.")] = False,
 ) -> None:
-    """Compile a conversation's graph (which checks every condition) and show it."""
-    from rataura2.db.loader import load_graph
+    """Compile a conversation's graph (which checks every condition), show it and what lint finds in it."""
+    from rataura2.core.graph import CompiledGraph
+    from rataura2.db.loader import load_graph_spec
     from rataura2.db.session import init_db
     from rataura2.drawing import draw_graph
+    from rataura2.lint import lint_graph
 
     with init_db(resolve_database_url(database_url))() as db:
-        graph = load_graph(db, conversation)
+        spec = load_graph_spec(db, conversation)
+    graph = CompiledGraph(spec)
     if mermaid:
         print(graph.to_mermaid(), end="")
     else:
@@ -96,8 +107,11 @@ def graph_show(
                     f"    -> {escape(target)}: {t.spec.condition_type} {escape(str(condition))} "
                     f"[dim]priority {t.spec.priority}, id {t.id}[/dim]"
                 )
-        for warning in graph.lint():
-            console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        for finding in lint_graph(spec).findings:
+            colour = "red" if finding.severity == "error" else "yellow"
+            console.print(
+                f"[{colour}]{finding.severity}:[/{colour}] {escape(finding.message)} [dim]({finding.code})[/dim]"
+            )
     if png is not None:
         draw_graph(graph, png)
         console.print(f"Drawn to {escape(str(png))}")

@@ -99,6 +99,7 @@ DERIVED_FIELDS = frozenset(
         "turn_count",
         "session",
         "tool_results",
+        "tool_errors",
         "last_tool_name",
         "last_tool_call",
         "agent_decisions",
@@ -110,7 +111,10 @@ DERIVED_FIELDS = frozenset(
 )
 """What the event handlers compute from events; conditions, rules and resumes rely on their types."""
 
-OWNED_FIELDS = RESERVED_FIELDS | IDENTITY_FIELDS | AGENT_FIELDS | DERIVED_FIELDS
+HAND_OVERS_THIS_TURN = "hand_overs_this_turn"
+"""Hand-overs since the user's last turn: what ``max_transitions_per_turn`` is checked against."""
+
+OWNED_FIELDS = RESERVED_FIELDS | IDENTITY_FIELDS | AGENT_FIELDS | DERIVED_FIELDS | {HAND_OVERS_THIS_TURN}
 """Context fields only the orchestrator may change: ``update_context``, transition requests and rule actions
 refuse them, so no caller can give one a value of the wrong type and wedge the session."""
 
@@ -213,6 +217,8 @@ class SessionContext:
         self.set("event_count", as_count(self.get("event_count")) + 1, timestamp=event.timestamp)
         if event.type == "user_message":
             self._clear_scope(Scope.TURN)
+            if self.get(HAND_OVERS_THIS_TURN):
+                self.set(HAND_OVERS_THIS_TURN, 0, timestamp=event.timestamp)
         self.revision += 1
 
     def append_message(self, role: str, text: str, agent_id: Any, timestamp: float) -> None:
@@ -230,6 +236,7 @@ class SessionContext:
         self.set("current_agent_name", agent_name, timestamp=ts)
         self.set("agent_entered_at", ts, timestamp=ts)
         self.set("agent_entered_event_count", as_count(self.get("event_count")), timestamp=ts)
+        self.set(HAND_OVERS_THIS_TURN, as_count(self.get(HAND_OVERS_THIS_TURN)) + 1, timestamp=ts)
 
     def _clear_scope(self, scope: Scope) -> None:
         for key in [k for k, v in self._values.items() if v.scope is scope]:

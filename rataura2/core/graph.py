@@ -11,9 +11,10 @@ import networkx as nx
 
 from rataura2.core.conditions import Condition, ConditionInput, Verdict, build_condition
 from rataura2.core.conditions.base import describe_condition, triggers_of
+from rataura2.core.conditions.triggers import TRIGGER_NAMES, index_keys, trigger_of
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
+from rataura2.core.validation import check_tool_names
 from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError
-from rataura2.vocabulary.events import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class CompiledGraph:
             raise InvalidGraphError(
                 f"conversation {spec.name!r}: initial agent {spec.initial_agent_id} is not one of its agents"
             )
+        check_tool_names(spec)
         self.spec = spec
         outgoing: dict[int, list[CompiledTransition]] = {agent_id: [] for agent_id in spec.agents}
         for t in spec.transitions:
@@ -70,14 +72,14 @@ class CompiledGraph:
         for transitions in outgoing.values():
             transitions.sort(key=lambda c: (-c.spec.priority, c.spec.id))
         self._outgoing: Mapping[int, tuple[CompiledTransition, ...]] = {k: tuple(v) for k, v in outgoing.items()}
-        self._by_event_type: Mapping[int, Mapping[EventType, tuple[CompiledTransition, ...]]] = {
-            agent_id: {
-                event_type: tuple(t for t in transitions if event_type in (triggers_of(t.condition) or (event_type,)))
-                for event_type in EventType
-            }
+        keys = {t.id: _keys(t) for transitions in self._outgoing.values() for t in transitions}
+        self._by_trigger: Mapping[int, Mapping[str, tuple[CompiledTransition, ...]]] = {
+            agent_id: {key: tuple(t for t in transitions if key in keys[t.id]) for key in TRIGGER_NAMES}
             for agent_id, transitions in self._outgoing.items()
         }
-        """Per agent and event type, the transitions that can hold on such an event, in evaluation order."""
+        """Per agent and trigger (an event type, or ``context_update``), the transitions evaluated on such an event,
+        in evaluation order: conditions on the current event under its type, conditions that read state under
+        their trigger events only (see :mod:`~rataura2.core.conditions.triggers`)."""
         self.graph = self._build_networkx()
 
     # reading ------------------------------------------------------------------------------------------------
@@ -110,11 +112,12 @@ class CompiledGraph:
 
     # evaluation ----------------------------------------------------------------------------------------------
     def check_transitions(self, agent_id: int, given: ConditionInput) -> Evaluation:
-        """The first of ``agent_id``'s transitions whose condition holds. A condition that raises counts as
-        false; it is logged and reported, and never stops the others from being checked."""
+        """The first of ``agent_id``'s transitions whose condition holds, among those evaluated on the event (all
+        of them without one). A condition that raises counts as false; it is logged and reported, and never stops
+        the others from being checked."""
         errors: list[tuple[int, str]] = []
         event = given.event
-        candidates = self._outgoing[agent_id] if event is None else self._by_event_type[agent_id][event.type]
+        candidates = self._outgoing[agent_id] if event is None else self._by_trigger[agent_id][trigger_of(event)]
         for transition in candidates:
             try:
                 verdict = transition.condition.evaluate(given)
@@ -149,43 +152,6 @@ class CompiledGraph:
             )
         return graph
 
-    def bouncing_cycles(self) -> list[list[CompiledTransition]]:
-        """Cycles made only of transitions whose conditions read state (rules, expressions, ``since_entered``
-        events) rather than the event being processed: such conditions can stay true, so a session could be
-        handed around the cycle event after event. Each is a list of transitions, in order."""
-        state_edges = nx.DiGraph()
-        for transitions in self._outgoing.values():
-            for t in transitions:
-                if triggers_of(t.condition) is None:
-                    state_edges.add_edge(t.spec.source_agent_id, t.target_agent_id, transition=t)
-        return [
-            [state_edges.edges[u, v]["transition"] for u, v in zip(cycle, [*cycle[1:], cycle[0]], strict=True)]
-            for cycle in nx.simple_cycles(state_edges)
-        ]
-
-    def lint(self) -> list[str]:
-        """What a designer should look at before publishing: agents nobody reaches, and cycles of level-triggered
-        conditions that could bounce a session between agents."""
-        warnings = [f"{a.name} cannot be reached from the initial agent" for a in self.unreachable_agents()]
-        for cycle in self.bouncing_cycles():
-            names = [self.get_agent(t.spec.source_agent_id).name for t in cycle] + [
-                self.get_agent(cycle[0].spec.source_agent_id).name
-            ]
-            ids = ", ".join(str(t.id) for t in cycle)
-            warnings.append(
-                f"{' -> '.join(names)} (transitions {ids}) only reads state that can stay true: a session could "
-                "bounce around it; guard one side (e.g. turns_in_current_agent, an event condition)"
-            )
-        return warnings
-
-    def unreachable_agents(self) -> list[AgentSpec]:
-        reachable = nx.descendants(self.graph, self.spec.initial_agent_id) | {self.spec.initial_agent_id}
-        return [a for a in self.spec.agents.values() if a.id not in reachable]
-
-    def dead_ends(self) -> list[AgentSpec]:
-        """Agents with no way out (often intended: a closing agent)."""
-        return [a for a in self.spec.agents.values() if not self._outgoing[a.id]]
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "conversation": {
@@ -219,6 +185,11 @@ class CompiledGraph:
         for t in self.spec.transitions:
             lines.append(f'    a{t.source_agent_id} -->|"{mermaid_text(edge_label(t))}"| a{t.target_agent_id}')
         return "\n".join(lines) + "\n"
+
+
+def _keys(transition: CompiledTransition) -> frozenset[str]:
+    triggers = triggers_of(transition.condition)
+    return frozenset(TRIGGER_NAMES) if triggers is None else index_keys(triggers)
 
 
 _MERMAID_ENTITIES = {'"': "#quot;", "#": "#35;", "<": "#lt;", ">": "#gt;", "`": "#96;", "|": "#124;", "&": "#38;"}

@@ -5,6 +5,9 @@ a pre-parse that cannot recurse, before the engine's parser, which can crash on 
 ``context`` and ``event``, and call only CEL's standard functions. An evaluation is bounded too: its inputs are
 measured before it starts, and each comprehension step is counted (see :class:`Steps`); past the limits it stops
 and counts as false, with an error that says so.
+Reading a key that is not there (a context value nobody has set yet, an event without that data) makes the
+expression false, not an error: a designer writes ``context.plan == "gold"`` before any plan is known, and the
+session must not report an error on every event until it is.
 
 For speed, an expression that only reads named context fields (``context.turn_count``, ``has(context.vip)``) is
 compiled a second time with those fields as plain variables: the engine converts a nested map on every call, a
@@ -21,7 +24,7 @@ from typing import Any
 import cel
 from pydantic import Field, field_validator
 
-from rataura2.core.conditions.base import ConditionData, ConditionInput, Verdict
+from rataura2.core.conditions.base import ConditionInput, StateConditionData, Verdict
 from rataura2.core.conditions.cel_syntax import (
     ACCUMULATING,
     FIELD_PREFIX,
@@ -190,7 +193,11 @@ class CostPlan:
         return cls(reads, tuple(c.macro in ACCUMULATING for c in comprehensions), tuple(children), shape.plus_operators)
 
 
-class CustomData(ConditionData):
+_UNDEFINED = "Undefined variable or function: '"
+"""How the engine reports a variable it was not given (a context field the flattened expression reads)."""
+
+
+class CustomData(StateConditionData):
     condition_code: str = Field(min_length=1)
 
     @field_validator("condition_code")
@@ -208,8 +215,10 @@ class CelCondition:
     """Context fields passed as plain variables; None: the whole context is passed as ``context``."""
     tested: tuple[str, ...]
     reads_event: bool
+    triggers: frozenset[str]
     plan: CostPlan | None = None
     """How to bound an evaluation; None when nothing in the expression can cost more than its inputs' size."""
+    reads_state: bool = True
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
         context = given.context
@@ -229,9 +238,13 @@ class CelCondition:
             result = self.program.execute(activation)
         except _SPARED:
             raise
-        except BaseException as exc:
+        except KeyError:  # a map without that key: the expression reads something that is not there
+            return None
+        except BaseException as exc:  # the engine's own errors: no such overload, a field not given...
             if steps is not None and steps.exhausted:
                 raise self._over(f"took more than {CEL_MAX_STEPS} comprehension steps") from None
+            if str(exc).startswith(_UNDEFINED + FIELD_PREFIX):
+                return None  # a context field that is not set (fields are given only when present)
             message = str(exc).replace(FIELD_PREFIX, "context.").replace(HAS_PREFIX, "has context.")
             raise CelEvaluationError(f"CEL expression {self.source!r} failed: {message}") from None
         if steps is not None and steps.exhausted:
@@ -261,11 +274,12 @@ def build_custom(data: CustomData, spec: TransitionSpec, graph: GraphSpec) -> Ce
     program, shape = compile_cel(source)
     reads_event = "event" in program.variables()
     flattened = flatten(shape)
+    triggers = data.trigger_names()
     plan = CostPlan.of(shape, flattened is None) if shape.comprehensions or shape.plus_operators else None
     edits = step_counters(shape)
     if flattened is None:
         runtime = _engine_compile(apply_edits(source, edits)) if edits else program
-        return CelCondition(runtime, source, None, (), reads_event, plan)
+        return CelCondition(runtime, source, None, (), reads_event, triggers, plan)
     field_edits, fields, tested = flattened
     runtime = _engine_compile(apply_edits(source, field_edits + edits))
-    return CelCondition(runtime, source, fields, tested, reads_event, plan)
+    return CelCondition(runtime, source, fields, tested, reads_event, triggers, plan)

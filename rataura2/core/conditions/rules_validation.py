@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from business_rules.fields import FIELD_NO_INPUT, FIELD_NUMERIC, FIELD_SELECT, FIELD_SELECT_MULTIPLE, FIELD_TEXT
 
+from rataura2.core.conditions.regex import compile_regex
 from rataura2.core.conditions.rules_vocabulary import ACTIONS, OPERATORS, VARIABLES, RuleScope, is_number
 from rataura2.errors import InvalidRulesError, RuleProblem
 from rataura2.vocabulary.limits import RULES_MAX_CONDITIONS, RULES_MAX_DEPTH, RULES_MAX_RULES
@@ -47,9 +47,9 @@ def check_value(input_type: str, value: Any, options: tuple[str, ...], operator:
             return f"needs a string value, got {_kind(value)}"
         if operator == "matches_regex":
             try:
-                re.compile(value)
-            except re.error as exc:
-                return f"value {value!r} is not a valid regex: {exc}"
+                compile_regex(value)
+            except ValueError as exc:
+                return str(exc)
         return None
     if input_type == FIELD_NUMERIC:
         if is_number(value):

@@ -22,6 +22,7 @@ from business_rules.fields import FIELD_SELECT, FIELD_TEXT
 from business_rules.operators import BooleanType, NumericType, SelectType, StringType, type_operator
 from business_rules.variables import BaseVariables, rule_variable
 
+from rataura2.core.conditions.regex import cached_regex
 from rataura2.core.context import OWNED_FIELDS, RESERVED_FIELDS, SessionContext
 from rataura2.core.jsondata import json_problem, number_problem
 from rataura2.vocabulary.enums import AgentType
@@ -42,9 +43,14 @@ def _operator(input_type: str, label: str) -> Callable[[_F], _F]:
 
 class TextType(StringType):  # type: ignore[misc]
     """The library's string type (same name, same operators) plus the negation and the case-insensitive match
-    that designers need and the library lacks."""
+    that designers need and the library lacks. ``matches_regex`` is RE2 (the library's is Python's backtracking
+    ``re``, which a pattern like ``(a+)+$`` stalls on user text)."""
 
     name = "string"
+
+    @_operator(FIELD_TEXT, "Matches Regex")
+    def matches_regex(self, regex: str) -> bool:
+        return cached_regex(regex).search(self.value) is not None
 
     @_operator(FIELD_TEXT, "Does Not Contain")
     def not_contains(self, other_string: str) -> bool:
