@@ -122,7 +122,8 @@ def test_comprehensions_over_the_event_history_still_work(sqlite_db: Session) ->
         orchestrator.process_event(EventData(type="user_message", timestamp=10.0 + n, data={"message": f"m{n}"}))
     assert orchestrator.get_current_agent().name == "A"
     orchestrator.process_event(EventData(type="custom", timestamp=100.0, data={"kind": "alarm"}, source="game"))
-    assert orchestrator.get_current_agent().name == "B"
+    orchestrator.process_event(EventData(type="user_message", timestamp=101.0, data={"message": "and now?"}))
+    assert orchestrator.get_current_agent().name == "B"  # on the next trigger event (a state condition)
 
 
 # business rules ---------------------------------------------------------------------------------------------------
