@@ -58,6 +58,10 @@ class InvalidGraphError(RatauraError):
     """A conversation's graph is not usable as stored (no initial agent, an edge leaving the conversation...)."""
 
 
+class DuplicateToolNameError(RatauraError):
+    """Two tools of one conversation have the same name (names are unique per conversation, not globally)."""
+
+
 class UnknownConversationError(RatauraError, LookupError):
     """No conversation with that id or name."""
 

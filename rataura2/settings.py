@@ -21,6 +21,12 @@ class Settings(BaseSettings):
         default=64 * 1024, ge=256, description="Largest accepted event payload, as JSON bytes."
     )
     max_hops_per_event: int = Field(default=1, ge=1, description="Transitions one event may chain.")
+    max_transitions_per_turn: int = Field(
+        default=3,
+        ge=1,
+        description="Hand-overs a session may make between two user turns; past it a hand-over is refused and "
+        "recorded as an error event (a guard against graphs that bounce a session between agents).",
+    )
     conversation: str | None = Field(
         default=None, description="LiveKit worker: the conversation of jobs whose metadata names none."
     )

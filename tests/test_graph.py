@@ -53,9 +53,12 @@ def test_by_name_and_unknown_conversation(db: Session) -> None:
         load_graph(db, "Nope")
 
 
-def test_transitions_to_agents_outside_the_conversation_are_not_part_of_it(db: Session) -> None:
+def test_transitions_to_agents_of_another_conversation_are_not_part_of_it(db: Session) -> None:
+    """Agents can be shared: an edge between two agents of conversation "other" is part of that graph only, even
+    when its source is also an agent of this one."""
     graph = build_graph(db, ["A", "B"], [])
     outsider = Agent(name="Outsider", instructions="")
+    db.add(Conversation(name="other", initial_agent=graph.agents["A"], agents=[graph.agents["A"], outsider]))
     db.add(
         Transition(
             source_agent=graph.agents["A"],
@@ -66,6 +69,7 @@ def test_transitions_to_agents_outside_the_conversation_are_not_part_of_it(db: S
     )
     db.commit()
     assert load_graph(db, graph.conversation.id).graph.number_of_edges() == 0
+    assert load_graph(db, "other").graph.number_of_edges() == 1
 
 
 def test_a_conversation_without_initial_agent_is_refused(db: Session) -> None:

@@ -331,3 +331,16 @@ def test_decisions_without_description() -> None:
     )
     finding = only(lint_graph(spec), "undescribed_decision")
     assert finding.transition_ids == (1,) and "hand over to B" in finding.message
+
+
+def test_tool_names_repeated_and_edges_to_agents_in_no_conversation_with_their_source() -> None:
+    spec = graph(["A", "B"], [(1, 2, SAYS, {"pattern": "b"}), (2, 1, SAYS, {"pattern": "a"})])
+    tools = {1: ToolSpec(1, "fit", "fit"), 2: ToolSpec(2, "fit", "fit_v2")}
+    agents = {1: AgentSpec(1, "A", tool_ids=(1,)), 2: AgentSpec(2, "B", tool_ids=(2,))}
+    twice = GraphSpec(1, "test", 1, agents, spec.transitions, tools=tools)
+    stray = (TransitionSpec(9, 2, 77, SAYS, {"pattern": "x"}), "Elsewhere")
+    report = lint_graph(twice, strays=[stray])
+    assert codes(report) == [("duplicate_tool_name", ()), ("outside_agent", (9,))]
+    assert "2 tools named 'fit'" in report.findings[0].message
+    assert "it leads to Elsewhere, which is not an agent of conversation 'test'" in report.findings[1].message
+    assert report.findings[1].hint.startswith("add Elsewhere to the conversation's agents")

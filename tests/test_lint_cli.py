@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -32,7 +33,9 @@ def command(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def broken(db: Session) -> None:
-    build_graph(
+    """A graph with a shadowed transition and an unreachable agent, and (written around the ORM, which refuses it
+    at commit) a tool_result condition naming a tool that no agent has."""
+    graph = build_graph(
         db,
         ["Triage", "Billing", "Orphan"],
         [
@@ -41,7 +44,10 @@ def broken(db: Session) -> None:
             ("Billing", "Triage", "tool_result", {"tool_name": "refund", "operator": "exists"}),
         ],
         name="support",
+        tools={"Billing": ["refund"]},
     )
+    db.execute(text("DELETE FROM agent_tools WHERE agent_id = :a"), {"a": graph.agents["Billing"].id})
+    db.commit()
 
 
 def test_the_demo_has_no_findings(db: Session, database_url: str) -> None:

@@ -73,7 +73,16 @@ class Checkpoint:
 RESERVED_FIELDS = frozenset({"events", "conversation", "transitions"})
 """Context fields kept as bounded sequences by the context itself, not settable as values."""
 
-OWNED_FIELDS = RESERVED_FIELDS | {"current_agent_id", "current_agent_name", "previous_agent_id", "turn_count"}
+HAND_OVERS_THIS_TURN = "hand_overs_this_turn"
+"""Hand-overs since the user's last turn: what ``max_transitions_per_turn`` is checked against."""
+
+OWNED_FIELDS = RESERVED_FIELDS | {
+    "current_agent_id",
+    "current_agent_name",
+    "previous_agent_id",
+    "turn_count",
+    HAND_OVERS_THIS_TURN,
+}
 """Context fields only the orchestrator may change: ``update_context`` and rule actions refuse them."""
 
 
@@ -162,6 +171,8 @@ class SessionContext:
         self.set("event_count", self.get("event_count", 0) + 1, timestamp=event.timestamp)
         if event.type == "user_message":
             self._clear_scope(Scope.TURN)
+            if self.get(HAND_OVERS_THIS_TURN):
+                self.set(HAND_OVERS_THIS_TURN, 0, timestamp=event.timestamp)
         self.revision += 1
 
     def append_message(self, role: str, text: str, agent_id: Any, timestamp: float) -> None:
@@ -178,6 +189,7 @@ class SessionContext:
         self.set("current_agent_name", agent_name, timestamp=ts)
         self.set("agent_entered_at", ts, timestamp=ts)
         self.set("agent_entered_event_count", self.get("event_count", 0), timestamp=ts)
+        self.set(HAND_OVERS_THIS_TURN, self.get(HAND_OVERS_THIS_TURN, 0) + 1, timestamp=ts)
 
     def _clear_scope(self, scope: Scope) -> None:
         for key in [k for k, v in self._values.items() if v.scope is scope]:

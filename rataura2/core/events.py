@@ -217,11 +217,16 @@ class AgentEventHandler(EventHandler):
 
     @staticmethod
     def _tool_result(event: EventData, context: SessionContext) -> None:
+        """A success goes to ``tool_results[tool]``; a failure (``is_error``: the tool raised, or its arguments
+        were refused) to ``tool_errors[tool]``, so it never replaces the last good result."""
         name = str(event.data.get("tool_name", event.data.get("tool_id", "")))
-        results = dict(context.get("tool_results") or {})
+        failed = event.data.get("is_error") is True
+        field = "tool_errors" if failed else "tool_results"
+        results = dict(context.get(field) or {})
         results[name] = event.data.get("result")
-        context.set("tool_results", results, timestamp=event.timestamp)
-        context.set("last_tool_name", name, timestamp=event.timestamp)
+        context.set(field, results, timestamp=event.timestamp)
+        if not failed:
+            context.set("last_tool_name", name, timestamp=event.timestamp)
 
     @staticmethod
     def _agent_decision(event: EventData, context: SessionContext) -> None:

@@ -11,9 +11,10 @@ import networkx as nx
 
 from rataura2.core.conditions import Condition, ConditionInput, Verdict, build_condition
 from rataura2.core.conditions.base import describe_condition, triggers_of
+from rataura2.core.conditions.triggers import TRIGGER_NAMES, index_keys, trigger_of
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
+from rataura2.core.validation import check_tool_names
 from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError
-from rataura2.vocabulary.events import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class CompiledGraph:
             raise InvalidGraphError(
                 f"conversation {spec.name!r}: initial agent {spec.initial_agent_id} is not one of its agents"
             )
+        check_tool_names(spec)
         self.spec = spec
         outgoing: dict[int, list[CompiledTransition]] = {agent_id: [] for agent_id in spec.agents}
         for t in spec.transitions:
@@ -70,14 +72,14 @@ class CompiledGraph:
         for transitions in outgoing.values():
             transitions.sort(key=lambda c: (-c.spec.priority, c.spec.id))
         self._outgoing: Mapping[int, tuple[CompiledTransition, ...]] = {k: tuple(v) for k, v in outgoing.items()}
-        self._by_event_type: Mapping[int, Mapping[EventType, tuple[CompiledTransition, ...]]] = {
-            agent_id: {
-                event_type: tuple(t for t in transitions if event_type in (triggers_of(t.condition) or (event_type,)))
-                for event_type in EventType
-            }
+        keys = {t.id: _keys(t) for transitions in self._outgoing.values() for t in transitions}
+        self._by_trigger: Mapping[int, Mapping[str, tuple[CompiledTransition, ...]]] = {
+            agent_id: {key: tuple(t for t in transitions if key in keys[t.id]) for key in TRIGGER_NAMES}
             for agent_id, transitions in self._outgoing.items()
         }
-        """Per agent and event type, the transitions that can hold on such an event, in evaluation order."""
+        """Per agent and trigger (an event type, or ``context_update``), the transitions evaluated on such an event,
+        in evaluation order: conditions on the current event under its type, conditions that read state under
+        their trigger events only (see :mod:`~rataura2.core.conditions.triggers`)."""
         self.graph = self._build_networkx()
 
     # reading ------------------------------------------------------------------------------------------------
@@ -110,11 +112,12 @@ class CompiledGraph:
 
     # evaluation ----------------------------------------------------------------------------------------------
     def check_transitions(self, agent_id: int, given: ConditionInput) -> Evaluation:
-        """The first of ``agent_id``'s transitions whose condition holds. A condition that raises counts as
-        false; it is logged and reported, and never stops the others from being checked."""
+        """The first of ``agent_id``'s transitions whose condition holds, among those evaluated on the event (all
+        of them without one). A condition that raises counts as false; it is logged and reported, and never stops
+        the others from being checked."""
         errors: list[tuple[int, str]] = []
         event = given.event
-        candidates = self._outgoing[agent_id] if event is None else self._by_event_type[agent_id][event.type]
+        candidates = self._outgoing[agent_id] if event is None else self._by_trigger[agent_id][trigger_of(event)]
         for transition in candidates:
             try:
                 verdict = transition.condition.evaluate(given)
@@ -182,6 +185,11 @@ class CompiledGraph:
             label = edge_label(t).replace('"', "'")
             lines.append(f'    a{t.source_agent_id} -->|"{label}"| a{t.target_agent_id}')
         return "\n".join(lines) + "\n"
+
+
+def _keys(transition: CompiledTransition) -> frozenset[str]:
+    triggers = triggers_of(transition.condition)
+    return frozenset(TRIGGER_NAMES) if triggers is None else index_keys(triggers)
 
 
 def edge_label(t: TransitionSpec) -> str:

@@ -3,6 +3,11 @@
 ``process_event`` validates an event, folds it into the context, evaluates the current agent's transitions and
 fires at most one (by default). It is CPU only and deterministic; I/O (loading graphs, persisting) is the business
 of :class:`~rataura2.sessions.manager.SessionManager` and of the store it hands in.
+
+Two guards keep a graph from running away. Conditions that read state are evaluated on trigger events only (see
+:mod:`~rataura2.core.conditions.triggers`), and no session makes more than ``max_transitions_per_turn`` hand-overs
+between two user turns: past it a hand-over is refused and recorded as an error event naming the cycle, and the
+session stays where it is, ready for the user's next turn.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rataura2.core.conditions import ConditionInput
-from rataura2.core.context import OWNED_FIELDS, Scope, SessionContext
+from rataura2.core.context import HAND_OVERS_THIS_TURN, OWNED_FIELDS, Scope, SessionContext
 from rataura2.core.events import EventData, EventManager
 from rataura2.core.graph import CompiledGraph, TransitionMatch
 from rataura2.core.result import Hop, TransitionResult, TransitionStatus
@@ -29,6 +34,8 @@ logger = logging.getLogger(__name__)
 TransitionListener = Callable[["AgentOrchestrator", TransitionResult], None]
 
 _TRANSITION, _CUSTOM, _SESSION_ENDED = EventType.TRANSITION, EventType.CUSTOM, EventType.SESSION_ENDED
+TURN_GUARD = "max_transitions_per_turn"
+"""The ``error_type`` of the error event a refused hand-over records."""
 
 
 class AgentOrchestrator:
@@ -46,12 +53,14 @@ class AgentOrchestrator:
         context: SessionContext | None = None,
         event_manager: EventManager | None = None,
         max_hops_per_event: int | None = None,
+        max_transitions_per_turn: int | None = None,
         store: SessionStore | None = None,
     ) -> None:
         self.session_id = session_id
         self.graph = graph
         self.event_manager = event_manager or EventManager()
         self.max_hops_per_event = int(checked("max_hops_per_event", max_hops_per_event))
+        self.max_transitions_per_turn = int(checked("max_transitions_per_turn", max_transitions_per_turn))
         self.store = store
         self.context = context if context is not None else self._initial_context()
         self._agent_id = 0
@@ -85,8 +94,10 @@ class AgentOrchestrator:
                 "agent_entered_event_count": 0,
                 "event_count": 0,
                 "turn_count": 0,
+                HAND_OVERS_THIS_TURN: 0,
                 "user_input": "",
                 "tool_results": {},
+                "tool_errors": {},
                 "agent_decisions": {},
                 "session": {
                     "id": self.session_id,
@@ -267,8 +278,13 @@ class AgentOrchestrator:
             if match.transition.target_agent_id in visited and hops:
                 note = f"; cycle back to agent {match.transition.target_agent_id} cut"
                 break
+            if self.context.get(HAND_OVERS_THIS_TURN, 0) >= self.max_transitions_per_turn:
+                errors.append((match.transition.id, self._refuse(match, event)))
+                break
             hops.append(self._fire(match, event))
             visited.add(match.transition.target_agent_id)
+        else:
+            note = self._also_holds(given)
         event_id = event.id
         if not hops:
             if errors:
@@ -295,6 +311,53 @@ class AgentOrchestrator:
         for key, value in match.verdict.context_updates.items():
             self.context.set(key, value, metadata={"source": f"transition {match.transition.id}"})
         return self._enter(match.transition.target_agent_id, match.transition.id, match.verdict.reason, event)
+
+    def _refuse(self, match: TransitionMatch, cause: EventData) -> str:
+        """Refuse a hand-over past ``max_transitions_per_turn`` and record why as an error event (the orchestrator's
+        own, like a hand-over: it is not evaluated, and replaying the cause records it again). Returns the reason."""
+        target = self.graph.get_agent(match.transition.target_agent_id)
+        here = self.get_current_agent()
+        taken = self.context.get(HAND_OVERS_THIS_TURN, 0)
+        recent = self.context.get("transitions")[-taken:] if taken else []
+        path = [str(t["from_agent_name"]) for t in recent[:1]] + [str(t["to_agent_name"]) for t in recent]
+        cycle = " -> ".join([*(path or [here.name]), target.name])
+        reason = (
+            f"hand-over {here.name} -> {target.name} (transition {match.transition.id}) refused: {taken} hand-overs "
+            f"since the user's last turn ({cycle}) reach max_transitions_per_turn={self.max_transitions_per_turn}; "
+            f"the session stays on {here.name} until the user speaks again (it would fire because "
+            f"{match.verdict.reason})"
+        )
+        logger.warning("session %s: %s", self.session_id, reason)
+        record = EventData(
+            type=EventType.AGENT_ERROR,
+            timestamp=cause.timestamp,
+            source=ORCHESTRATOR_SOURCE,
+            id=f"{cause.id}/refused/{match.transition.id}",
+            data={
+                "message": reason,
+                "recoverable": True,
+                "error_type": TURN_GUARD,
+                "transition_id": match.transition.id,
+                "from_agent_id": here.id,
+                "to_agent_id": target.id,
+                "trigger_event_id": cause.id,
+            },
+        )
+        self.event_manager.process_event(record, self.context)
+        return reason
+
+    def _also_holds(self, given: ConditionInput) -> str:
+        """After the last hand-over an event may make: a note if the new agent would move on at once, so that
+        people reading the result see why the session stopped there."""
+        match = self.graph.check_transitions(self.current_agent_id, given).match
+        if match is None:
+            return ""
+        here, target = self.get_current_agent().name, self.graph.get_agent(match.transition.target_agent_id).name
+        hops = self.max_hops_per_event
+        return (
+            f"; then {here} -> {target} (transition {match.transition.id}) holds too ({match.verdict.reason}), "
+            f"not taken: at most {hops} hand-over{'' if hops == 1 else 's'} per event, so it waits for the next one"
+        )
 
     def _enter(self, target_id: int, transition_id: int | None, reason: str, cause: EventData) -> Hop:
         source = self.get_current_agent()
@@ -360,6 +423,15 @@ class AgentOrchestrator:
                 self._evaluated_at = (self.context.revision, agent)
                 status = TransitionStatus.ERROR if evaluation.errors else TransitionStatus.NO_TRANSITION
                 return TransitionResult(status, agent, reason="no condition holds", errors=evaluation.errors)
+            if self.context.get(HAND_OVERS_THIS_TURN, 0) >= self.max_transitions_per_turn:
+                self._evaluated_at = (self.context.revision, agent)
+                reason = (
+                    f"transition {match.transition.id} refused: max_transitions_per_turn="
+                    f"{self.max_transitions_per_turn} hand-overs since the user's last turn"
+                )
+                return TransitionResult(
+                    TransitionStatus.ERROR, agent, reason=reason, errors=((match.transition.id, reason),)
+                )
             return self.execute_transition(
                 match.transition.target_agent_id,
                 reason=match.verdict.reason,

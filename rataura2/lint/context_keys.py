@@ -26,6 +26,7 @@ from rataura2.vocabulary.events import EventType
 DECLARED_KEYS = "context_keys"
 """The conversation config entry listing keys set from outside the graph (the API, tools, an initial context)."""
 
+_FAILED_TOOL = {"tool_name": "probe", "result": "failed", "is_error": True}
 _PROBE_DATA: Mapping[EventType, dict[str, Any]] = {
     EventType.USER_MESSAGE: {"message": "probe"},
     EventType.AGENT_MESSAGE: {"message": "probe"},
@@ -46,11 +47,12 @@ def session_keys() -> frozenset[str]:
     """The context keys the session core sets by itself, from its first event to a hand-over and its end."""
     agents = {1: AgentSpec(1, "probe"), 2: AgentSpec(2, "probe 2")}
     orchestrator = AgentOrchestrator("lint-probe", CompiledGraph(GraphSpec(0, "probe", 1, agents, ())))
-    ordered = [t for t in EventType if t is not EventType.SESSION_ENDED] + [EventType.SESSION_ENDED]
-    for number, event_type in enumerate(ordered, start=1):
-        orchestrator.process_event(
-            EventData(type=event_type, timestamp=float(number), data=_PROBE_DATA.get(event_type, {}), source="lint")
-        )
+    probes: list[tuple[EventType, dict[str, Any]]] = [
+        (t, _PROBE_DATA.get(t, {})) for t in EventType if t is not EventType.SESSION_ENDED
+    ]
+    probes += [(EventType.TOOL_RESULT, _FAILED_TOOL), (EventType.SESSION_ENDED, {})]
+    for number, (event_type, data) in enumerate(probes, start=1):
+        orchestrator.process_event(EventData(type=event_type, timestamp=float(number), data=data, source="lint"))
     return frozenset(orchestrator.get_context())
 
 

@@ -1,6 +1,7 @@
 """Cycles of state conditions: transitions that read the session's state (rules, expressions, ``since_entered``
-events) rather than the event being processed can stay true, so a session could be handed around such a cycle
-event after event. The orchestrator caps hand-overs per turn; lint says where it would come to that."""
+events) rather than the event being processed can stay true, so a session could be handed around such a cycle on
+every trigger event. The orchestrator evaluates them on trigger events only and caps hand-overs per turn; lint
+says where it would come to that."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 
 import networkx as nx
 
-from rataura2.core.conditions.base import triggers_of
+from rataura2.core.conditions.base import reads_state
 from rataura2.lint import codes
 from rataura2.lint.findings import Finding
 from rataura2.lint.subject import Edge, Subject
@@ -21,7 +22,7 @@ def bouncing_cycles(subject: Subject) -> list[list[Edge]]:
     for agent_id in subject.spec.agents:
         for edge in subject.outgoing(agent_id):
             pair = (edge.spec.source_agent_id, edge.spec.target_agent_id)
-            if triggers_of(edge.condition) is None and not state.has_edge(*pair):
+            if reads_state(edge.condition) and not state.has_edge(*pair):
                 state.add_edge(*pair, edge=edge)
     return [
         [state.edges[u, v]["edge"] for u, v in zip(cycle, [*cycle[1:], cycle[0]], strict=True)]

@@ -8,15 +8,14 @@ from typing import Any
 
 import networkx as nx
 
-from rataura2.core.conditions.base import triggers_of
+from rataura2.core.conditions.base import reads_state, triggers_of
 from rataura2.core.spec import AgentSpec
 from rataura2.lint import codes
 from rataura2.lint.findings import Finding
-from rataura2.lint.subject import Subject
+from rataura2.lint.subject import Edge, Subject
 from rataura2.vocabulary.events import EventType
 
-_USER_GONE = frozenset({EventType.USER_LEFT, EventType.SESSION_ENDED})
-_ANY_EVENT = frozenset(EventType)
+_USER_GONE = frozenset({EventType.USER_LEFT.value, EventType.SESSION_ENDED.value})
 END_ACTIONS = frozenset({"end_conversation", "end_session", "end"})
 
 
@@ -74,7 +73,12 @@ def dead_ends(subject: Subject) -> Iterator[Finding]:
 
 def _closing(subject: Subject, agent: AgentSpec) -> bool:
     incoming = [e for e in subject.edges.values() if e.spec.target_agent_id == agent.id]
-    return bool(incoming) and all((triggers_of(e.condition) or _ANY_EVENT) <= _USER_GONE for e in incoming)
+
+    def user_gone(edge: Edge) -> bool:
+        on = triggers_of(edge.condition)
+        return on is not None and not reads_state(edge.condition) and on <= _USER_GONE
+
+    return bool(incoming) and all(user_gone(e) for e in incoming)
 
 
 def tools_not_offered(subject: Subject) -> Iterator[Finding]:

@@ -76,6 +76,7 @@ def rebuild(
     *,
     event_manager_factory: Callable[[], EventManager] = EventManager,
     max_hops_per_event: int | None = None,
+    max_transitions_per_turn: int | None = None,
 ) -> AgentOrchestrator:
     """The orchestrator of a logged session, in the state its last logged event left it (with no store: the
     caller attaches one if it is going to drive the session)."""
@@ -86,6 +87,7 @@ def rebuild(
         context=context,
         event_manager=event_manager_factory(),
         max_hops_per_event=max_hops_per_event,
+        max_transitions_per_turn=max_transitions_per_turn,
     )
     before = [e for e in log.events if e.seq <= log.snapshot_seq]
     after = [e for e in log.events if e.seq > log.snapshot_seq]

@@ -1,9 +1,13 @@
 """``custom`` conditions: CEL expressions over ``context`` and ``event``, which can read data and never run code.
 
 Expressions are checked when saved: they must parse, read only ``context`` and ``event``, and call only CEL's
-standard functions. For speed, an expression that only reads named context fields (``context.turn_count``,
-``has(context.vip)``) is compiled a second time with those fields as plain variables: the engine converts a
-nested map on every call, a plain value almost for free, and the expression is given only the fields it names.
+standard functions. Reading a key that is not there (a context value nobody has set yet, an event without that
+data) makes the expression false, not an error: a designer writes ``context.plan == "gold"`` before any plan is
+known, and the session must not report an error on every event until it is.
+
+For speed, an expression that only reads named context fields (``context.turn_count``, ``has(context.vip)``) is
+compiled a second time with those fields as plain variables: the engine converts a nested map on every call, a
+plain value almost for free, and the expression is given only the fields it names.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 import cel
 from pydantic import Field, field_validator
 
-from rataura2.core.conditions.base import ConditionData, ConditionInput, Verdict
+from rataura2.core.conditions.base import ConditionInput, StateConditionData, Verdict
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.errors import CelEvaluationError
 
@@ -112,7 +116,11 @@ def flatten_context_reads(source: str) -> tuple[str, tuple[str, ...], tuple[str,
     return "".join(out), tuple(fields), tuple(tested)
 
 
-class CustomData(ConditionData):
+_UNDEFINED = "Undefined variable or function: '"
+"""How the engine reports a variable it was not given (a context field the flattened expression reads)."""
+
+
+class CustomData(StateConditionData):
     condition_code: str = Field(min_length=1)
 
     @field_validator("condition_code")
@@ -130,6 +138,8 @@ class CelCondition:
     """Context fields passed as plain variables; None: the whole context is passed as ``context``."""
     tested: tuple[str, ...]
     reads_event: bool
+    triggers: frozenset[str]
+    reads_state: bool = True
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
         context = given.context
@@ -146,7 +156,11 @@ class CelCondition:
             activation["event"] = given.event.summary_view if given.event is not None else {}
         try:
             result = self.program.execute(activation)
-        except Exception as exc:  # the engine's own errors: undefined field, no such overload...
+        except KeyError:  # a map without that key: the expression reads something that is not there
+            return None
+        except Exception as exc:  # the engine's own errors: no such overload, a field not given...
+            if str(exc).startswith(_UNDEFINED + _FIELD_PREFIX):
+                return None  # a context field that is not set (fields are given only when present)
             message = str(exc).replace(_FIELD_PREFIX, "context.").replace(_HAS_PREFIX, "has context.")
             raise CelEvaluationError(f"CEL expression {self.source!r} failed: {message}") from None
         if not isinstance(result, bool):
@@ -158,7 +172,8 @@ def build_custom(data: CustomData, spec: TransitionSpec, graph: GraphSpec) -> Ce
     program = compile_cel(data.condition_code)
     reads_event = "event" in program.variables()
     flattened = flatten_context_reads(data.condition_code)
+    triggers = data.trigger_names()
     if flattened is None:
-        return CelCondition(program, data.condition_code, None, (), reads_event)
+        return CelCondition(program, data.condition_code, None, (), reads_event, triggers)
     source, fields, tested = flattened
-    return CelCondition(cel.compile(source), data.condition_code, fields, tested, reads_event)
+    return CelCondition(cel.compile(source), data.condition_code, fields, tested, reads_event, triggers)

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from business_rules.fields import FIELD_NO_INPUT, FIELD_NUMERIC, FIELD_SELECT, FIELD_SELECT_MULTIPLE, FIELD_TEXT
 
+from rataura2.core.conditions.regex import compile_regex
 from rataura2.core.conditions.rules_vocabulary import ACTIONS, OPERATORS, VARIABLES, RuleScope, is_number
 from rataura2.errors import InvalidRulesError, RuleProblem
 
 LEAF_KEYS = frozenset({"name", "operator", "value"})
 RULE_KEYS = frozenset({"conditions", "actions"})
 ACTION_KEYS = frozenset({"name", "params"})
+SELECT_HINTS = {"equal_to": "contains", "equal_to_case_insensitive": "contains"}
+"""String operators rules written for a string variable use (the original project's ``current_agent_type`` was
+one), and the select operator that means the same."""
 
 
 def _kind(value: Any) -> str:
@@ -40,9 +43,9 @@ def check_value(input_type: str, value: Any, options: tuple[str, ...], operator:
             return f"needs a string value, got {_kind(value)}"
         if operator == "matches_regex":
             try:
-                re.compile(value)
-            except re.error as exc:
-                return f"value {value!r} is not a valid regex: {exc}"
+                compile_regex(value)
+            except ValueError as exc:
+                return str(exc)
         return None
     if input_type == FIELD_NUMERIC:
         return None if is_number(value) else f"needs a finite number value (not a bool), got {_kind(value)}"
@@ -138,11 +141,13 @@ class _Checker:
         operators = OPERATORS[variable.type_name]
         found = operators.get(operator) if isinstance(operator, str) else None
         if found is None:
+            hint = SELECT_HINTS.get(operator) if variable.type_name == "select" and isinstance(operator, str) else None
             self.problem(
                 number,
                 part,
                 f"unknown operator {operator!r} for {variable.type_name} variable {name}; "
-                f"operators: {', '.join(operators)}",
+                f"operators: {', '.join(operators)}"
+                + (f"; a select holds one of its options: for {operator} write {hint}" if hint else ""),
             )
             return
         if "value" not in leaf and found.input_type != FIELD_NO_INPUT:
@@ -188,8 +193,9 @@ class _Checker:
                 self.problem(number, part, f"{name} has no parameter {key!r}; parameters: {', '.join(info.params)}")
         for param in info.params.values():
             if param.name not in params:
-                ok = False
-                self.problem(number, part, f"{name} needs parameter {param.name!r}")
+                if param.required:
+                    ok = False
+                    self.problem(number, part, f"{name} needs parameter {param.name!r}")
                 continue
             trouble = param.check(params[param.name], self.scope)
             if trouble:

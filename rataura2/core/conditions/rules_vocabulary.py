@@ -23,6 +23,7 @@ from business_rules.fields import FIELD_SELECT, FIELD_TEXT
 from business_rules.operators import BooleanType, NumericType, SelectType, StringType, type_operator
 from business_rules.variables import BaseVariables, rule_variable
 
+from rataura2.core.conditions.regex import cached_regex
 from rataura2.core.context import OWNED_FIELDS, RESERVED_FIELDS, SessionContext
 from rataura2.vocabulary.enums import AgentType
 from rataura2.vocabulary.events import EventType
@@ -42,9 +43,14 @@ def _operator(input_type: str, label: str) -> Callable[[_F], _F]:
 
 class TextType(StringType):  # type: ignore[misc]
     """The library's string type (same name, same operators) plus the negation and the case-insensitive match
-    that designers need and the library lacks."""
+    that designers need and the library lacks. ``matches_regex`` is RE2 (the library's is Python's backtracking
+    ``re``, which a pattern like ``(a+)+$`` stalls on user text)."""
 
     name = "string"
+
+    @_operator(FIELD_TEXT, "Matches Regex")
+    def matches_regex(self, regex: str) -> bool:
+        return cached_regex(regex).search(self.value) is not None
 
     @_operator(FIELD_TEXT, "Does Not Contain")
     def not_contains(self, other_string: str) -> bool:
@@ -245,6 +251,7 @@ class Param:
     field_type: str
     label: str
     check: Check
+    required: bool = True
 
 
 def _check_agent_id(value: Any, scope: RuleScope) -> str | None:
@@ -283,10 +290,14 @@ def _action(label: str, **params: Param) -> Callable[[_F], _F]:
     def decorate(fn: _F) -> _F:
         declared = [{"name": n, "label": p.label, "fieldType": p.field_type} for n, p in params.items()]
         rule_action(label=label, params=declared)(fn)
-        fn.param_checks = {n: p.check for n, p in params.items()}  # type: ignore[attr-defined]
+        fn.param_specs = params  # type: ignore[attr-defined]
         return fn
 
     return decorate
+
+
+DEFAULT_LOG_MESSAGE = "transition triggered by business rules"
+"""What ``log_transition`` notes when a rule gives it no message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,9 +328,10 @@ class TransitionActions(BaseActions):  # type: ignore[misc]
         """Set a context value, together with the hand-over."""
         self.planned.append(PlannedAction("set_context_value", {"key": key, "value": value}))
 
-    @_action("Log transition", message=Param(FIELD_TEXT, "Message", _check_text))
-    def log_transition(self, message: str) -> None:
-        """Add a note to the transition's recorded reason."""
+    @_action("Log transition", message=Param(FIELD_TEXT, "Message", _check_text, required=False))
+    def log_transition(self, message: str = DEFAULT_LOG_MESSAGE) -> None:
+        """Add a note to the transition's recorded reason (the message is optional, as it was in the original
+        project, whose ``log_transition`` took none)."""
         self.planned.append(PlannedAction("log_transition", {"message": message}))
 
     @property
@@ -367,6 +379,7 @@ class ParamInfo:
     label: str
     field_type: str
     check: Check
+    required: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,7 +429,8 @@ ACTIONS: Mapping[str, ActionInfo] = {
                 p["name"],
                 p["label"],
                 p["fieldType"],
-                getattr(TransitionActions, a["name"]).param_checks[p["name"]],
+                getattr(TransitionActions, a["name"]).param_specs[p["name"]].check,
+                getattr(TransitionActions, a["name"]).param_specs[p["name"]].required,
             )
             for p in a["params"] or ()
         },
