@@ -121,8 +121,6 @@ def run(quick: bool, console: Console) -> Results:
                     f"p50 {load.latency.p50 / 1000:.2f} ms, p99 {load.latency.p99 / 1000:.2f} ms",
                     f"{load.requests_per_second:,.0f} requests/s with {CLIENTS} clients; one server process",
                 )
-
-        for store, database in (("SQLite", sqlite_database), ("PostgreSQL", postgres_database)):
             step(f"replay of recorded sessions, {store}")
             with database() as url:
                 replayed = replay_cost(url, 300 if quick else 1_000)

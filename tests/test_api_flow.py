@@ -43,7 +43,7 @@ async def test_a_conversation_made_over_http_runs_a_session_that_hands_over_with
 
         timeline = (await http.get("/api/v1/sessions/web:1/timeline")).json()
         steps = timeline["steps"]
-        assert [s["event"]["id"] for s in steps] == ["web:1/created", "m1", "m2"]
+        assert [s["event"]["id"] for s in steps] == ["rataura2:created", "m1", "m2"]
         handover = steps[-1]["transitions"]
         assert handover == [
             {

@@ -57,7 +57,7 @@ def db_upgrade(database_url: DatabaseOption = None) -> None:
     from rataura2.db.session import init_db
 
     init_db(resolve_database_url(database_url))
-    console.print(f"Database {resolve_database_url(database_url)} is at the latest migration.")
+    console.print(f"Database {escape(resolve_database_url(database_url))} is at the latest migration.")
 
 
 @graph_app.command("list")
@@ -70,7 +70,7 @@ def graph_list(database_url: DatabaseOption = None) -> None:
 
     with init_db(resolve_database_url(database_url))() as db:
         for conv in db.scalars(select(Conversation).order_by(Conversation.id)):
-            console.print(f"{conv.id}\t{conv.name}\tversion {conv.version}\t{len(conv.agents)} agents")
+            console.print(f"{conv.id}\t{escape(conv.name)}\tversion {conv.version}\t{len(conv.agents)} agents")
 
 
 @graph_app.command("show")
@@ -94,16 +94,17 @@ def graph_show(
         print(graph.to_mermaid(), end="")
     else:
         console.print(
-            f"[bold]{graph.spec.name}[/bold] version {graph.version}, initial agent {graph.get_initial_agent().name}"
+            f"[bold]{escape(graph.spec.name)}[/bold] version {graph.version}, "
+            f"initial agent {escape(graph.get_initial_agent().name)}"
         )
         for agent in graph.agents():
-            console.print(f"  [cyan]{agent.name}[/cyan] ({agent.agent_type}, {agent.llm_provider})")
+            console.print(f"  [cyan]{escape(agent.name)}[/cyan] ({escape(agent.agent_type)}, {agent.llm_provider})")
             for t in graph.get_agent_transitions(agent.id):
                 target = graph.get_agent(t.target_agent_id).name
                 rules = t.spec.condition_type == "business_rules"
                 condition = list(t.spec.rules or ()) if rules else dict(t.spec.condition_data)
                 console.print(
-                    f"    -> {target}: {t.spec.condition_type} {condition} "
+                    f"    -> {escape(target)}: {t.spec.condition_type} {escape(str(condition))} "
                     f"[dim]priority {t.spec.priority}, id {t.id}[/dim]"
                 )
         for finding in lint_graph(spec).findings:
@@ -113,7 +114,7 @@ def graph_show(
             )
     if png is not None:
         draw_graph(graph, png)
-        console.print(f"Drawn to {png}")
+        console.print(f"Drawn to {escape(str(png))}")
 
 
 ToolModulesOption = Annotated[
@@ -171,7 +172,7 @@ def main() -> None:
     try:
         app()
     except RatauraError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise SystemExit(2) from None
 
 

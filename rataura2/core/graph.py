@@ -179,11 +179,11 @@ class CompiledGraph:
         """The graph as Mermaid flowchart text (renders on GitHub and in most docs tools)."""
         lines = ["flowchart LR"]
         for agent in self.agents():
-            shape = f'(["{agent.name}"])' if agent.id == self.spec.initial_agent_id else f'["{agent.name}"]'
+            name = mermaid_text(agent.name)
+            shape = f'(["{name}"])' if agent.id == self.spec.initial_agent_id else f'["{name}"]'
             lines.append(f"    a{agent.id}{shape}")
         for t in self.spec.transitions:
-            label = edge_label(t).replace('"', "'")
-            lines.append(f'    a{t.source_agent_id} -->|"{label}"| a{t.target_agent_id}')
+            lines.append(f'    a{t.source_agent_id} -->|"{mermaid_text(edge_label(t))}"| a{t.target_agent_id}')
         return "\n".join(lines) + "\n"
 
 
@@ -192,10 +192,21 @@ def _keys(transition: CompiledTransition) -> frozenset[str]:
     return frozenset(TRIGGER_NAMES) if triggers is None else index_keys(triggers)
 
 
+_MERMAID_ENTITIES = {'"': "#quot;", "#": "#35;", "<": "#lt;", ">": "#gt;", "`": "#96;", "|": "#124;", "&": "#38;"}
+
+
+def mermaid_text(text: str) -> str:
+    """``text`` as a quoted Mermaid label that shows exactly it: quotes, entity and HTML characters, backticks
+    (Markdown labels) and pipes (edge labels) as entity codes, line breaks as spaces, so a name can neither end the
+    label nor add nodes, edges or markup to the chart."""
+    out = "".join(_MERMAID_ENTITIES.get(char, char) for char in text)
+    return " ".join(out.splitlines()) if "\n" in out or "\r" in out else out
+
+
 def edge_label(t: TransitionSpec) -> str:
     """A short label for drawings: what the condition looks at, and its priority when it has one."""
     summary = describe_condition(t)
     return f"{summary} [p{t.priority}]" if t.priority else summary
 
 
-__all__ = ["CompiledGraph", "CompiledTransition", "Evaluation", "TransitionMatch", "edge_label"]
+__all__ = ["CompiledGraph", "CompiledTransition", "Evaluation", "TransitionMatch", "edge_label", "mermaid_text"]

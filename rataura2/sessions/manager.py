@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from rataura2.core.events import EventData, EventManager
+from rataura2.core.events import EventData, EventManager, check_session_id
 from rataura2.core.graph import CompiledGraph
 from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.core.result import TransitionResult, TransitionStatus
@@ -28,7 +28,7 @@ from rataura2.persistence.leases import read_row
 from rataura2.persistence.log import read_log, rebuild
 from rataura2.persistence.sql_store import SqlStore
 from rataura2.persistence.versions import load_version, publish
-from rataura2.vocabulary.events import EventType
+from rataura2.vocabulary.events import EventType, internal_event_id
 
 Durability = Literal["sync", "async", "off"]
 logger = logging.getLogger(__name__)
@@ -147,6 +147,7 @@ class SessionManager:
         durable store the session is recorded (and held) first: :class:`SessionExistsError` if its id is in the
         database already. ``version`` starts it on that published version instead of the latest (to try an
         older one); the definition is not published then."""
+        check_session_id(session_id)
         with self._lock:
             if session_id in self._sessions:
                 raise SessionExistsError(f"session {session_id!r} is already live")
@@ -167,11 +168,11 @@ class SessionManager:
             if self.store is not None:
                 self.store.session_started(orchestrator)
             try:
-                orchestrator.process_event(
+                orchestrator.process_own_event(
                     EventData(
                         type=EventType.SESSION_CREATED,
                         source="session_manager",
-                        id=f"{session_id}/created",
+                        id=internal_event_id("created"),
                         timestamp=time.time() if timestamp is None else timestamp,
                         data={"conversation_id": graph.conversation_id, "version": graph.version},
                     )
@@ -194,6 +195,7 @@ class SessionManager:
         session; :class:`SessionOwnedError` (naming the owner) if another live process drives it and does not let
         go within ``wait`` seconds. An ended session is returned rebuilt but not held: it takes no more events.
         """
+        check_session_id(session_id)
         with self._lock:
             live = self._sessions.get(session_id)
             if live is not None:
@@ -258,6 +260,7 @@ class SessionManager:
     def load_session(self, session_id: str) -> AgentOrchestrator:
         """A read-only view of a durable session, rebuilt from the database without taking it (whoever drives it
         goes on undisturbed); it has no store, so events given to it are not saved."""
+        check_session_id(session_id)
         with self.engine.connect() as conn:
             log = read_log(conn, read_row(conn, session_id))
         graph = self.compiled_version(log.row.conversation_id, log.row.version)
@@ -312,11 +315,11 @@ class SessionManager:
                 return TransitionResult(
                     TransitionStatus.NO_TRANSITION, orchestrator.current_agent_id, reason="session had ended already"
                 )
-            result = orchestrator.process_event(
+            result = orchestrator.process_own_event(
                 EventData(
                     type=EventType.SESSION_ENDED,
                     source="session_manager",
-                    id=f"{session_id}/ended",
+                    id=internal_event_id("ended"),
                     timestamp=time.time() if timestamp is None else timestamp,
                     data={"reason": reason},
                 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from business_rules.variables import BaseVariables, rule_variable
 
 from rataura2.core.conditions.regex import cached_regex
 from rataura2.core.context import OWNED_FIELDS, RESERVED_FIELDS, SessionContext
+from rataura2.core.jsondata import json_problem, number_problem
 from rataura2.vocabulary.enums import AgentType
 from rataura2.vocabulary.events import EventType
 
@@ -255,8 +255,9 @@ class Param:
 
 
 def _check_agent_id(value: Any, scope: RuleScope) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return f"must be an agent id (an integer), got {type(value).__name__} {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int) or number_problem(value):
+        shown = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "out of range"
+        return f"must be an agent id (an integer), got {type(value).__name__} {shown}"
     if scope.agents is not None and value not in scope.agents:
         if scope.conversation is None:
             return f"{value}: there is no such agent"
@@ -273,11 +274,11 @@ def _check_key(value: Any, scope: RuleScope) -> str | None:
 
 
 def _check_json(value: Any, scope: RuleScope) -> str | None:
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        return f"must be a JSON value: {exc}"
-    return None
+    found = json_problem(value, "value")
+    if found is None:
+        return None
+    where, problem = found
+    return f"must be a JSON value: {where} {problem}"
 
 
 def _check_text(value: Any, scope: RuleScope) -> str | None:
@@ -440,7 +441,8 @@ ACTIONS: Mapping[str, ActionInfo] = {
 
 
 def is_number(value: Any) -> bool:
-    """A finite int or float, as JSON holds it; not a bool (the library would take True as 1, never what is meant)."""
+    """A finite int or float in range (a signed 64-bit integer), as JSON holds it; not a bool (the library would
+    take True as 1, never what is meant)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    return not isinstance(value, float) or math.isfinite(value)
+    return number_problem(value) is None

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, synonym
 
 from rataura2.core.validation import check_transition_data
 from rataura2.db.models.base import Base, utcnow
+from rataura2.errors import InvalidConditionError
 
 if TYPE_CHECKING:
     from rataura2.db.models.agent import Agent, Tool
@@ -75,6 +76,9 @@ class BusinessRulesTransition(Base):
 def _validate_condition(mapper: Mapper[Transition], connection: Connection, target: Transition) -> None:
     """Refuse to store a transition whose condition would not compile: the flush fails, nothing is written. (What
     needs the whole graph is checked at commit: ``rataura2.db.validation``.)"""
+    priority = target.priority or 0
+    if isinstance(priority, bool) or not isinstance(priority, int) or not -(2**31) <= priority < 2**31:
+        raise InvalidConditionError(target.label(), f"priority must be a 32-bit integer, got {priority!r}"[:200])
     has_tool = target.tool_id is not None or target.tool is not None
     check_transition_data(target.condition_type, target.condition_data or {}, has_tool=has_tool, label=target.label())
 
