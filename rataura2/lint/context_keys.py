@@ -19,6 +19,7 @@ from rataura2.core.graph import CompiledGraph
 from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
 from rataura2.lint import codes
+from rataura2.lint.actions import keys_set
 from rataura2.lint.findings import Finding
 from rataura2.lint.subject import Subject
 from rataura2.vocabulary.events import EventType
@@ -65,7 +66,7 @@ def graph_keys(spec: GraphSpec) -> frozenset[str]:
     if isinstance(declared, list | tuple):
         keys.update(k for k in declared if isinstance(k, str))
     for agent in spec.agents.values():
-        keys.update(_action_keys(agent))
+        keys.update(keys_set(agent))
     return frozenset(keys)
 
 
@@ -80,15 +81,6 @@ def _rule_keys(t: TransitionSpec) -> Iterator[str]:
                 key = (action.get("params") or {}).get("key")
                 if isinstance(key, str):
                     yield key
-
-
-def _action_keys(agent: AgentSpec) -> Iterator[str]:
-    """Keys an agent's enter/exit actions set (``set_context`` actions with a ``values`` object), when it has any."""
-    for hook in ("on_enter", "on_exit"):
-        for action in getattr(agent, hook, None) or ():
-            values = action.get("values") if isinstance(action, Mapping) else getattr(action, "values", None)
-            if isinstance(values, Mapping):
-                yield from (k for k in values if isinstance(k, str))
 
 
 def unset_keys(subject: Subject) -> Iterator[Finding]:
