@@ -121,6 +121,8 @@ def test_comprehensions_over_the_event_history_still_work(sqlite_db: Session) ->
         orchestrator.process_event(EventData(type="user_message", timestamp=10.0 + n, data={"message": f"m{n}"}))
     assert orchestrator.get_current_agent().name == "A"
     orchestrator.process_event(EventData(type="custom", timestamp=100.0, data={"kind": "alarm"}, source="game"))
+    # a CEL condition reads state, so it is evaluated on the next trigger event (DESIGN.md, "Conditions")
+    orchestrator.process_event(EventData(type="user_message", timestamp=101.0, data={"message": "now?"}))
     assert orchestrator.get_current_agent().name == "B"
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from rataura2.core.conditions import validate_condition_data
 from rataura2.core.conditions.base import ConditionInput
-from rataura2.core.conditions.expressions import CelCondition, build_custom, compile_cel
+from rataura2.core.conditions.expressions import CelCondition, CustomData, build_custom, compile_cel
 from rataura2.core.conditions.regex import compile_regex
 from rataura2.core.context import OWNED_FIELDS, SessionContext
 from rataura2.core.events import EventData
@@ -123,7 +123,7 @@ def test_any_cel_text_compiles_or_is_refused_and_evaluates_or_fails_cleanly(piec
         compile_cel(source)
     except ValueError:
         return
-    condition = build_custom(type("D", (), {"condition_code": source})(), None, None)  # type: ignore[arg-type]
+    condition = build_custom(CustomData(condition_code=source), None, None)  # type: ignore[arg-type]
     assert isinstance(condition, CelCondition)
     context = SessionContext({"items": list(range(50)), "user_input": "hi", "x": 1})
     event = EventData(type="user_message", timestamp=1.0, data={"message": "hi"})
