@@ -21,7 +21,7 @@ from rataura2.core.result import TransitionResult
 from rataura2.db.models import SessionEvent, SessionRecord
 from rataura2.persistence.sql_store import EventRecord
 from rataura2.vocabulary.enums import SessionStatus
-from rataura2.vocabulary.events import EventType
+from rataura2.vocabulary.events import EventType, internal_event_id
 
 T0 = 1_764_000_000.0
 SAYINGS: dict[str, tuple[str, ...]] = {
@@ -80,11 +80,12 @@ def record_sessions(engine: Engine, graph: CompiledGraph, count: int, *, seed: i
             type=EventType.SESSION_CREATED,
             timestamp=T0 + i * 100,
             source="session_manager",
-            id=f"{session_id}/created",
+            id=internal_event_id("created"),
             data={"conversation_id": graph.conversation_id, "version": graph.version},
         )
         for seq, event in enumerate([created, *script(rng, i)], start=1):
-            result: TransitionResult = orchestrator.process_event(event)
+            own = seq == 1  # the start is the session's own event, as SessionManager records it
+            result: TransitionResult = (orchestrator.process_own_event if own else orchestrator.process_event)(event)
             rows.append(EventRecord(session_id, i + 1, seq, event, result.to_dict(), None, False, 0, "", 0).row())
         context = orchestrator.context
         at = now - timedelta(minutes=count - i, seconds=30)

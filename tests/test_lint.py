@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -101,17 +102,64 @@ def test_dead_end_but_not_a_closing_agent_nor_a_lone_agent() -> None:
     assert lint_graph(graph(["Alone"], [])).findings == ()
 
 
-def test_an_agent_ending_the_conversation_is_no_dead_end() -> None:
-    spec = graph(["A", "Goodbye"], [(1, 2, SAYS, {"pattern": "bye"})])
-    goodbye = spec.agents[2]
+def flowing(item: Any, **extra: Any) -> Any:
+    """``item`` (an AgentSpec or GraphSpec) with the flow-design fields ``extra`` (enter/exit actions, role
+    instructions, conversation tools): set as they are when the spec has them, else on a subclass that does."""
+    cls = type(item)
+    names = {f.name for f in dataclasses.fields(cls)}
+    if set(extra) <= names:
+        return dataclasses.replace(item, **extra)
+    flow = type(f"Flow{cls.__name__}", (cls,), {"__slots__": tuple(set(extra) - names)})
+    made = flow(**{name: getattr(item, name) for name in names})
+    for key, value in extra.items():
+        object.__setattr__(made, key, value)
+    return made
 
-    class Ending(AgentSpec):  # what an agent with an end action offers (on_enter actions)
-        __slots__ = ("on_enter",)
 
-    ending = Ending(**{f: getattr(goodbye, f) for f in AgentSpec.__dataclass_fields__})
-    object.__setattr__(ending, "on_enter", ({"type": "end_conversation", "reason": "goodbye said"},))
-    spec = GraphSpec(1, "test", 1, {1: spec.agents[1], 2: ending}, spec.transitions)
-    assert lint_graph(spec).findings == ()
+def test_enter_actions_end_the_conversation_hand_over_and_set_keys() -> None:
+    spec = graph(
+        ["A", "Goodbye", "Check", "Billing"],
+        [
+            (1, 2, SAYS, {"pattern": "bye"}),
+            (1, 3, SAYS, {"pattern": "check"}),
+            (4, 1, "custom", {"condition_code": "context.checked == true"}),
+        ],
+    )
+    agents = dict(spec.agents)
+    agents[2] = flowing(agents[2], on_enter=({"type": "say", "text": "Bye!"}, {"type": "end_conversation"}))
+    agents[3] = flowing(
+        agents[3],
+        on_enter=(
+            {"type": "set_context", "values": {"checked": True}},
+            {"type": "handover", "agent": "Billing"},
+        ),
+    )
+    spec = dataclasses.replace(spec, agents=agents)
+    assert lint_graph(spec).findings == ()  # Billing is reached by Check's hand-over, which also sets "checked"
+
+
+def test_templates_in_what_actions_say_and_in_the_role_instructions() -> None:
+    spec = graph(["A", "B"], [(1, 2, SAYS, {"pattern": "b"}), (2, 1, SAYS, {"pattern": "a"})])
+    agents = dict(spec.agents)
+    agents[2] = flowing(agents[2], on_enter=({"type": "say", "text": "Welcome back {{ pilot }}"},))
+    spec = flowing(dataclasses.replace(spec, agents=agents), role_instructions="You serve {{ corp }}. {% if x %}")
+    report = lint_graph(spec)
+    assert [(f.code, f.agent_ids) for f in report.findings] == [
+        ("invalid_template", ()),
+        ("unknown_template_value", (2,)),
+    ]
+    assert report.findings[0].message.startswith("the conversation's role instructions template does not parse")
+    assert report.findings[1].message.startswith("B's on_enter[0].text template names 'pilot'")
+
+
+def test_conversation_tools_are_every_agent_s() -> None:
+    spec = graph(
+        ["A", "B"],
+        [(1, 2, "tool_result", {"tool_name": "lookup"}), (2, 1, SAYS, {"pattern": "a"})],
+        tools={"B": ["lookup"]},
+    )
+    assert [f.code for f in lint_graph(spec).findings] == ["tool_not_offered"]
+    assert lint_graph(flowing(spec, tool_ids=(1,))).findings == ()
 
 
 @pytest.mark.parametrize(
@@ -331,3 +379,16 @@ def test_decisions_without_description() -> None:
     )
     finding = only(lint_graph(spec), "undescribed_decision")
     assert finding.transition_ids == (1,) and "hand over to B" in finding.message
+
+
+def test_tool_names_repeated_and_edges_to_agents_in_no_conversation_with_their_source() -> None:
+    spec = graph(["A", "B"], [(1, 2, SAYS, {"pattern": "b"}), (2, 1, SAYS, {"pattern": "a"})])
+    tools = {1: ToolSpec(1, "fit", "fit"), 2: ToolSpec(2, "fit", "fit_v2")}
+    agents = {1: AgentSpec(1, "A", tool_ids=(1,)), 2: AgentSpec(2, "B", tool_ids=(2,))}
+    twice = GraphSpec(1, "test", 1, agents, spec.transitions, tools=tools)
+    stray = (TransitionSpec(9, 2, 77, SAYS, {"pattern": "x"}), "Elsewhere")
+    report = lint_graph(twice, strays=[stray])
+    assert codes(report) == [("duplicate_tool_name", ()), ("outside_agent", (9,))]
+    assert "2 tools named 'fit'" in report.findings[0].message
+    assert "it leads to Elsewhere, which is not an agent of conversation 'test'" in report.findings[1].message
+    assert report.findings[1].hint.startswith("add Elsewhere to the conversation's agents")

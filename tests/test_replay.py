@@ -86,6 +86,28 @@ def test_replaying_an_edited_rule_reports_exactly_the_sessions_it_changes(db: Se
     assert {s.session_id for s in published.changed} == {k for k in expected if int(k[4:]) >= SESSIONS - 100}
 
 
+def test_sessions_recorded_by_the_session_manager_replay_to_their_own_route(db: Session) -> None:
+    """Logs as SessionManager writes them (its own start and end events included) replay without a difference on
+    the version they ran on, and with the differences an edit makes on the draft."""
+    conversation = seed_demo(db)
+    with SessionManager(db) as manager:
+        for n, said in enumerate(["I want combat advice", "Where can I buy a Rifter?", "hello", "buy it now"]):
+            session = manager.create_session(f"real-{n}", conversation.id, timestamp=1_764_000_000.0 + n)
+            session.process_event({"type": "user_message", "timestamp": 1_764_000_001.0 + n, "data": {"message": said}})
+            session.process_event({"type": "user_message", "timestamp": 1_764_000_002.0 + n, "data": {"message": "ok"}})
+            manager.end_session(f"real-{n}", timestamp=1_764_000_003.0 + n)
+    same = replay_conversation(db, conversation.id, "1")
+    assert [s.events for s in same.sessions] == [4, 4, 4, 4] and same.changed == ()
+    market = next(a.id for a in conversation.agents if a.name == "Market")
+    rules_id = next(
+        t.id for a in conversation.agents for t in a.outgoing_transitions if t.condition_type == "business_rules"
+    )
+    update_business_rules_transition(db, rules_id, buy_too(market))
+    db.commit()
+    edited = replay_conversation(db, conversation.id, "draft")
+    assert {s.session_id: s.divergence.index for s in edited.changed if s.divergence} == {"real-1": 2, "real-3": 2}
+
+
 def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(app, ["replay", *args], env={"COLUMNS": "200"})
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception

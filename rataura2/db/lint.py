@@ -5,14 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rataura2.db.loader import load_graph_spec
+from rataura2.db.loader import read_graph
 from rataura2.db.models import Conversation
 from rataura2.lint import LintReport, lint_graph
 
 
 def lint_conversation(db: Session, conversation: int | str) -> LintReport:
     """The lint report of a conversation's current definition (by id or name)."""
-    return lint_graph(load_graph_spec(db, conversation, require_initial=False))
+    spec, strays = read_graph(db, conversation, need_initial_agent=False)
+    return lint_graph(spec, strays=strays)
 
 
 def lint_all(db: Session) -> list[LintReport]:

@@ -26,6 +26,9 @@ OUTSIDE_AGENT = Code("outside_agent", _E, "A transition leads from or to an agen
 INVALID_CONDITION = Code("invalid_condition", _E, "A transition's condition does not compile.")
 MISSING_RULES = Code("missing_rules", _E, "A business_rules transition has no rule set.")
 INVALID_RULES = Code("invalid_rules", _E, "A transition's rule set is not valid.")
+DUPLICATE_TOOL_NAME = Code(
+    "duplicate_tool_name", _E, "Two tools of the conversation have the same name (the name is what the LLM calls)."
+)
 UNKNOWN_TOOL = Code("unknown_tool", _E, "A tool_result condition names a tool that no agent of the conversation has.")
 INVALID_TEMPLATE = Code("invalid_template", _E, "An agent's instructions template does not parse.")
 UNREACHABLE_AGENT = Code("unreachable_agent", _W, "No path of transitions leads from the initial agent to the agent.")
@@ -59,6 +62,7 @@ CODES: dict[str, Code] = {
         INVALID_CONDITION,
         MISSING_RULES,
         INVALID_RULES,
+        DUPLICATE_TOOL_NAME,
         UNKNOWN_TOOL,
         INVALID_TEMPLATE,
         UNREACHABLE_AGENT,

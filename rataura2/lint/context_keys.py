@@ -19,6 +19,7 @@ from rataura2.core.graph import CompiledGraph
 from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
 from rataura2.lint import codes
+from rataura2.lint.actions import keys_set
 from rataura2.lint.findings import Finding
 from rataura2.lint.subject import Subject
 from rataura2.vocabulary.events import EventType
@@ -26,6 +27,7 @@ from rataura2.vocabulary.events import EventType
 DECLARED_KEYS = "context_keys"
 """The conversation config entry listing keys set from outside the graph (the API, tools, an initial context)."""
 
+_FAILED_TOOL = {"tool_name": "probe", "result": "failed", "is_error": True}
 _PROBE_DATA: Mapping[EventType, dict[str, Any]] = {
     EventType.USER_MESSAGE: {"message": "probe"},
     EventType.AGENT_MESSAGE: {"message": "probe"},
@@ -46,11 +48,12 @@ def session_keys() -> frozenset[str]:
     """The context keys the session core sets by itself, from its first event to a hand-over and its end."""
     agents = {1: AgentSpec(1, "probe"), 2: AgentSpec(2, "probe 2")}
     orchestrator = AgentOrchestrator("lint-probe", CompiledGraph(GraphSpec(0, "probe", 1, agents, ())))
-    ordered = [t for t in EventType if t is not EventType.SESSION_ENDED] + [EventType.SESSION_ENDED]
-    for number, event_type in enumerate(ordered, start=1):
-        orchestrator.process_event(
-            EventData(type=event_type, timestamp=float(number), data=_PROBE_DATA.get(event_type, {}), source="lint")
-        )
+    probes: list[tuple[EventType, dict[str, Any]]] = [
+        (t, _PROBE_DATA.get(t, {})) for t in EventType if t is not EventType.SESSION_ENDED
+    ]
+    probes += [(EventType.TOOL_RESULT, _FAILED_TOOL), (EventType.SESSION_ENDED, {})]
+    for number, (event_type, data) in enumerate(probes, start=1):
+        orchestrator.process_event(EventData(type=event_type, timestamp=float(number), data=data, source="lint"))
     return frozenset(orchestrator.get_context())
 
 
@@ -63,7 +66,7 @@ def graph_keys(spec: GraphSpec) -> frozenset[str]:
     if isinstance(declared, list | tuple):
         keys.update(k for k in declared if isinstance(k, str))
     for agent in spec.agents.values():
-        keys.update(_action_keys(agent))
+        keys.update(keys_set(agent))
     return frozenset(keys)
 
 
@@ -78,15 +81,6 @@ def _rule_keys(t: TransitionSpec) -> Iterator[str]:
                 key = (action.get("params") or {}).get("key")
                 if isinstance(key, str):
                     yield key
-
-
-def _action_keys(agent: AgentSpec) -> Iterator[str]:
-    """Keys an agent's enter/exit actions set (``set_context`` actions with a ``values`` object), when it has any."""
-    for hook in ("on_enter", "on_exit"):
-        for action in getattr(agent, hook, None) or ():
-            values = action.get("values") if isinstance(action, Mapping) else getattr(action, "values", None)
-            if isinstance(values, Mapping):
-                yield from (k for k in values if isinstance(k, str))
 
 
 def unset_keys(subject: Subject) -> Iterator[Finding]:

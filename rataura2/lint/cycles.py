@@ -1,6 +1,7 @@
 """Cycles of state conditions: transitions that read the session's state (rules, expressions, ``since_entered``
-events) rather than the event being processed can stay true, so a session could be handed around such a cycle
-event after event. The orchestrator caps hand-overs per turn; lint says where it would come to that."""
+events) rather than the event being processed can stay true, so a session could be handed around such a cycle on
+every trigger event. The orchestrator evaluates them on trigger events only and caps hand-overs per turn; lint
+says where it would come to that."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from rataura2.core.spec import GraphSpec
+from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.lint.context_keys import unset_keys
 from rataura2.lint.cycles import bouncing
 from rataura2.lint.findings import Finding, LintReport
@@ -28,9 +28,10 @@ CHECKS: tuple[Check, ...] = (
 """The checks run on what compiled (preparing the graph reports what did not)."""
 
 
-def lint_graph(spec: GraphSpec) -> LintReport:
-    """Every finding about the graph ``spec`` describes. Pure: reads nothing but ``spec``."""
-    subject = prepare(spec)
+def lint_graph(spec: GraphSpec, *, strays: Iterable[tuple[TransitionSpec, str]] = ()) -> LintReport:
+    """Every finding about the graph ``spec`` describes (and its ``strays``: transitions to agents outside every
+    conversation of their source, which the loader reads apart). Pure: reads nothing but its arguments."""
+    subject = prepare(spec, strays)
     findings = list(subject.findings)
     for check in CHECKS:
         findings.extend(check(subject))

@@ -23,13 +23,10 @@ from rataura2.core.conditions.builtin import (
     UserInputData,
 )
 from rataura2.core.conditions.expressions import CelCondition
-from rataura2.core.conditions.triggers import TRIGGER_NAMES
 from rataura2.core.spec import TransitionSpec
 from rataura2.lint import codes
 from rataura2.lint.findings import Finding
 from rataura2.lint.subject import Edge, Subject
-
-_EVERY_EVENT = frozenset(TRIGGER_NAMES)
 
 
 def shadowed_transitions(subject: Subject) -> Iterator[Finding]:
@@ -79,7 +76,7 @@ def _order(s: TransitionSpec, t: TransitionSpec) -> str:
 
 def covers(s: Edge, t: Edge) -> bool:
     """Whether ``s`` holds on every event on which ``t`` holds (so, checked first, ``t`` never fires)."""
-    if not checked_on(t) <= checked_on(s):
+    if not _checked_whenever(s, t):
         return False
     if _always(s):
         return True
@@ -102,9 +99,10 @@ def covers(s: Edge, t: Edge) -> bool:
     return False
 
 
-def checked_on(edge: Edge) -> frozenset[str]:
-    """The trigger names on which the edge's condition is evaluated."""
-    return triggers_of(edge.condition) or _EVERY_EVENT
+def _checked_whenever(s: Edge, t: Edge) -> bool:
+    """``s`` is evaluated on every event ``t`` is evaluated on (no triggers: every event)."""
+    s_on, t_on = triggers_of(s.condition), triggers_of(t.condition)
+    return s_on is None or (t_on is not None and t_on <= s_on)
 
 
 def _always(edge: Edge) -> bool:

@@ -8,16 +8,15 @@ from typing import Any
 
 import networkx as nx
 
-from rataura2.core.conditions.base import triggers_of
+from rataura2.core.conditions.base import reads_state, triggers_of
 from rataura2.core.spec import AgentSpec
 from rataura2.lint import codes
+from rataura2.lint.actions import ends_conversation, handover_targets
 from rataura2.lint.findings import Finding
-from rataura2.lint.subject import Subject
+from rataura2.lint.subject import Edge, Subject
 from rataura2.vocabulary.events import EventType
 
-_USER_GONE = frozenset({EventType.USER_LEFT, EventType.SESSION_ENDED})
-_ANY_EVENT = frozenset(EventType)
-END_ACTIONS = frozenset({"end_conversation", "end_session", "end"})
+_USER_GONE = frozenset({EventType.USER_LEFT.value, EventType.SESSION_ENDED.value})
 
 
 def reachable(subject: Subject) -> set[int]:
@@ -28,6 +27,7 @@ def reachable(subject: Subject) -> set[int]:
     graph = nx.DiGraph()
     graph.add_nodes_from(spec.agents)
     graph.add_edges_from((t.source_agent_id, t.target_agent_id) for t in subject.inside())
+    graph.add_edges_from((a.id, target) for a in spec.agents.values() for target in handover_targets(spec, a))
     found: set[int] = nx.descendants(graph, spec.initial_agent_id)
     return found | {spec.initial_agent_id}
 
@@ -44,16 +44,6 @@ def unreachable_agents(subject: Subject) -> Iterator[Finding]:
             )
 
 
-def ends_conversation(agent: AgentSpec) -> bool:
-    """Whether entering or leaving the agent ends the conversation (an ``end_conversation`` enter/exit action)."""
-    for hook in ("on_enter", "on_exit"):
-        for action in getattr(agent, hook, None) or ():
-            kind = action.get("type", action.get("action")) if isinstance(action, dict) else getattr(action, "type", "")
-            if kind in END_ACTIONS:
-                return True
-    return False
-
-
 def dead_ends(subject: Subject) -> Iterator[Finding]:
     """Agents with no way out that do not end the conversation. A conversation of one agent has nowhere to go, and
     an agent entered only when the user has left (a closing agent) has no one to talk to: neither is a dead end."""
@@ -61,6 +51,7 @@ def dead_ends(subject: Subject) -> Iterator[Finding]:
     if len(spec.agents) < 2:
         return
     leaving = {t.source_agent_id for t in subject.inside()}
+    leaving |= {a.id for a in spec.agents.values() if any(handover_targets(spec, a))}
     reached = reachable(subject)
     for agent in spec.agents.values():
         if agent.id in leaving or agent.id not in reached or ends_conversation(agent) or _closing(subject, agent):
@@ -74,7 +65,12 @@ def dead_ends(subject: Subject) -> Iterator[Finding]:
 
 def _closing(subject: Subject, agent: AgentSpec) -> bool:
     incoming = [e for e in subject.edges.values() if e.spec.target_agent_id == agent.id]
-    return bool(incoming) and all((triggers_of(e.condition) or _ANY_EVENT) <= _USER_GONE for e in incoming)
+
+    def user_gone(edge: Edge) -> bool:
+        on = triggers_of(edge.condition)
+        return on is not None and not reads_state(edge.condition) and on <= _USER_GONE
+
+    return bool(incoming) and all(user_gone(e) for e in incoming)
 
 
 def tools_not_offered(subject: Subject) -> Iterator[Finding]:
@@ -86,7 +82,7 @@ def tools_not_offered(subject: Subject) -> Iterator[Finding]:
         names = _tool_names(subject, source)
         tool_id: Any = getattr(edge.condition, "tool_id", None)
         tool_name: Any = getattr(edge.condition, "tool_name", None)
-        known_ids = set(source.tool_ids)
+        known_ids = set(source.tool_ids) | set(getattr(subject.spec, "tool_ids", ()))
         if (tool_id is not None and tool_id in known_ids) or (tool_name is not None and tool_name in names):
             continue
         shown = tool_name or f"id {tool_id}"
@@ -101,7 +97,8 @@ def tools_not_offered(subject: Subject) -> Iterator[Finding]:
 
 def _tool_names(subject: Subject, agent: AgentSpec) -> set[str]:
     tools = subject.spec.tools
-    return {tools[i].name for i in agent.tool_ids if i in tools}
+    shared: tuple[int, ...] = getattr(subject.spec, "tool_ids", ())  # conversation tools, offered to every agent
+    return {tools[i].name for i in (*agent.tool_ids, *shared) if i in tools}
 
 
 def undescribed_decisions(subject: Subject) -> Iterator[Finding]:

@@ -8,13 +8,14 @@ transitions that compiled.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from rataura2.core.conditions import Condition, build_condition
 from rataura2.core.conditions.base import ConditionData, parse_condition_data
 from rataura2.core.spec import GraphSpec, TransitionSpec
-from rataura2.errors import InvalidConditionError
+from rataura2.core.validation import check_strays, check_tool_names, transition_label
+from rataura2.errors import DuplicateToolNameError, InvalidConditionError
 from rataura2.lint import codes
 from rataura2.lint.findings import Finding
 
@@ -49,9 +50,8 @@ class Subject:
         return agent.name if agent is not None else f"agent {agent_id}"
 
     def describe(self, t: TransitionSpec) -> str:
-        return (
-            f"transition {t.id} ({self.name(t.source_agent_id)} -> {self.name(t.target_agent_id)}, {t.condition_type})"
-        )
+        """``transition 4 (General -> Combat, user_input)``, as every error names a transition."""
+        return transition_label(t, {a.id: a.name for a in self.spec.agents.values()})
 
     def inside(self) -> Iterator[TransitionSpec]:
         """Transitions whose two ends are agents of the conversation, compiled or not."""
@@ -64,7 +64,9 @@ class Subject:
         return sorted(mine, key=lambda e: (-e.spec.priority, e.spec.id))
 
 
-def prepare(spec: GraphSpec) -> Subject:
+def prepare(spec: GraphSpec, strays: Iterable[tuple[TransitionSpec, str]] = ()) -> Subject:
+    """``strays``: transitions of the conversation's agents to agents in no conversation with them, as the loader
+    reads them (``rataura2.db.loader.read_graph``)."""
     findings: list[Finding] = []
     if spec.initial_agent_id not in spec.agents:
         findings.append(
@@ -74,6 +76,7 @@ def prepare(spec: GraphSpec) -> Subject:
             )
         )
     subject = Subject(spec, {}, ())
+    findings += _graph_wide(spec, strays)
     edges: dict[int, Edge] = {}
     tool_names = {tool.name for tool in spec.tools.values()}
     for t in spec.transitions:
@@ -99,6 +102,22 @@ def prepare(spec: GraphSpec) -> Subject:
             continue
         edges[t.id] = Edge(t, condition, data)
     return Subject(spec, edges, tuple(findings))
+
+
+def _graph_wide(spec: GraphSpec, strays: Iterable[tuple[TransitionSpec, str]]) -> Iterator[Finding]:
+    """What the save-time checks of the whole graph refuse (:mod:`rataura2.core.validation`), as findings."""
+    try:
+        check_tool_names(spec)
+    except DuplicateToolNameError as exc:
+        yield codes.DUPLICATE_TOOL_NAME.finding(str(exc).split(": a tool name")[0], "rename one of the tools")
+    for stray in strays:
+        try:
+            check_strays(spec, [stray])
+        except InvalidConditionError as exc:
+            message, _, hint = str(exc).rpartition("; ")
+            yield codes.OUTSIDE_AGENT.finding(
+                message, hint, agents=(stray[0].source_agent_id,), transitions=(stray[0].id,)
+            )
 
 
 def _missing_reference(subject: Subject, t: TransitionSpec, tool_names: set[str]) -> Finding | None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
+from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from rataura2.core.spec import AgentSpec
 from rataura2.lint import codes
+from rataura2.lint.actions import texts
 from rataura2.lint.context_keys import known_keys
 from rataura2.lint.findings import Finding
 from rataura2.lint.subject import Subject
@@ -28,9 +30,10 @@ def _environment() -> SandboxedEnvironment:
 
 
 def template_texts(agent: AgentSpec) -> Iterator[tuple[str, str]]:
-    """(where, text) of each of the agent's texts that is a template."""
-    if any(mark in agent.instructions for mark in _MARKUP):
-        yield "instructions", agent.instructions
+    """(where, text) of each of the agent's texts that is a template: its instructions, what its actions say."""
+    for where, text in (("instructions", agent.instructions), *texts(agent)):
+        if any(mark in text for mark in _MARKUP):
+            yield where, text
 
 
 def names_read(text: str) -> set[str]:
@@ -76,22 +79,29 @@ def _guarded(tree: nodes.Template) -> set[str]:
 
 def template_findings(subject: Subject) -> Iterator[Finding]:
     known = known_keys(subject.spec) | {"agent", "conversation"}
-    for agent in subject.spec.agents.values():
-        for where, text in template_texts(agent):
-            try:
-                names = names_read(text)
-            except TemplateSyntaxError as exc:
-                yield codes.INVALID_TEMPLATE.finding(
-                    f"{agent.name}'s {where} template does not parse: {exc.message} (line {exc.lineno})",
-                    "fix the template markup ({{ value }}, {% if ... %}...{% endif %})",
-                    agents=(agent.id,),
-                )
-                continue
-            for name in sorted(names - known):
-                yield codes.UNKNOWN_TEMPLATE_VALUE.finding(
-                    f"{agent.name}'s {where} name {name!r}, which nothing in the graph sets: it renders empty",
-                    f"set {name!r} before the session reaches {agent.name} (a rule's set_context_value, an enter "
-                    f"action, the API), give it a default ({{{{ {name} | default('...') }}}}), or list it in the "
-                    "conversation's config 'context_keys' if a tool or the API sets it",
-                    agents=(agent.id,),
-                )
+    role: Any = getattr(subject.spec, "role_instructions", None)  # a prompt every agent starts with
+    owners: list[tuple[AgentSpec | None, str, str]] = []
+    if isinstance(role, str) and any(mark in role for mark in _MARKUP):
+        owners.append((None, "role_instructions", role))
+    owners += [(agent, where, text) for agent in subject.spec.agents.values() for where, text in template_texts(agent)]
+    for agent, where, text in owners:
+        whose = f"{agent.name}'s {where}" if agent is not None else "the conversation's role instructions"
+        ids = (agent.id,) if agent is not None else ()
+        when = f"before the session reaches {agent.name}" if agent is not None else "before the session starts"
+        try:
+            names = names_read(text)
+        except TemplateSyntaxError as exc:
+            yield codes.INVALID_TEMPLATE.finding(
+                f"{whose} template does not parse: {exc.message} (line {exc.lineno})",
+                "fix the template markup ({{ value }}, {% if ... %}...{% endif %})",
+                agents=ids,
+            )
+            continue
+        for name in sorted(names - known):
+            yield codes.UNKNOWN_TEMPLATE_VALUE.finding(
+                f"{whose} template names {name!r}, which nothing in the graph sets: it renders empty",
+                f"set {name!r} {when} (a rule's set_context_value, an enter action, the API), give it a default "
+                f"({{{{ {name} | default('...') }}}}), or list it in the conversation's config 'context_keys' if a "
+                "tool or the API sets it",
+                agents=ids,
+            )

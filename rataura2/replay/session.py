@@ -99,7 +99,7 @@ def replay_session(recorded: RecordedSession, graph: CompiledGraph, recorded_nam
     for index, (event, logged) in enumerate(recorded.events, start=1):
         before = orchestrator.current_agent_id
         try:
-            result: TransitionResult | None = orchestrator.process_event(event)
+            result: TransitionResult | None = orchestrator.replay_event(event)  # the session's own events too
             failure = ""
         except ValueError as exc:  # the new graph cannot take the event (a move to an agent it no longer has...)
             result, failure = None, f"refused: {exc}"

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rataura2.core.conditions.base import triggers_of
-from rataura2.core.graph import CompiledGraph
+from rataura2.core.conditions.triggers import index_keys
+from rataura2.core.graph import CompiledGraph, CompiledTransition
 from rataura2.scenarios.model import Expect, HandoverExpect
 from rataura2.scenarios.words import condition_words
-from rataura2.vocabulary.events import EventType
 
 _MISSING = object()
 
@@ -108,7 +108,7 @@ def check(expect: Expect | None, observed: Observed) -> list[tuple[str, str]]:
     return problems
 
 
-def explain(graph: CompiledGraph, observed: Observed, start_agent_id: int, event_types: Iterable[EventType]) -> str:
+def explain(graph: CompiledGraph, observed: Observed, start_agent_id: int, triggers: Iterable[str]) -> str:
     """Why the session is where it is after a step: the transitions that fired, or why none did."""
     if observed.handovers:
         return "because " + "; then ".join(
@@ -117,13 +117,14 @@ def explain(graph: CompiledGraph, observed: Observed, start_agent_id: int, event
             for h in observed.handovers
         )
     agent = graph.get_agent(start_agent_id)
-    kinds = list(dict.fromkeys(event_types))
-    shown = " / ".join(k.value for k in kinds) or "event"
-    candidates = [
-        t
-        for t in graph.get_agent_transitions(start_agent_id)
-        if (triggers_of(t.condition) is None or any(k in (triggers_of(t.condition) or ()) for k in kinds))
-    ]
+    kinds = list(dict.fromkeys(str(k) for k in triggers))
+    shown = " / ".join(kinds) or "event"
+
+    def heard(t: CompiledTransition) -> bool:
+        on = triggers_of(t.condition)
+        return on is None or any(k in index_keys(on) for k in kinds)
+
+    candidates = [t for t in graph.get_agent_transitions(start_agent_id) if heard(t)]
     text = f"because no transition of {agent.name} held on this {shown}"
     if candidates:
         listed = "; ".join(

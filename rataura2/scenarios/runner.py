@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rataura2.core.conditions.triggers import trigger_of
 from rataura2.core.events import EventData
 from rataura2.core.graph import CompiledGraph
 from rataura2.core.orchestrator import AgentOrchestrator
@@ -73,6 +74,6 @@ def run_scenario(graph: CompiledGraph, scenario: Scenario, *, file: str = "") ->
         problems = check(step.expect, observed)
         if problems:
             route = any(kind in ROUTE for kind, _ in problems)
-            because = explain(graph, observed, start_agent, (e.type for e in events)) if route else ""
+            because = explain(graph, observed, start_agent, map(trigger_of, events)) if route else ""
             return done(StepFailure(index, step.describe(), tuple(text for _, text in problems), because))
     return done()

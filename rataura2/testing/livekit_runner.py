@@ -20,6 +20,7 @@ from typing import Any
 
 from livekit.agents import FunctionToolsExecutedEvent, ToolError, llm
 
+from rataura2.core.conditions.triggers import trigger_of
 from rataura2.db.session import init_db
 from rataura2.livekit.bridge import SessionBridge
 from rataura2.livekit.session_handler import LivekitSessionHandler, text_agent_session
@@ -111,13 +112,14 @@ async def run_scenario_livekit(loaded: LoadedGraph, scenario: Scenario, *, file:
         database.dispose()
 
 
-async def _perform(bridge: SessionBridge, step: Step, index: int) -> list[EventType]:
-    """Carry ``step`` out on the running session and wait until it is quiet; the event types it stands for."""
+async def _perform(bridge: SessionBridge, step: Step, index: int) -> list[str]:
+    """Carry ``step`` out on the running session and wait until it is quiet; the triggers it stands for (the
+    event types, or ``context_update``)."""
     action = step.action
     if action == "user":
         assert step.user is not None
         await bridge.user_input(step.user)
-        return [EventType.USER_MESSAGE]
+        return [EventType.USER_MESSAGE.value]
     if action == "tool":
         call_id = f"call_step_{index}"
         output = step.result if isinstance(step.result, str) else json.dumps(step.result)
@@ -134,14 +136,14 @@ async def _perform(bridge: SessionBridge, step: Step, index: int) -> list[EventT
         )
         await bridge.drain()
         await bridge.settle()
-        return [EventType.TOOL_CALLED, EventType.TOOL_RESULT]
+        return [EventType.TOOL_CALLED.value, EventType.TOOL_RESULT.value]
     if action == "decide" and step.key == "transition_to":
         agent = bridge.active_agent
         assert agent is not None and step.decide is not None
         with contextlib.suppress(ToolError):  # not accepted: the session stays, as the LLM would be told
             await bridge.decide(agent, step.decide, step.reason or "scenario")
         await bridge.settle()
-        return [EventType.AGENT_DECISION]
+        return [EventType.AGENT_DECISION.value]
     orchestrator = bridge.orchestrator
     events = step_events(step, time.time(), bridge.graph.spec, orchestrator.get_current_agent().name, uuid.uuid4().hex)
     for event in events:
@@ -150,4 +152,4 @@ async def _perform(bridge: SessionBridge, step: Step, index: int) -> list[EventT
         await bridge.wait_ended()
     else:
         await bridge.settle()
-    return [e.type for e in events]
+    return [trigger_of(e) for e in events]

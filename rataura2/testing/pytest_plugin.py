@@ -2,23 +2,26 @@
 coverage at the end. Installed with rataura2 (entry point ``pytest11``); ``-p no:rataura2`` turns it off.
 
 Options: ``--rataura2-livekit`` runs the scenarios on a real text-mode LiveKit AgentSession; ``--rataura2-database-url``
-is the database of scenario files that name a conversation without a seed or a document.
+is the database of scenario files that name a conversation without a seed or a document. Everything but the file
+name check loads when a scenario file is collected, so the plugin costs other test runs nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from rataura2.scenarios.model import Scenario, ScenarioFile
-from rataura2.scenarios.outcome import ScenarioOutcome
-from rataura2.testing.sources import GraphSources
-from rataura2.testing.suite import SuiteRun, is_scenario_file, read_file
+from rataura2.scenarios.files import is_scenario_file
 
-_SUITE = pytest.StashKey[SuiteRun]()
+if TYPE_CHECKING:
+    from rataura2.scenarios.model import Scenario, ScenarioFile
+    from rataura2.scenarios.outcome import ScenarioOutcome
+    from rataura2.testing.suite import SuiteRun
+
+_SUITE = pytest.StashKey["SuiteRun"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,9 +39,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    sources = GraphSources(config.getoption("--rataura2-database-url"))
-    config.stash[_SUITE] = SuiteRun(sources, livekit=bool(config.getoption("--rataura2-livekit")))
+def _suite(config: pytest.Config) -> SuiteRun:
+    suite = config.stash.get(_SUITE, None)
+    if suite is None:
+        from rataura2.testing.sources import GraphSources
+        from rataura2.testing.suite import SuiteRun
+
+        sources = GraphSources(config.getoption("--rataura2-database-url"))
+        suite = config.stash[_SUITE] = SuiteRun(sources, livekit=bool(config.getoption("--rataura2-livekit")))
+    return suite
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -56,6 +65,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFi
 
 class ScenarioFileCollector(pytest.File):
     def collect(self) -> Iterator[ScenarioItem]:
+        from rataura2.testing.suite import read_file
+
         file = read_file(self.path)
         for scenario in file.scenarios:
             yield ScenarioItem.from_parent(self, name=scenario.name, file=file, scenario=scenario)
@@ -74,8 +85,7 @@ class ScenarioItem(pytest.Item):
         self.scenario = scenario
 
     def runtest(self) -> None:
-        suite = self.config.stash[_SUITE]
-        outcome = suite.run(self.path, self.file, self.scenario)
+        outcome = _suite(self.config).run(self.path, self.file, self.scenario)
         if not outcome.passed:
             raise ScenarioFailedError(outcome)
 

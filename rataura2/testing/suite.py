@@ -10,16 +10,11 @@ from pathlib import Path
 
 from rataura2.errors import InvalidScenarioError
 from rataura2.scenarios.coverage import Coverage
+from rataura2.scenarios.files import is_scenario_file
 from rataura2.scenarios.model import Scenario, ScenarioFile, parse_scenarios
 from rataura2.scenarios.outcome import ScenarioOutcome
 from rataura2.scenarios.runner import run_scenario
 from rataura2.testing.sources import GraphSources, LoadedGraph
-
-SUFFIXES = (".scenario.yaml", ".scenario.yml")
-
-
-def is_scenario_file(path: Path) -> bool:
-    return path.name.endswith(SUFFIXES)
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
