@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(
         default=15.0, gt=0, description="Durable sessions: how long a session lease lives without being renewed."
     )
+    dedupe_window_events: int = Field(
+        default=1000,
+        ge=1,
+        description="Event ids a live session remembers for deduplication (older ones are looked up in the log).",
+    )
+    dedupe_window_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds (event time) a live session remembers an event id for deduplication.",
+    )
     async_max_backlog: int = Field(
         default=10_000, ge=1, description='durability="async": events buffered at most before new ones are refused.'
     )

@@ -322,7 +322,8 @@ def test_custom_cel_reading_a_missing_key_is_false_not_an_error(
     assert result.status.value == "no_transition" and not result.errors, result
     assert not caplog.records
     orchestrator.update_context(plan={"tier": "gold"} if "tier" in code else "gold")
-    orchestrator.update_context(tool_results={"lookup": {"status": "ok"}}) if "lookup" in code else None
+    if "lookup" in code:  # tool_results is derived from tool results, not set by hand
+        orchestrator.process_event(ev("tool_result", tool_name="lookup", result={"status": "ok"}))
     moved = orchestrator.process_event(ev("user_message", message="hi", plan="gold"))
     if code.startswith("!"):
         assert at(orchestrator) == "A" and not moved.errors

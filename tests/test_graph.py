@@ -14,6 +14,7 @@ from rataura2.db.loader import load_graph
 from rataura2.db.models import Agent, Conversation, Transition
 from rataura2.drawing import draw_graph
 from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError, UnknownConversationError
+from rataura2.lint import lint_graph
 from tests.builders import build_graph
 
 
@@ -34,8 +35,12 @@ def test_load_builds_a_multigraph_with_every_transition(db: Session) -> None:
     assert manager.get_initial_agent().name == "General"
     ordered = manager.get_agent_transitions(graph.agents["General"].id)
     assert [t.spec.condition_type for t in ordered] == ["user_input", "agent_decision", "user_input"]
-    assert [a.name for a in manager.unreachable_agents()] == ["Orphan"]
-    assert {a.name for a in manager.dead_ends()} == {"Market", "Orphan"}
+    report = lint_graph(manager.spec)
+    assert [(f.code, [manager.get_agent(a).name for a in f.agent_ids]) for f in report.findings] == [
+        ("dead_end", ["Market"]),
+        ("undescribed_decision", ["General"]),
+        ("unreachable_agent", ["Orphan"]),
+    ]
     assert manager.get_agent("combat").id == graph.agents["Combat"].id
     with pytest.raises(UnknownAgentError, match="Nobody"):
         manager.get_agent("Nobody")
@@ -130,18 +135,3 @@ def test_models_accept_ids_in_place_of_objects_and_check_enums(db: Session) -> N
         Agent(name="C", llm_provider="skynet")
     with pytest.raises(TypeError, match="colour"):
         Agent(name="C", colour="red")
-
-
-def test_lint_reports_level_triggered_cycles_that_could_bounce_a_session() -> None:
-    agents = {1: AgentSpec(1, "A"), 2: AgentSpec(2, "B"), 3: AgentSpec(3, "C")}
-    transitions = (
-        TransitionSpec(1, 1, 2, "custom", {"condition_code": "context.turn_count > 1"}),
-        TransitionSpec(2, 2, 1, "custom", {"condition_code": "context.turn_count > 2"}),
-        TransitionSpec(3, 2, 3, "user_input", {"pattern": "c"}),
-        TransitionSpec(4, 3, 2, "custom", {"condition_code": "true"}),
-    )
-    manager = CompiledGraph(GraphSpec(1, "g", 1, agents, transitions))
-    cycles = manager.bouncing_cycles()
-    assert [[t.id for t in cycle] for cycle in cycles] in ([[1, 2]], [[2, 1]])
-    warnings = manager.lint()
-    assert len(warnings) == 1 and "bounce" in warnings[0] and "transitions" in warnings[0]

@@ -1,11 +1,26 @@
-"""The migration chain keeps what is stored: 0004 drops the global uniqueness of tool names without losing a tool or
-any row that points at one (SQLite rebuilds the table for it)."""
+"""The migrations make exactly the schema the models describe, on SQLite and on PostgreSQL, and keep what is stored:
+0004 drops the global uniqueness of tool names without losing a tool or any row that points at one (SQLite rebuilds
+the table for it)."""
 
 from __future__ import annotations
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from rataura2.db.session import make_engine, upgrade
+from rataura2.db.models import Base
+from rataura2.db.session import Database, alembic_config, make_engine, upgrade
+
+
+def test_the_migrated_schema_is_the_models_schema(sessions: Database) -> None:
+    with sessions.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert differences == []
+
+
+def test_the_chain_has_one_head(sessions: Database) -> None:
+    assert len(ScriptDirectory.from_config(alembic_config(sessions.engine)).get_heads()) == 1
 
 
 def test_tool_names_stop_being_unique_across_the_database_and_nothing_is_lost(database_url: str) -> None:
@@ -38,7 +53,8 @@ def test_tool_names_stop_being_unique_across_the_database_and_nothing_is_lost(da
         )
         names = conn.execute(text("SELECT name FROM tools ORDER BY id")).scalars().all()
         assert names == ["end_conversation", "end_conversation"]
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
     with engine.begin() as conn:  # the foreign keys are enforced again after the rebuild
         conn.execute(text("DELETE FROM tools WHERE id = 7"))
         assert conn.execute(text("SELECT count(*) FROM agent_tools")).scalar_one() == 0

@@ -10,7 +10,7 @@ from typing import Any
 import networkx as nx
 
 from rataura2.core.conditions import Condition, ConditionInput, Verdict, build_condition
-from rataura2.core.conditions.base import describe_condition, reads_state, triggers_of
+from rataura2.core.conditions.base import describe_condition, triggers_of
 from rataura2.core.conditions.triggers import TRIGGER_NAMES, index_keys, trigger_of
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
 from rataura2.core.validation import check_tool_names
@@ -152,43 +152,6 @@ class CompiledGraph:
             )
         return graph
 
-    def bouncing_cycles(self) -> list[list[CompiledTransition]]:
-        """Cycles made only of transitions whose conditions read state (rules, expressions, ``since_entered``
-        events) rather than the event being processed: such conditions can stay true, so a session could be
-        handed around the cycle event after event. Each is a list of transitions, in order."""
-        state_edges = nx.DiGraph()
-        for transitions in self._outgoing.values():
-            for t in transitions:
-                if reads_state(t.condition):
-                    state_edges.add_edge(t.spec.source_agent_id, t.target_agent_id, transition=t)
-        return [
-            [state_edges.edges[u, v]["transition"] for u, v in zip(cycle, [*cycle[1:], cycle[0]], strict=True)]
-            for cycle in nx.simple_cycles(state_edges)
-        ]
-
-    def lint(self) -> list[str]:
-        """What a designer should look at before publishing: agents nobody reaches, and cycles of level-triggered
-        conditions that could bounce a session between agents."""
-        warnings = [f"{a.name} cannot be reached from the initial agent" for a in self.unreachable_agents()]
-        for cycle in self.bouncing_cycles():
-            names = [self.get_agent(t.spec.source_agent_id).name for t in cycle] + [
-                self.get_agent(cycle[0].spec.source_agent_id).name
-            ]
-            ids = ", ".join(str(t.id) for t in cycle)
-            warnings.append(
-                f"{' -> '.join(names)} (transitions {ids}) only reads state that can stay true: a session could "
-                "bounce around it; guard one side (e.g. turns_in_current_agent, an event condition)"
-            )
-        return warnings
-
-    def unreachable_agents(self) -> list[AgentSpec]:
-        reachable = nx.descendants(self.graph, self.spec.initial_agent_id) | {self.spec.initial_agent_id}
-        return [a for a in self.spec.agents.values() if a.id not in reachable]
-
-    def dead_ends(self) -> list[AgentSpec]:
-        """Agents with no way out (often intended: a closing agent)."""
-        return [a for a in self.spec.agents.values() if not self._outgoing[a.id]]
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "conversation": {
@@ -216,11 +179,11 @@ class CompiledGraph:
         """The graph as Mermaid flowchart text (renders on GitHub and in most docs tools)."""
         lines = ["flowchart LR"]
         for agent in self.agents():
-            shape = f'(["{agent.name}"])' if agent.id == self.spec.initial_agent_id else f'["{agent.name}"]'
+            name = mermaid_text(agent.name)
+            shape = f'(["{name}"])' if agent.id == self.spec.initial_agent_id else f'["{name}"]'
             lines.append(f"    a{agent.id}{shape}")
         for t in self.spec.transitions:
-            label = edge_label(t).replace('"', "'")
-            lines.append(f'    a{t.source_agent_id} -->|"{label}"| a{t.target_agent_id}')
+            lines.append(f'    a{t.source_agent_id} -->|"{mermaid_text(edge_label(t))}"| a{t.target_agent_id}')
         return "\n".join(lines) + "\n"
 
 
@@ -229,10 +192,21 @@ def _keys(transition: CompiledTransition) -> frozenset[str]:
     return frozenset(TRIGGER_NAMES) if triggers is None else index_keys(triggers)
 
 
+_MERMAID_ENTITIES = {'"': "#quot;", "#": "#35;", "<": "#lt;", ">": "#gt;", "`": "#96;", "|": "#124;", "&": "#38;"}
+
+
+def mermaid_text(text: str) -> str:
+    """``text`` as a quoted Mermaid label that shows exactly it: quotes, entity and HTML characters, backticks
+    (Markdown labels) and pipes (edge labels) as entity codes, line breaks as spaces, so a name can neither end the
+    label nor add nodes, edges or markup to the chart."""
+    out = "".join(_MERMAID_ENTITIES.get(char, char) for char in text)
+    return " ".join(out.splitlines()) if "\n" in out or "\r" in out else out
+
+
 def edge_label(t: TransitionSpec) -> str:
     """A short label for drawings: what the condition looks at, and its priority when it has one."""
     summary = describe_condition(t)
     return f"{summary} [p{t.priority}]" if t.priority else summary
 
 
-__all__ = ["CompiledGraph", "CompiledTransition", "Evaluation", "TransitionMatch", "edge_label"]
+__all__ = ["CompiledGraph", "CompiledTransition", "Evaluation", "TransitionMatch", "edge_label", "mermaid_text"]

@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rataura2.core.conditions import ConditionInput
-from rataura2.core.context import HAND_OVERS_THIS_TURN, OWNED_FIELDS, Scope, SessionContext
+from rataura2.core.context import HAND_OVERS_THIS_TURN, OWNED_FIELDS, TYPED_FIELDS, Scope, SessionContext
+from rataura2.core.dedupe import DedupeWindow
 from rataura2.core.events import EventData, EventManager
 from rataura2.core.graph import CompiledGraph, TransitionMatch
 from rataura2.core.result import Hop, TransitionResult, TransitionStatus
@@ -27,7 +29,15 @@ from rataura2.core.spec import AgentSpec
 from rataura2.core.store import SessionStore
 from rataura2.errors import InvalidEventError, SessionEndedError
 from rataura2.settings import checked
-from rataura2.vocabulary.events import API_SOURCE, CONTEXT_UPDATES_KEY, ORCHESTRATOR_SOURCE, EventType
+from rataura2.vocabulary.events import (
+    API_SOURCE,
+    CONTEXT_UPDATES_KEY,
+    INTERNAL_ID_PREFIX,
+    ORCHESTRATOR_SOURCE,
+    EventType,
+    internal_event_id,
+    is_internal_event_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +82,16 @@ class AgentOrchestrator:
         """The current agent, as in the context; kept here too because the event path reads it often."""
         self.ended = False
         self._resync()
-        self._results: dict[str, TransitionResult] = {}
+        self._results = DedupeWindow()
         self._pending_event: EventData | None = None
         """The last event, while the agent that was current when it arrived still is."""
         self._evaluated_at: tuple[int, int] = (self.context.revision, self.current_agent_id)
         self._lock = threading.RLock()
-        self._async_lock: asyncio.Lock | None = None
+        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        """One asyncio lock per event loop (a lock belongs to the loop it first waited on); ``_lock`` orders
+        callers across loops and threads."""
         self._listeners: list[TransitionListener] = []
 
     def _initial_context(self) -> SessionContext:
@@ -149,14 +163,36 @@ class AgentOrchestrator:
         self._listeners.remove(listener)
 
     def seen(self, event_id: str) -> bool:
-        return event_id in self._results
+        with self._lock:
+            return self._processed(event_id) is not None
+
+    def _processed(self, event_id: str) -> TransitionResult | None:
+        """The result an event id got, from the window or, past it, from the store's log."""
+        previous = self._results.get(event_id)
+        if previous is None and self._results.evicted and self.store is not None:
+            previous = self.store.logged_result(self, event_id)
+        return previous
 
     # events --------------------------------------------------------------------------------------------------
     def process_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
         """Apply one event and fire the transition it triggers, if any. See DESIGN.md, "Event processing"."""
         event = EventData.parse(event)
+        if is_internal_event_id(event.id):
+            raise InvalidEventError(
+                "id", f"ids starting with {INTERNAL_ID_PREFIX!r} are the session's own; got {event.id!r}"
+            )
+        return self._process(event)
+
+    def process_own_event(self, event: EventData) -> TransitionResult:
+        """Process one of the session's own events (its start and end, which the session manager records), whose
+        id is in the namespace outside events cannot use."""
+        if not is_internal_event_id(event.id):
+            raise InvalidEventError("id", f"the session's own events have ids starting with {INTERNAL_ID_PREFIX!r}")
+        return self._process(event)
+
+    def _process(self, event: EventData) -> TransitionResult:
         with self._lock:
-            previous = self._results.get(event.id)
+            previous = self._processed(event.id)
             if previous is not None:
                 return previous
             if self.ended:
@@ -171,7 +207,7 @@ class AgentOrchestrator:
                 self.context.restore(checkpoint)
                 self._resync()
                 raise
-            self._results[event.id] = result
+            self._results.add(event.id, event.timestamp, result, self.context.now)
             self._pending_event = None if result.hops else event
             self._evaluated_at = (self.context.revision, self.current_agent_id)
         if result.transitioned:
@@ -181,10 +217,12 @@ class AgentOrchestrator:
 
     async def aprocess_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
         """``process_event`` for asyncio code: callers are served in arrival order and the loop never waits on
-        a store's I/O."""
-        if self._async_lock is None:
-            self._async_lock = asyncio.Lock()
-        async with self._async_lock:
+        a store's I/O. Any event loop may call it (each gets a lock of its own)."""
+        loop = asyncio.get_running_loop()
+        lock = self._async_locks.get(loop)
+        if lock is None:
+            lock = self._async_locks[loop] = asyncio.Lock()
+        async with lock:
             if self.store is None or not self.store.blocks:
                 return self.process_event(event)
             return await asyncio.to_thread(self.process_event, event)
@@ -195,19 +233,31 @@ class AgentOrchestrator:
         self.store, self._listeners = None, []
         try:
             for event in events:
-                self.process_event(event)
+                self._process(EventData.parse(event))
         finally:
             self.store, self._listeners = store, listeners
 
-    def restore_processed(self, results: Mapping[str, TransitionResult], last_event: EventData | None) -> None:
+    def replay_event(self, event: EventData) -> TransitionResult:
+        """Process a logged event again (one of the session's own too), to rebuild the session it came from."""
+        return self._process(event)
+
+    def restore_processed(
+        self,
+        results: Mapping[str, tuple[float, TransitionResult]],
+        last_event: EventData | None,
+        *,
+        complete: bool = True,
+    ) -> None:
         """Mark logged events as already processed, without applying them: for a session rebuilt from a snapshot
-        that already holds their effect. Their ids stay no-ops that return the logged results, and
-        ``last_event`` (the snapshot's own event) is what ``check_transition`` looks at, as it was before."""
+        that already holds their effect. ``results`` are (timestamp, result) by event id, oldest first, and
+        ``complete`` says whether they are all the log holds (if not, older ids are looked up in the store). Their
+        ids stay no-ops that return the logged results, and ``last_event`` (the snapshot's own event) is what
+        ``check_transition`` looks at, as it was before."""
         with self._lock:
-            self._results.update(results)
+            self._results.load(results, complete=complete, now=self.context.now)
             if last_event is not None:
                 last = results.get(last_event.id)
-                self._pending_event = None if last is None or last.hops else last_event
+                self._pending_event = None if last is None or last[1].hops else last_event
             self._evaluated_at = (self.context.revision, self.current_agent_id)
 
     def _check_command(self, event: EventData) -> None:
@@ -226,8 +276,11 @@ class AgentOrchestrator:
                 raise InvalidEventError(
                     f"data.{CONTEXT_UPDATES_KEY}.{owned[0]}", "is kept by the orchestrator and cannot be set"
                 )
+            for key, kind in TYPED_FIELDS.items():
+                if key in updates and not isinstance(updates[key], kind):
+                    raise InvalidEventError(f"data.{CONTEXT_UPDATES_KEY}.{key}", f"must be a {kind.__name__}")
             scope, ttl = event.data.get("scope", "session"), event.data.get("ttl")
-            if scope not in Scope._value2member_map_:
+            if not isinstance(scope, str) or scope not in Scope._value2member_map_:
                 raise InvalidEventError("data.scope", f"must be one of {', '.join(Scope)}, got {scope!r}")
             if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0):
                 raise InvalidEventError("data.ttl", f"must be a positive number of seconds, got {ttl!r}")
@@ -383,7 +436,7 @@ class AgentOrchestrator:
             timestamp=timestamp,
             data=record,
             source=ORCHESTRATOR_SOURCE,
-            id=f"{cause_id}/transition/{self.context.transition_count}",
+            id=internal_event_id(f"transition/{self.context.transition_count}"),
         )
         self.event_manager.process_event(transition_event, self.context)
         self.context.enter_agent(record, target.name)
@@ -452,10 +505,12 @@ class AgentOrchestrator:
         transition_id: int | None = None,
         context_updates: Mapping[str, Any] | None = None,
         timestamp: float | None = None,
+        event_id: str | None = None,
     ) -> TransitionResult:
         """Move the session to ``target`` (an agent id or name of this conversation) now, setting
         ``context_updates`` with the move. It is logged as a TRANSITION request event, so it is persisted and
-        replayed like any other."""
+        replayed like any other. ``event_id`` makes the call idempotent: a retry with the same id (after a lost
+        answer) returns the first call's result and moves nothing."""
         agent = self.graph.get_agent(target)
         data: dict[str, Any] = {"to_agent_id": agent.id, "reason": reason or "executed by the API"}
         if transition_id is not None:
@@ -463,12 +518,7 @@ class AgentOrchestrator:
         if context_updates:
             data[CONTEXT_UPDATES_KEY] = dict(context_updates)
         return self.process_event(
-            EventData(
-                type=EventType.TRANSITION,
-                data=data,
-                source=API_SOURCE,
-                timestamp=self.context.now if timestamp is None else timestamp,
-            )
+            _api_event(EventType.TRANSITION, data, self.context.now if timestamp is None else timestamp, event_id)
         )
 
     def update_context(
@@ -478,22 +528,27 @@ class AgentOrchestrator:
         scope: str = "session",
         ttl: float | None = None,
         timestamp: float | None = None,
+        event_id: str | None = None,
         **kwargs: Any,
     ) -> TransitionResult:
         """Set context values from outside, as an event (so it is logged and replayed); rules and expressions
-        that read them are evaluated at once."""
+        that read them are evaluated at once. ``event_id`` makes the call idempotent: a retry with the same id
+        (after a lost answer) returns the first call's result and sets nothing twice. Fields the orchestrator
+        keeps (``OWNED_FIELDS``) are refused."""
         updates = {**(values or {}), **kwargs}
         data: dict[str, Any] = {CONTEXT_UPDATES_KEY: updates, "scope": scope}
         if ttl is not None:
             data["ttl"] = ttl
         return self.process_event(
-            EventData(
-                type=EventType.CUSTOM,
-                data=data,
-                source=API_SOURCE,
-                timestamp=self.context.now if timestamp is None else timestamp,
-            )
+            _api_event(EventType.CUSTOM, data, self.context.now if timestamp is None else timestamp, event_id)
         )
+
+
+def _api_event(kind: EventType, data: dict[str, Any], timestamp: float, event_id: str | None) -> EventData:
+    values: dict[str, Any] = {"type": kind, "data": data, "source": API_SOURCE, "timestamp": timestamp}
+    if event_id is not None:
+        values["id"] = event_id
+    return EventData(**values)
 
 
 __all__ = ["TURN_GUARD", "AgentOrchestrator", "TransitionListener", "was_refused"]

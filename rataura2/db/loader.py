@@ -10,13 +10,26 @@ from rataura2.core.spec import AgentSpec, GraphSpec, ToolSpec, TransitionSpec, f
 from rataura2.core.validation import check_strays
 from rataura2.db.models import Agent, Conversation, Transition, conversation_agents
 from rataura2.errors import InvalidGraphError, UnknownConversationError
+from rataura2.vocabulary.limits import MAX_SAFE_INTEGER
+
+
+def conversation_id(conversation: int | str) -> int | None:
+    """The id ``conversation`` names (an int, or a string of ASCII digits: "²" is a name), or None for a name."""
+    if isinstance(conversation, int) and not isinstance(conversation, bool):
+        return conversation
+    if isinstance(conversation, str) and conversation.isascii() and conversation.isdigit():
+        return int(conversation)
+    return None
 
 
 def find_conversation(db: Session, conversation: int | str) -> Conversation:
     """A conversation by id or by name."""
     query = select(Conversation).options(selectinload(Conversation.agents).selectinload(Agent.tools))
-    if isinstance(conversation, int) or (isinstance(conversation, str) and conversation.isdigit()):
-        query = query.where(Conversation.id == int(conversation))
+    as_id = conversation_id(conversation)
+    if as_id is not None:
+        if not 0 < as_id <= MAX_SAFE_INTEGER:  # no such row, and a database would refuse the number
+            raise UnknownConversationError(f"no conversation {conversation!r}")
+        query = query.where(Conversation.id == as_id)
     else:
         query = query.where(Conversation.name == conversation)
     row = db.scalars(query).first()
@@ -135,10 +148,12 @@ def _strays(db: Session, leaving: list[Transition]) -> list[Stray]:
     ]
 
 
-def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
+def load_graph_spec(db: Session, conversation: int | str, *, require_initial: bool = True) -> GraphSpec:
     """The conversation's graph as plain data (see :func:`read_graph`); a transition that leaves it for an agent
-    in no conversation with its source is an :class:`InvalidConditionError` naming it and the fix."""
-    spec, strays = read_graph(db, conversation)
+    in no conversation with its source is an :class:`InvalidConditionError` naming it and the fix. Without
+    ``require_initial`` (lint reads such a graph, to say so among everything else) a conversation with no initial
+    agent is read too, its spec naming agent 0, which no agent is."""
+    spec, strays = read_graph(db, conversation, need_initial_agent=require_initial)
     check_strays(spec, strays)
     return spec
 

@@ -17,17 +17,18 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from rataura2.core.events import EventData, EventManager
+from rataura2.core.events import EventData, EventManager, check_session_id
 from rataura2.core.graph import CompiledGraph
 from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.core.result import TransitionResult, TransitionStatus
+from rataura2.db.loader import find_conversation
 from rataura2.errors import PersistenceError, SessionExistsError, UnknownSessionError
 from rataura2.persistence import make_store
 from rataura2.persistence.leases import read_row
 from rataura2.persistence.log import read_log, rebuild
 from rataura2.persistence.sql_store import SqlStore
 from rataura2.persistence.versions import load_version, publish
-from rataura2.vocabulary.events import EventType
+from rataura2.vocabulary.events import EventType, internal_event_id
 
 Durability = Literal["sync", "async", "off"]
 logger = logging.getLogger(__name__)
@@ -140,14 +141,22 @@ class SessionManager:
         *,
         initial_context: Mapping[str, Any] | None = None,
         timestamp: float | None = None,
+        version: int | None = None,
     ) -> AgentOrchestrator:
         """Start a session on the conversation's initial agent and record its SESSION_CREATED event. With a
         durable store the session is recorded (and held) first: :class:`SessionExistsError` if its id is in the
-        database already."""
+        database already. ``version`` starts it on that published version instead of the latest (to try an
+        older one); the definition is not published then."""
+        check_session_id(session_id)
         with self._lock:
             if session_id in self._sessions:
                 raise SessionExistsError(f"session {session_id!r} is already live")
-            graph = self.publish_and_compile(conversation_id)
+            if version is None:
+                graph = self.publish_and_compile(conversation_id)
+            else:
+                with Session(self.engine) as db:
+                    numeric_id = find_conversation(db, conversation_id).id
+                graph = self.compiled_version(numeric_id, version)
             orchestrator = AgentOrchestrator(
                 session_id,
                 graph,
@@ -159,11 +168,11 @@ class SessionManager:
             if self.store is not None:
                 self.store.session_started(orchestrator)
             try:
-                orchestrator.process_event(
+                orchestrator.process_own_event(
                     EventData(
                         type=EventType.SESSION_CREATED,
                         source="session_manager",
-                        id=f"{session_id}/created",
+                        id=internal_event_id("created"),
                         timestamp=time.time() if timestamp is None else timestamp,
                         data={"conversation_id": graph.conversation_id, "version": graph.version},
                     )
@@ -186,6 +195,7 @@ class SessionManager:
         session; :class:`SessionOwnedError` (naming the owner) if another live process drives it and does not let
         go within ``wait`` seconds. An ended session is returned rebuilt but not held: it takes no more events.
         """
+        check_session_id(session_id)
         with self._lock:
             live = self._sessions.get(session_id)
             if live is not None:
@@ -250,6 +260,7 @@ class SessionManager:
     def load_session(self, session_id: str) -> AgentOrchestrator:
         """A read-only view of a durable session, rebuilt from the database without taking it (whoever drives it
         goes on undisturbed); it has no store, so events given to it are not saved."""
+        check_session_id(session_id)
         with self.engine.connect() as conn:
             log = read_log(conn, read_row(conn, session_id))
         graph = self.compiled_version(log.row.conversation_id, log.row.version)
@@ -304,11 +315,11 @@ class SessionManager:
                 return TransitionResult(
                     TransitionStatus.NO_TRANSITION, orchestrator.current_agent_id, reason="session had ended already"
                 )
-            result = orchestrator.process_event(
+            result = orchestrator.process_own_event(
                 EventData(
                     type=EventType.SESSION_ENDED,
                     source="session_manager",
-                    id=f"{session_id}/ended",
+                    id=internal_event_id("ended"),
                     timestamp=time.time() if timestamp is None else timestamp,
                     data={"reason": reason},
                 )

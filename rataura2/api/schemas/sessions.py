@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rataura2.api.deps import MAX_ID
+from rataura2.api.schemas.common import UtcDateTime
 from rataura2.core.result import TransitionResult
 from rataura2.vocabulary import EventType
 
@@ -24,6 +24,10 @@ class SessionCreate(_In):
         default=None, min_length=1, max_length=200, description="Default: a new id, http:<random>."
     )
     initial_context: dict[str, Any] | None = Field(default=None, description="Context values to start with.")
+    version: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
+        default=None,
+        description="Start on this published version; default: the latest, publishing the definition if it changed.",
+    )
 
 
 class SessionSummary(BaseModel):
@@ -37,9 +41,9 @@ class SessionSummary(BaseModel):
     turn_count: int
     events: int
     driven: bool
-    created_at: datetime
-    updated_at: datetime
-    ended_at: datetime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    ended_at: UtcDateTime | None
 
 
 class SessionState(SessionSummary):

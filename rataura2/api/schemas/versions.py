@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rataura2.api.schemas.common import UtcDateTime
 from rataura2.api.schemas.definitions import ConversationOut
 from rataura2.document.model import ConversationDocument
 
@@ -19,9 +19,10 @@ class ImportOut(BaseModel):
 
 
 class FindingOut(BaseModel):
-    severity: str = Field(description="error (cannot publish), warning or info.")
-    code: str
+    severity: str = Field(description="error (the graph cannot work as written) or warning.")
+    code: str = Field(description="What kind of finding (the codes are listed in docs/testing-flows.md).")
     message: str
+    hint: str = Field(description="What to do about it.")
     agent_ids: list[int]
     transition_ids: list[int]
 
@@ -40,7 +41,7 @@ class PublishOut(BaseModel):
 
 class VersionOut(BaseModel):
     version: int
-    created_at: datetime
+    created_at: UtcDateTime
     digest: str
     agent_count: int
     transition_count: int
@@ -49,7 +50,7 @@ class VersionOut(BaseModel):
 
 class VersionDetail(BaseModel):
     version: int
-    created_at: datetime
+    created_at: UtcDateTime
     document: ConversationDocument
 
 

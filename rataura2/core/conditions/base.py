@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from rataura2.core.conditions.triggers import DEFAULT_TRIGGERS, parse_triggers
+from rataura2.core.jsondata import json_problem
 from rataura2.errors import InvalidConditionError
 
 if TYPE_CHECKING:
@@ -117,6 +118,9 @@ def parse_condition_data(condition_type: str, data: Mapping[str, Any], *, label:
     kind = get_condition_kind(condition_type, label=label)
     if not isinstance(data, Mapping):
         raise InvalidConditionError(label, f"condition_data must be an object, got {type(data).__name__}")
+    found = json_problem(dict(data), "condition_data")  # first: the JSON codecs recurse and refuse 10**5000
+    if found is not None:
+        raise InvalidConditionError(label, f"{found[0]} {found[1]}")
     try:
         return kind.data_model.model_validate(dict(data))
     except ValidationError as exc:

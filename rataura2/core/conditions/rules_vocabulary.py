@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from business_rules.variables import BaseVariables, rule_variable
 
 from rataura2.core.conditions.regex import cached_regex
 from rataura2.core.context import OWNED_FIELDS, RESERVED_FIELDS, SessionContext
+from rataura2.core.jsondata import json_problem, number_problem
 from rataura2.vocabulary.enums import AgentType
 from rataura2.vocabulary.events import EventType
 
@@ -251,11 +251,13 @@ class Param:
     field_type: str
     label: str
     check: Check
+    required: bool = True
 
 
 def _check_agent_id(value: Any, scope: RuleScope) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return f"must be an agent id (an integer), got {type(value).__name__} {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int) or number_problem(value):
+        shown = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "out of range"
+        return f"must be an agent id (an integer), got {type(value).__name__} {shown}"
     if scope.agents is not None and value not in scope.agents:
         if scope.conversation is None:
             return f"{value}: there is no such agent"
@@ -272,11 +274,11 @@ def _check_key(value: Any, scope: RuleScope) -> str | None:
 
 
 def _check_json(value: Any, scope: RuleScope) -> str | None:
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        return f"must be a JSON value: {exc}"
-    return None
+    found = json_problem(value, "value")
+    if found is None:
+        return None
+    where, problem = found
+    return f"must be a JSON value: {where} {problem}"
 
 
 def _check_text(value: Any, scope: RuleScope) -> str | None:
@@ -289,10 +291,14 @@ def _action(label: str, **params: Param) -> Callable[[_F], _F]:
     def decorate(fn: _F) -> _F:
         declared = [{"name": n, "label": p.label, "fieldType": p.field_type} for n, p in params.items()]
         rule_action(label=label, params=declared)(fn)
-        fn.param_checks = {n: p.check for n, p in params.items()}  # type: ignore[attr-defined]
+        fn.param_specs = params  # type: ignore[attr-defined]
         return fn
 
     return decorate
+
+
+DEFAULT_LOG_MESSAGE = "transition triggered by business rules"
+"""What ``log_transition`` notes when a rule gives it no message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,9 +329,10 @@ class TransitionActions(BaseActions):  # type: ignore[misc]
         """Set a context value, together with the hand-over."""
         self.planned.append(PlannedAction("set_context_value", {"key": key, "value": value}))
 
-    @_action("Log transition", message=Param(FIELD_TEXT, "Message", _check_text))
-    def log_transition(self, message: str) -> None:
-        """Add a note to the transition's recorded reason."""
+    @_action("Log transition", message=Param(FIELD_TEXT, "Message", _check_text, required=False))
+    def log_transition(self, message: str = DEFAULT_LOG_MESSAGE) -> None:
+        """Add a note to the transition's recorded reason (the message is optional, as it was in the original
+        project, whose ``log_transition`` took none)."""
         self.planned.append(PlannedAction("log_transition", {"message": message}))
 
     @property
@@ -373,6 +380,7 @@ class ParamInfo:
     label: str
     field_type: str
     check: Check
+    required: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,7 +430,8 @@ ACTIONS: Mapping[str, ActionInfo] = {
                 p["name"],
                 p["label"],
                 p["fieldType"],
-                getattr(TransitionActions, a["name"]).param_checks[p["name"]],
+                getattr(TransitionActions, a["name"]).param_specs[p["name"]].check,
+                getattr(TransitionActions, a["name"]).param_specs[p["name"]].required,
             )
             for p in a["params"] or ()
         },
@@ -432,7 +441,8 @@ ACTIONS: Mapping[str, ActionInfo] = {
 
 
 def is_number(value: Any) -> bool:
-    """A finite int or float, as JSON holds it; not a bool (the library would take True as 1, never what is meant)."""
+    """A finite int or float in range (a signed 64-bit integer), as JSON holds it; not a bool (the library would
+    take True as 1, never what is meant)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    return not isinstance(value, float) or math.isfinite(value)
+    return number_problem(value) is None

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, ForeignKey, String, Text, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, synonym
 
 from rataura2.core.validation import check_transition_data
 from rataura2.db.models.base import Base, utcnow
+from rataura2.errors import InvalidConditionError
 
 if TYPE_CHECKING:
     from rataura2.db.models.agent import Agent, Tool
@@ -62,6 +63,8 @@ class BusinessRulesTransition(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     transition_id: Mapped[int] = mapped_column(ForeignKey("transitions.id", ondelete="CASCADE"), unique=True)
     rules: Mapped[list[Any]] = mapped_column(default=list)
+    rules_definition: Mapped[list[Any]] = synonym("rules")
+    """The original project's name for :attr:`rules` (reads, writes and queries alike)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -73,6 +76,9 @@ class BusinessRulesTransition(Base):
 def _validate_condition(mapper: Mapper[Transition], connection: Connection, target: Transition) -> None:
     """Refuse to store a transition whose condition would not compile: the flush fails, nothing is written. (What
     needs the whole graph is checked at commit: ``rataura2.db.validation``.)"""
+    priority = target.priority or 0
+    if isinstance(priority, bool) or not isinstance(priority, int) or not -(2**31) <= priority < 2**31:
+        raise InvalidConditionError(target.label(), f"priority must be a 32-bit integer, got {priority!r}"[:200])
     has_tool = target.tool_id is not None or target.tool is not None
     check_transition_data(target.condition_type, target.condition_data or {}, has_tool=has_tool, label=target.label())
 
