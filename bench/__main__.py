@@ -15,6 +15,7 @@ from bench.durable import throughput
 from bench.livekit_turn import turn_cost
 from bench.measure import latencies
 from bench.peers import langgraph_router, rules_from_database, transitions_machine
+from bench.regex import EVIL, PATTERN, regex_cost
 from bench.replay import replay_cost
 from bench.report import Results, draw_chart, print_table, write_markdown
 from bench.workloads import build_workload, event_stream
@@ -27,7 +28,7 @@ FANOUTS = (1, 10, 50)
 def run(quick: bool, console: Console) -> Results:
     results = Results()
     events = 1_000 if quick else 5_000
-    steps = len(SIZES) * len(FANOUTS) + 17
+    steps = len(SIZES) * len(FANOUTS) + 18
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("benchmarks", total=steps)
 
@@ -52,6 +53,22 @@ def run(quick: bool, console: Console) -> Results:
             "p50 <= 50 us, p99 <= 250 us",
             f"p50 {budget[0]:.1f} us, p99 {budget[1]:.1f} us",
             budget[0] <= 50 and budget[1] <= 250,
+        )
+
+        step("a catastrophic regex in a business rule")
+        regex = regex_cost(events // 5, backtracking=(18, 20))
+        slowest = max(regex.backtracking_ms)
+        results.add(
+            "in memory",
+            f"matches_regex {PATTERN!r} on {len(EVIL) - 1} a's and '!'",
+            f"p50 {regex.event.p50:.1f} us, p99 {regex.event.p99:.1f} us",
+            f"RE2; Python's re takes {regex.backtracking_ms[slowest]:,.0f} ms on {slowest} a's, doubling per a",
+        )
+        results.check(
+            "matches_regex (a+)+$ on 30 a's and '!'",
+            "p99 <= 10 ms per event",
+            f"p99 {regex.event.p99 / 1e3:.2f} ms",
+            regex.event.p99 <= 10_000,
         )
 
         workload = build_workload(5, 10)

@@ -121,6 +121,11 @@ class PersistenceError(RuntimeError):
     """
 
 
+class DatabaseUnavailableError(PersistenceError):
+    """The database cannot be opened: its server is down or unreachable, refuses the login, or (SQLite) its file
+    cannot be created where the URL says."""
+
+
 class BacklogFullError(PersistenceError):
     """``durability="async"``: the write-behind buffer is full (the database has been away too long); the event
     is refused rather than buffered beyond the bound or dropped."""
@@ -164,6 +169,18 @@ class UnknownToolError(RatauraError, LookupError):
 
 class UnknownVersionError(RatauraError, LookupError):
     """No published version with that number."""
+
+
+class InvalidDatabaseUrlError(RatauraError):
+    """The database URL is not one SQLAlchemy can use: malformed, an unknown dialect, or its driver not installed."""
+
+
+class OutputPathError(RatauraError):
+    """A file cannot be written where asked (its folder does not exist, or is a file)."""
+
+
+class MessageTooLongError(RatauraError):
+    """A user message is over the event size bound: it is refused as a whole, before any agent sees it."""
 
 
 class NoConversationError(RatauraError):

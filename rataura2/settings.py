@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     tool_modules: str = Field(
         default="rataura2.demo.tools", description="Comma-separated modules that register tool callables."
     )
+    chat_history_file: str = Field(
+        default="~/.rataura2_history", description="rataura2 chat: where the lines typed at a terminal are kept."
+    )
     agent_name: str = Field(default="rataura2", description="LiveKit worker: the agent name dispatch requests use.")
     snapshot_every: int = Field(default=50, ge=1, description="Durable sessions: a context snapshot every N events.")
     lease_seconds: float = Field(

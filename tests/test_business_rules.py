@@ -775,3 +775,18 @@ def test_example_script_runs(tmp_path: Path) -> None:
     assert "pilot-2 context: topic='market', returning=True" in out
     assert "controller: {'next_agent_id': 2" in out
     assert "round trip through JSON: True" in out
+
+
+def test_matches_regex_is_re2_when_checked_and_when_run() -> None:
+    """RE2 syntax (``\\z``, which Python's ``re`` refuses) is accepted and means what RE2 says; a backreference (which
+    RE2 has not) is refused when saved; and the catastrophic pattern answers at once."""
+    with pytest.raises(InvalidRulesError, match="not a valid \\(RE2\\) regex"):
+        validate_rules([rule(leaf("user_input", "matches_regex", r"(\w)\1"), move(COMBAT))])
+    pilot = Pilot([rule(leaf("user_input", "matches_regex", r"^refund\z"), move(COMBAT))])
+    pilot.step("say", "refund\n")
+    assert pilot.session.current_agent_id == GENERAL
+    pilot.step("say", "refund")
+    assert pilot.session.current_agent_id == COMBAT
+    evil = Pilot([rule(leaf("user_input", "matches_regex", "(a+)+$"), move(COMBAT))])
+    evil.step("say", "a" * 30 + "!")  # backtracking would take minutes; the figure is in bench/regex.py
+    assert evil.session.current_agent_id == GENERAL

@@ -17,6 +17,7 @@ from rich.console import Console
 from rataura2.cli.main import main
 from rataura2.db.session import init_db
 from rataura2.demo.seed import DEMO_CONVERSATION, seed_demo
+from rataura2.errors import WorkerConfigError
 from rataura2.livekit import worker
 from rataura2.livekit.chat import chat
 from tests.livekit_support import TIMEOUT, seed
@@ -114,7 +115,7 @@ async def test_the_worker_entrypoint_starts_the_conversation_of_a_dispatched_job
 
 def test_worker_start_without_a_livekit_server_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LIVEKIT_URL", raising=False)
-    with pytest.raises(worker.WorkerConfigError, match="set LIVEKIT_URL"):
+    with pytest.raises(WorkerConfigError, match="set LIVEKIT_URL"):
         worker.run(["start"], environment={})
 
 

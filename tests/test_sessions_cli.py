@@ -50,10 +50,14 @@ def test_list_show_resume_and_purge(db: Session, database_url: str) -> None:
     code, out = run("show", "parked", "--json", "-d", database_url)
     assert json.loads(out) == live.load_session("parked").get_context()
     code, out = run("show", "nope", "-d", database_url)
-    assert (code, "no session 'nope' in the database" in out) == (1, True)
+    assert (code, "no session 'nope' in the database" in out) == (2, True)
 
     code, out = run("resume", "live", "-d", database_url)
-    assert (code, f"is driven by {live.store.owner}" in out) == (1, True)
+    assert (code, f"is driven by {live.store.owner}" in out) == (2, True)
+    assert "wait for that with --wait SECONDS" in out and "wait=" not in out
+    code, out = run("resume", "done", "-d", database_url)
+    assert code == 2 and "Resumed" not in out
+    assert "session 'done' has ended; there is nothing to resume: `rataura2 sessions show done`" in out
     code, out = run("resume", "parked", "--end", "-d", database_url)
     assert code == 0, out
     assert "Resumed parked on Router after 6 user turns" in out and "Ended." in out

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from rataura2.cli import checks
 from rataura2.cli.diff import diff_command
 from rataura2.cli.documents import export_command, import_command
 from rataura2.cli.lint import lint_command
@@ -39,6 +40,29 @@ app.command("test")(test_command)
 app.command("replay")(replay_command)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from rataura2 import __version__
+
+        try:
+            installed = version("rataura2")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            installed = __version__
+        console.print(f"rataura2 {installed}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """rataura2: multi-agent LiveKit assistants as graphs of agents kept in a database."""
+
+
 @app.command()
 def demo(
     database_url: DatabaseOption = None,
@@ -48,6 +72,8 @@ def demo(
     each transition fired."""
     from rataura2.demo.run import run_demo
 
+    if graph_png is not None:
+        checks.output_file(graph_png, "--graph")
     run_demo(resolve_database_url(database_url), console=console, graph_png=graph_png)
 
 
@@ -87,6 +113,8 @@ def graph_show(
     from rataura2.drawing import draw_graph
     from rataura2.lint import lint_graph
 
+    if png is not None:
+        checks.output_file(png, "--png")
     with init_db(resolve_database_url(database_url))() as db:
         spec = load_graph_spec(db, conversation)
     graph = CompiledGraph(spec)
@@ -130,10 +158,14 @@ def chat(
     tools: ToolModulesOption = None,
 ) -> None:
     """Talk to a conversation in the terminal: a real LiveKit AgentSession in text mode, one line per turn (from
-    the keyboard or piped), showing the active agent and each hand-over with its reason."""
+    the keyboard, with line editing and history, or piped), showing the active agent and each hand-over with its
+    reason. Agents' speech-to-text and text-to-speech are not used, so they need no keys here."""
+    url = resolve_database_url(database_url)
+    checks.conversation_exists(url, conversation)  # before LiveKit, which is slow to import, is loaded
+    checks.tool_modules_exist(tools or ())
     from rataura2.livekit.chat import run_chat
 
-    run_chat(resolve_database_url(database_url), conversation, tool_modules=tools)
+    run_chat(url, conversation, tool_modules=tools)
 
 
 @app.command(
@@ -145,18 +177,33 @@ def worker(
     conversation: Annotated[
         str | None, typer.Option("--conversation", help="Conversation of jobs whose metadata names none.")
     ] = None,
-    database_url: Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")] = None,
+    database_url: DatabaseOption = None,
     tools: ToolModulesOption = None,
     agent_name: Annotated[str | None, typer.Option("--agent-name", help="Dispatch name (default rataura2).")] = None,
 ) -> None:
     """Run a LiveKit worker: rataura2 worker (these options) dev|start|console (then livekit-agents' options). It
     connects to LIVEKIT_URL with LIVEKIT_API_KEY / LIVEKIT_API_SECRET; a dispatched job's metadata
-    {"conversation": NAME} picks the conversation. See docs/livekit.md."""
-    from rataura2.livekit.worker import run
+    {"conversation": NAME} picks the conversation. Before it registers, it checks the LiveKit URL, the database,
+    the tool modules and the default conversation. See docs/livekit.md."""
+    from rataura2.livekit import preflight
 
     if not ctx.args or ctx.args[0] in ("--help", "-h"):
         console.print(ctx.get_help())
-    environment = {"RATAURA2_DATABASE_URL": resolve_database_url(database_url)}
+    url = resolve_database_url(database_url)
+    if ctx.args and ctx.args[0] in preflight.JOB_COMMANDS:  # the quick checks, before LiveKit is loaded
+        if ctx.args[0] in preflight.CONNECTING_COMMANDS:
+            preflight.livekit_url(ctx.args)
+        else:
+            preflight.portaudio()
+        from rataura2.db.session import init_db
+
+        init_db(url).dispose()
+        if conversation:
+            checks.conversation_exists(url, conversation)
+        checks.tool_modules_exist(tools or ())
+    from rataura2.livekit.worker import run
+
+    environment = {"RATAURA2_DATABASE_URL": url}
     for key, value in (("CONVERSATION", conversation), ("AGENT_NAME", agent_name)):
         if value:
             environment[f"RATAURA2_{key}"] = value
@@ -166,13 +213,14 @@ def worker(
 
 
 def main() -> None:
-    """Entry point: bad input (an unknown conversation, an invalid condition...) is one clear line, not a trace."""
-    from rataura2.errors import RatauraError
+    """Entry point: an expected failure (bad input such as an unknown conversation or an invalid condition, a
+    database that cannot be opened) is one clear line and exit status 2, not a trace."""
+    from rataura2.errors import PersistenceError, RatauraError
 
     try:
         app()
-    except RatauraError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+    except (RatauraError, PersistenceError) as exc:
+        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise SystemExit(2) from None
 
 

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rataura2.cli.options import DatabaseOption, resolve_database_url
-from rataura2.errors import RatauraError
+from rataura2.errors import RatauraError, SessionEndedError, SessionOwnedError
 
 sessions_app = typer.Typer(
     help="Durable sessions: list them, show one (context, transitions and why), resume, purge ended ones.",
@@ -39,8 +39,9 @@ def _when(timestamp: object) -> str:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line, however long
-    return typer.Exit(1)
+    """One ``error:`` line on standard error, and exit status 2 (what every expected failure of the command is)."""
+    Console(stderr=True, soft_wrap=True, highlight=False).print(f"[red]error:[/red] {escape(str(exc))}")
+    return typer.Exit(2)
 
 
 @sessions_app.command("list")
@@ -130,6 +131,12 @@ def resume_command(
     try:
         orchestrator = durable.resume_session(session_id, wait=wait)
         context = orchestrator.get_context()
+        if orchestrator.ended:
+            why = context["session"].get("end_reason")
+            raise SessionEndedError(
+                f"session {session_id!r} has ended{f' ({why})' if why else ''}; there is nothing to resume: "
+                f"`rataura2 sessions show {session_id}` shows where it stopped"
+            )
         console.print(
             f"Resumed {escape(session_id)} on [cyan]{escape(context['current_agent_name'])}[/cyan] after "
             f"{context['turn_count']} user turns, {context['event_count']} events and "
@@ -138,6 +145,15 @@ def resume_command(
         if end and not orchestrator.ended:
             durable.end_session(session_id, reason="ended from the command line")
             console.print("Ended.")
+    except SessionOwnedError as exc:
+        raise _fail(
+            SessionOwnedError(
+                session_id,
+                exc.owner,
+                f"session {session_id!r} is driven by {exc.owner or 'another process'}; resume it once its owner "
+                f"lets go or dies, or wait for that with --wait SECONDS (e.g. --wait 30)",
+            )
+        ) from None
     except RatauraError as exc:
         raise _fail(exc) from None
     finally:

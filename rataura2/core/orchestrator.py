@@ -45,7 +45,12 @@ TransitionListener = Callable[["AgentOrchestrator", TransitionResult], None]
 
 _TRANSITION, _CUSTOM, _SESSION_ENDED = EventType.TRANSITION, EventType.CUSTOM, EventType.SESSION_ENDED
 TURN_GUARD = "max_transitions_per_turn"
-"""The ``error_type`` of the error event a refused hand-over records."""
+"""The ``error_type`` of the error event a refused hand-over records (its reason names it too)."""
+
+
+def was_refused(result: TransitionResult) -> bool:
+    """Whether processing the event refused a hand-over past ``max_transitions_per_turn``."""
+    return any(f"{TURN_GUARD}=" in message for _, message in result.errors)
 
 
 class AgentOrchestrator:
@@ -546,4 +551,4 @@ def _api_event(kind: EventType, data: dict[str, Any], timestamp: float, event_id
     return EventData(**values)
 
 
-__all__ = ["AgentOrchestrator", "TransitionListener"]
+__all__ = ["TURN_GUARD", "AgentOrchestrator", "TransitionListener", "was_refused"]

@@ -34,7 +34,9 @@ def find_conversation(db: Session, conversation: int | str) -> Conversation:
         query = query.where(Conversation.name == conversation)
     row = db.scalars(query).first()
     if row is None:
-        raise UnknownConversationError(f"no conversation {conversation!r}")
+        names = list(db.scalars(select(Conversation.name).order_by(Conversation.id).limit(11)))
+        known = ", ".join(map(repr, names[:10])) + (", ..." if len(names) > 10 else "") if names else "none yet"
+        raise UnknownConversationError(f"no conversation {conversation!r}; conversations: {known} (by name or id)")
     return row
 
 

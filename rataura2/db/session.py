@@ -13,23 +13,41 @@ from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from rataura2.errors import DatabaseUnavailableError, InvalidDatabaseUrlError
 from rataura2.settings import get_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+_WHERE = "(the URL comes from --database-url or RATAURA2_DATABASE_URL)"
+
+
 def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default: the ``RATAURA2_DATABASE_URL`` setting). SQLite gets foreign keys on and
-    WAL journaling; an in-memory SQLite database is one shared connection."""
+    WAL journaling; an in-memory SQLite database is one shared connection. A URL SQLAlchemy cannot use is an
+    :class:`InvalidDatabaseUrlError` saying why."""
     url = url or get_settings().database_url
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+    try:
+        parsed = make_url(url)
+        sqlite = parsed.get_backend_name() == "sqlite"
+        if not sqlite:
+            return create_engine(url, pool_pre_ping=True)
+    except ImportError as exc:  # the dialect is known, its driver is not installed
+        raise InvalidDatabaseUrlError(
+            f"the driver of database URL {_shown(url)} is not installed ({exc}): for PostgreSQL use "
+            "postgresql+psycopg://user@host/db after pip install 'rataura2[postgres]' " + _WHERE
+        ) from None
+    except ArgumentError as exc:
+        raise InvalidDatabaseUrlError(
+            f"database URL {_shown(url)} is not one SQLAlchemy can use ({exc}): give one like "
+            "sqlite:///rataura2.db or postgresql+psycopg://user@host/db " + _WHERE
+        ) from None
     memory = parsed.database in (None, "", ":memory:")
     engine = create_engine(
         url,
@@ -86,10 +104,37 @@ class Database(sessionmaker[Session]):
 
 def init_db(url: str | None = None, *, engine: Engine | None = None) -> Database:
     """Upgrade the database at ``url`` (default: the ``RATAURA2_DATABASE_URL`` setting) to the latest migration and
-    return a handle that opens sessions on it: ``with init_db(url) as db: session = db()``."""
+    return a handle that opens sessions on it: ``with init_db(url) as db: session = db()``.
+
+    A URL that is not usable is an :class:`InvalidDatabaseUrlError`; a database that cannot be reached (server
+    down, login refused, a SQLite file in a folder that does not exist) a :class:`DatabaseUnavailableError`: both
+    say what to check, in one line."""
     engine = engine or make_engine(url)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise DatabaseUnavailableError(f"cannot open the database {_shown(engine.url)}: {_why(exc, engine)}") from None
     return Database(engine)
+
+
+def _shown(url: str | URL) -> str:
+    """A URL as it may be printed: without its password."""
+    try:
+        return (url if isinstance(url, URL) else make_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+def _why(exc: OperationalError, engine: Engine) -> str:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]
+    database = engine.url.database
+    if engine.url.get_backend_name() == "sqlite" and database and database != ":memory:":
+        folder = Path(database).expanduser().parent
+        if not folder.is_dir():
+            return f"{reason}: folder {str(folder)!r} does not exist; create it or give another path {_WHERE}"
+        return f"{reason}; check that the file can be written there {_WHERE}"
+    return f"{reason}; check that the server is running and reachable and the login is right {_WHERE}"
 
 
 # The original project's names ----------------------------------------------------------------------------------

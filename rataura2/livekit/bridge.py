@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -33,13 +34,14 @@ from livekit.agents import AgentSession, ToolError, llm
 from livekit.agents.voice.events import EventTypes as SessionEventName
 
 from rataura2.core.events import EventData, LivekitEventHandler
-from rataura2.core.orchestrator import AgentOrchestrator
+from rataura2.core.orchestrator import AgentOrchestrator, was_refused
 from rataura2.core.result import TransitionResult
 from rataura2.core.spec import AgentSpec
-from rataura2.errors import SessionEndedError, UnknownSessionError
+from rataura2.errors import MessageTooLongError, SessionEndedError, UnknownSessionError
 from rataura2.livekit import translate
 from rataura2.livekit.factory import LivekitAgentFactory, OrchestratedAgent
 from rataura2.sessions.manager import SessionManager
+from rataura2.settings import get_settings
 from rataura2.vocabulary.events import EventType, emitted_events
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,10 @@ class Handoff:
 
 
 HandoffListener = Callable[[Handoff], None]
+ProblemListener = Callable[[TransitionResult], None]
+
+_TURN_ENVELOPE = 256
+"""Bytes a user turn's event adds around its text (item id, LiveKit event name), for the size check."""
 
 
 @dataclass(slots=True)
@@ -98,6 +104,7 @@ class SessionBridge:
         self._seen_items: set[str] = set()
         self._speaker: AgentSpec | None = None
         self._listeners: list[HandoffListener] = []
+        self._problem_listeners: list[ProblemListener] = []
         self._tool_ids = {tool.name: tool.id for tool in self.graph.spec.tools.values()}
 
     # starting ------------------------------------------------------------------------------------------------
@@ -154,6 +161,12 @@ class SessionBridge:
     def add_handoff_listener(self, listener: HandoffListener) -> None:
         """Call ``listener(handoff)`` on the event loop each time the bridge hands the session over."""
         self._listeners.append(listener)
+
+    def add_problem_listener(self, listener: ProblemListener) -> None:
+        """Call ``listener(result)`` on the event loop for each processed event with ``errors``: a condition that
+        raised (counted as false), or a hand-over refused past ``max_transitions_per_turn``
+        (``rataura2.core.orchestrator.was_refused``); each error says why the session did not move."""
+        self._problem_listeners.append(listener)
 
     # feeding events ------------------------------------------------------------------------------------------
     def submit(self, event: EventData, carry: llm.ChatMessage | None = None) -> asyncio.Future[TransitionResult | None]:
@@ -233,7 +246,7 @@ class SessionBridge:
                 elif event is not None and not self._ended:
                     result = await self.orchestrator.aprocess_event(event)
                     if result.errors:
-                        logger.warning("session %s: %s", self.session_id, result.reason)
+                        self._tell_problems(result)
                 self._sync(job.carry, result)
             except SessionEndedError:  # ended through the API: nothing more to route
                 logger.info("session %s was ended elsewhere; LiveKit events are no longer routed", self.session_id)
@@ -293,6 +306,15 @@ class SessionBridge:
                 listener(handoff)
             except Exception:
                 logger.exception("session %s: hand-over listener failed", self.session_id)
+
+    def _tell_problems(self, result: TransitionResult) -> None:
+        if not was_refused(result):  # a refusal is logged by the orchestrator already
+            logger.warning("session %s: %s", self.session_id, result.reason)
+        for listener in self._problem_listeners:
+            try:
+                listener(result)
+            except Exception:
+                logger.exception("session %s: problem listener failed", self.session_id)
 
     def _history_for(self, old: OrchestratedAgent, target: AgentSpec, carry: llm.ChatMessage | None) -> llm.ChatContext:
         history = llm.ChatContext.empty() if target.config.get("fresh_history") else old.chat_ctx.copy()
@@ -383,7 +405,9 @@ class SessionBridge:
 
     async def user_input(self, text: str) -> None:
         """Send the user's text as a turn, once any hand-over is done, and wait until it has been answered (by
-        whichever agent the turn leads to)."""
+        whichever agent the turn leads to). Text too long to be an event is refused as a whole, before any agent
+        sees it (:class:`MessageTooLongError`): a turn is never half handled."""
+        check_turn_size(text)
         await self.settle()
         if self._closed.is_set():
             raise RuntimeError(f"session {self.session_id} is closed")
@@ -393,6 +417,17 @@ class SessionBridge:
         error = handle.exception()
         if error is not None:
             logger.debug("session %s: reply failed: %s", self.session_id, error)
+
+
+def check_turn_size(text: str) -> None:
+    """Refuse a user turn whose event would be over ``max_event_bytes``."""
+    limit = get_settings().max_event_bytes
+    size = len(json.dumps(text)) + _TURN_ENVELOPE
+    if size > limit:
+        raise MessageTooLongError(
+            f"your message ({len(text):,} characters) is too long: as an event it is {size:,} bytes, over the limit "
+            f"of {limit:,} (RATAURA2_MAX_EVENT_BYTES); nothing was sent, send it in shorter parts"
+        )
 
 
 def _latest_user_message(chat_ctx: llm.ChatContext) -> llm.ChatMessage | None:

@@ -71,6 +71,7 @@ class OrchestratedAgent(Agent):
         decision_targets: tuple[str, ...],
         chat_ctx: llm.ChatContext | None = None,
         hooks: AgentHooks | None = None,
+        speech: bool = True,
     ) -> None:
         self.spec = spec
         self.hooks = hooks
@@ -86,8 +87,8 @@ class OrchestratedAgent(Agent):
             chat_ctx=chat_ctx,
             tools=list(all_tools),
             llm=providers.build_llm(spec),
-            stt=providers.build_stt(spec),
-            tts=providers.build_tts(spec),
+            stt=providers.build_stt(spec) if speech else None,
+            tts=providers.build_tts(spec) if speech else None,
             turn_handling=TurnHandlingOptions(preemptive_generation={"enabled": False}),
         )
 
@@ -122,7 +123,9 @@ class OrchestratedAgent(Agent):
 
 class LivekitAgentFactory:
     """Builds the LiveKit agent of a graph agent. ``tools`` maps function names to callables (default: the
-    default registry); ``session_manager`` lends its compiled-graph cache to ``create_agent``."""
+    default registry); ``session_manager`` lends its compiled-graph cache to ``create_agent``. ``speech=False``
+    builds agents for text only: their STT and TTS are neither built nor checked, so they need no plugin or key
+    (the terminal chat)."""
 
     def __init__(
         self,
@@ -130,10 +133,12 @@ class LivekitAgentFactory:
         *,
         tools: ToolRegistry | None = None,
         session_manager: SessionManager | None = None,
+        speech: bool = True,
     ) -> None:
         self.db = db
         self.tools = tools or default_registry
         self.session_manager = session_manager
+        self.speech = speech
 
     def create_agent(
         self,
@@ -182,7 +187,12 @@ class LivekitAgentFactory:
         """The LiveKit agent of ``spec`` (an agent of ``graph``), without touching the database."""
         tools: list[llm.Tool] = [function_tool_for(graph.spec.tools[tid], self.tools) for tid in spec.tool_ids]
         return OrchestratedAgent(
-            spec, tools=tools, decision_targets=decision_targets(graph, spec.id), chat_ctx=chat_ctx, hooks=hooks
+            spec,
+            tools=tools,
+            decision_targets=decision_targets(graph, spec.id),
+            chat_ctx=chat_ctx,
+            hooks=hooks,
+            speech=self.speech,
         )
 
     def check(self, graph: CompiledGraph) -> None:
@@ -191,7 +201,7 @@ class LivekitAgentFactory:
         for spec in graph.agents():
             for tid in spec.tool_ids:
                 function_tool_for(graph.spec.tools[tid], self.tools)
-            providers.check(spec)
+            providers.check(spec, providers.KINDS if self.speech else ("llm",))
 
     def _conversation_of(self, agent_id: int) -> int:
         from sqlalchemy import select

@@ -100,10 +100,10 @@ def build_tts(spec: AgentSpec) -> tts.TTS[Any] | None:
     return model
 
 
-def check(spec: AgentSpec) -> None:
-    """Raise :class:`ProviderUnavailableError` now if any of the agent's models could not be built here (unknown
-    provider, plugin not installed, credentials missing); builds nothing."""
-    for kind in KINDS:
+def check(spec: AgentSpec, kinds: tuple[Kind, ...] | None = None) -> None:
+    """Raise :class:`ProviderUnavailableError` now if any of the agent's models (of ``kinds``; default all) could
+    not be built here (unknown provider, plugin not installed, credentials missing); builds nothing."""
+    for kind in KINDS if kinds is None else kinds:
         _plan(spec, kind)
 
 

@@ -51,7 +51,8 @@ def text_agent_session(**options: Any) -> AgentSession[Any]:
 
 
 class LivekitSessionHandler:
-    """Runs orchestrated LiveKit sessions of this process; see the module docstring."""
+    """Runs orchestrated LiveKit sessions of this process; see the module docstring. ``speech=False`` builds the
+    agents for text only (no STT / TTS, so none of their plugins or keys are needed)."""
 
     def __init__(
         self,
@@ -60,11 +61,14 @@ class LivekitSessionHandler:
         *,
         factory: LivekitAgentFactory | None = None,
         tools: ToolRegistry | None = None,
+        speech: bool = True,
     ) -> None:
         self.db = db
         self._owns_manager = session_manager is None
         self.session_manager = session_manager if session_manager is not None else SessionManager(db)
-        self.factory = factory or LivekitAgentFactory(db, tools=tools, session_manager=self.session_manager)
+        self.factory = factory or LivekitAgentFactory(
+            db, tools=tools, session_manager=self.session_manager, speech=speech
+        )
         self._bridges: dict[str, SessionBridge] = {}
         self._room_sessions: dict[int, str] = {}
         """id(room) -> session id (a room's name is only known once it is connected)."""

@@ -25,14 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.db.session import init_db
-from rataura2.errors import NoConversationError, WorkerConfigError
-from rataura2.livekit import providers
+from rataura2.errors import NoConversationError
+from rataura2.livekit import preflight, providers
 from rataura2.livekit.chat import import_tool_modules
 from rataura2.livekit.providers import NO_PROVIDER
 from rataura2.livekit.session_handler import LivekitSessionHandler, text_agent_session
 from rataura2.settings import get_settings
-
-CONNECTING_COMMANDS = ("start", "dev", "connect")
 
 
 def conversation_for(job_metadata: str | None, room_metadata: str | None, default: str | None) -> str:
@@ -128,13 +126,12 @@ def build_server(agent_name: str | None = None) -> AgentServer:
 
 
 def run(args: Sequence[str], *, environment: dict[str, str]) -> None:
-    """Hand ``args`` (``dev``, ``start``, ``console`` and their options) to livekit-agents' CLI."""
+    """Hand ``args`` (``dev``, ``start``, ``console`` and their options) to livekit-agents' CLI, once the worker is
+    ready to run jobs (see :mod:`~rataura2.livekit.preflight`): a mistake is one error now, not one per job."""
     os.environ.update(environment)
-    if args and args[0] in CONNECTING_COMMANDS and not os.environ.get("LIVEKIT_URL") and "--url" not in args:
-        raise WorkerConfigError(
-            f"`rataura2 worker {args[0]}` connects to a LiveKit server: set LIVEKIT_URL (and LIVEKIT_API_KEY, "
-            "LIVEKIT_API_SECRET) or pass --url; see docs/livekit.md"
-        )
+    get_settings.cache_clear()  # the environment just changed
+    settings = get_settings()
+    preflight.check(args, settings.database_url, settings.conversation, settings.tool_modules.split(","))
     sys.argv = ["rataura2 worker", *args]
     providers.preload_plugins()  # registered in this process, LiveKit preloads them into its job processes
     from livekit.agents import cli
