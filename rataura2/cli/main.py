@@ -8,16 +8,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.options import PLAIN_HELP, DatabaseOption, resolve_database_url
 from rataura2.cli.sessions import sessions_app
 
-app = typer.Typer(
-    help="rataura2: multi-agent LiveKit assistants as graphs of agents kept in a database.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-)
-graph_app = typer.Typer(help="Look at a conversation's graph.", no_args_is_help=True)
-db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+app = typer.Typer(help="rataura2: multi-agent LiveKit assistants as graphs of agents kept in a database.", **PLAIN_HELP)
+graph_app = typer.Typer(help="Look at a conversation's graph.", **PLAIN_HELP)
+db_app = typer.Typer(help="The database: migrations.", **PLAIN_HELP)
 app.add_typer(graph_app, name="graph")
 app.add_typer(db_app, name="db")
 app.add_typer(sessions_app, name="sessions")

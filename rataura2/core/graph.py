@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import networkx as nx
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from rataura2.core.conditions import Condition, ConditionInput, Verdict, build_condition
 from rataura2.core.conditions.base import triggers_of
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
 from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError
 from rataura2.vocabulary.events import EventType
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,6 @@ class CompiledGraph:
             for agent_id, transitions in self._outgoing.items()
         }
         """Per agent and event type, the transitions that can hold on such an event, in evaluation order."""
-        self.graph = self._build_networkx()
 
     # reading ------------------------------------------------------------------------------------------------
     @property
@@ -128,7 +129,11 @@ class CompiledGraph:
         return Evaluation(None, tuple(errors))
 
     # analysis ------------------------------------------------------------------------------------------
-    def _build_networkx(self) -> nx.MultiDiGraph:
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The networkx form, built on first use (analysis and drawing; sessions never need it)."""
+        import networkx as nx
+
         graph = nx.MultiDiGraph(name=self.spec.name, conversation_id=self.spec.conversation_id)
         for agent in self.spec.agents.values():
             graph.add_node(
@@ -153,6 +158,8 @@ class CompiledGraph:
         """Cycles made only of transitions whose conditions read state (rules, expressions, ``since_entered``
         events) rather than the event being processed: such conditions can stay true, so a session could be
         handed around the cycle event after event. Each is a list of transitions, in order."""
+        import networkx as nx
+
         state_edges = nx.DiGraph()
         for transitions in self._outgoing.values():
             for t in transitions:
@@ -179,6 +186,8 @@ class CompiledGraph:
         return warnings
 
     def unreachable_agents(self) -> list[AgentSpec]:
+        import networkx as nx
+
         reachable = nx.descendants(self.graph, self.spec.initial_agent_id) | {self.spec.initial_agent_id}
         return [a for a in self.spec.agents.values() if a.id not in reachable]
 

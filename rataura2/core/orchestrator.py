@@ -7,11 +7,10 @@ of :class:`~rataura2.sessions.manager.SessionManager` and of the store it hands 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rataura2.core.conditions import ConditionInput
 from rataura2.core.context import OWNED_FIELDS, Scope, SessionContext
@@ -23,6 +22,9 @@ from rataura2.core.store import SessionStore
 from rataura2.errors import InvalidEventError, SessionEndedError
 from rataura2.settings import checked
 from rataura2.vocabulary.events import API_SOURCE, CONTEXT_UPDATES_KEY, ORCHESTRATOR_SOURCE, EventType
+
+if TYPE_CHECKING:
+    import asyncio
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +168,8 @@ class AgentOrchestrator:
     async def aprocess_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
         """``process_event`` for asyncio code: callers are served in arrival order and the loop never waits on
         a store's I/O."""
+        import asyncio  # here: sessions driven from threads never load it
+
         if self._async_lock is None:
             self._async_lock = asyncio.Lock()
         async with self._async_lock:

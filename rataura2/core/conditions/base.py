@@ -55,9 +55,10 @@ def triggers_of(condition: Condition) -> frozenset[EventType] | None:
 
 
 class ConditionData(BaseModel):
-    """Base of each type's ``condition_data`` model: unknown keys are errors, not silently ignored."""
+    """Base of each type's ``condition_data`` model: unknown keys are errors, not silently ignored. Validators are
+    built on first use (``defer_build``), not at import."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The condition types of DESIGN.md: user_input, tool_result, agent_decision, event, livekit_event, custom."""
+"""The condition types of DESIGN.md: user_input, tool_result, agent_decision, event, livekit_event, custom, and
+business_rules (whose machinery, in ``business_rules``, loads with the first rule set)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from typing import Any, ClassVar, Literal
 import re2
 from pydantic import Field, field_validator, model_validator
 
-from rataura2.core.conditions.base import ConditionData, ConditionInput, ConditionKind, Verdict, register_condition
+from rataura2.core.conditions.base import (
+    Condition,
+    ConditionData,
+    ConditionInput,
+    ConditionKind,
+    Verdict,
+    register_condition,
+)
 from rataura2.core.conditions.expressions import CustomData, build_custom
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.vocabulary.events import LIVEKIT_EVENT_MAP, EventType
@@ -328,6 +336,17 @@ def _build_livekit_event(data: LivekitEventConditionData, spec: TransitionSpec, 
     return EventCondition(EventType(data.event_name), None, data.event_data, data.scope == "since_entered", True)
 
 
+class BusinessRulesData(ConditionData):
+    """No keys: a business_rules transition keeps its rules in BusinessRulesTransition, not in condition_data."""
+
+
+def _build_business_rules(data: BusinessRulesData, spec: TransitionSpec, graph: GraphSpec) -> Condition:
+    # the rules machinery (the business-rules library and its vocabulary tables) loads with the first rule set
+    from rataura2.core.conditions.business_rules import build_business_rules
+
+    return build_business_rules(data, spec, graph)
+
+
 for _kind in (
     ConditionKind("user_input", UserInputData, _build_user_input),
     ConditionKind("tool_result", ToolResultData, _build_tool_result),
@@ -335,5 +354,6 @@ for _kind in (
     ConditionKind("event", EventConditionData, _build_event),
     ConditionKind("livekit_event", LivekitEventConditionData, _build_livekit_event),
     ConditionKind("custom", CustomData, build_custom),
+    ConditionKind("business_rules", BusinessRulesData, _build_business_rules),
 ):
     register_condition(_kind)

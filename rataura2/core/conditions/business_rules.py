@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from business_rules.fields import FIELD_NO_INPUT
 
-from rataura2.core.conditions.base import ConditionData, ConditionInput, ConditionKind, Verdict, register_condition
+from rataura2.core.conditions.base import ConditionInput, Verdict
 from rataura2.core.conditions.rules_validation import validate_rules
 from rataura2.core.conditions.rules_vocabulary import (
     ACTIONS,
@@ -38,6 +38,9 @@ from rataura2.core.conditions.rules_vocabulary import (
 )
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.errors import InvalidConditionError
+
+if TYPE_CHECKING:
+    from rataura2.core.conditions.builtin import BusinessRulesData
 
 Cache = dict[str, Any]
 """Each variable's value, wrapped in its field type, for one evaluation."""
@@ -221,11 +224,7 @@ def scope_of(graph: GraphSpec, target_agent_id: int | None) -> RuleScope:
     return RuleScope({a.id: a.name for a in graph.agents.values()}, target_agent_id, graph.name)
 
 
-class BusinessRulesData(ConditionData):
-    """No keys: a business_rules transition keeps its rules in BusinessRulesTransition, not in condition_data."""
-
-
-def _build(data: BusinessRulesData, spec: TransitionSpec, graph: GraphSpec) -> BusinessRulesCondition:
+def build_business_rules(data: BusinessRulesData, spec: TransitionSpec, graph: GraphSpec) -> BusinessRulesCondition:
     if not spec.rules:
         raise InvalidConditionError(
             spec.label, "a business_rules transition needs a rule set (BusinessRulesTransition) and has none"
@@ -235,19 +234,17 @@ def _build(data: BusinessRulesData, spec: TransitionSpec, graph: GraphSpec) -> B
     )
 
 
-register_condition(ConditionKind("business_rules", BusinessRulesData, _build))
-
 __all__ = [
     "ACTIONS",
     "OPERATORS",
     "VARIABLES",
     "BusinessRulesCondition",
-    "BusinessRulesData",
     "CompiledRule",
     "ConversationVariables",
     "PlannedAction",
     "RuleScope",
     "TransitionActions",
+    "build_business_rules",
     "compile_rules",
     "context_from_dict",
     "validate_rules",

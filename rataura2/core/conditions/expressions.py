@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import cel
 from pydantic import Field, field_validator
 
 from rataura2.core.conditions.base import ConditionData, ConditionInput, Verdict
@@ -71,10 +70,18 @@ _TOKENS = re.compile(
 )
 
 
+def _engine() -> Any:
+    """The CEL engine, loaded with the first expression: it takes longer to import than the whole core, and most
+    graphs have no expression."""
+    import cel
+
+    return cel
+
+
 def compile_cel(source: str) -> Any:
     """A compiled CEL program over ``context`` and ``event``; ``ValueError`` naming the problem otherwise."""
     try:
-        program = cel.compile(source)
+        program = _engine().compile(source)
     except ValueError as exc:
         raise ValueError(f"CEL expression does not parse: {exc}") from None
     unknown_functions = sorted(f for f in program.functions() if f not in CEL_FUNCTIONS and not _OPERATOR.search(f))
@@ -161,4 +168,4 @@ def build_custom(data: CustomData, spec: TransitionSpec, graph: GraphSpec) -> Ce
     if flattened is None:
         return CelCondition(program, data.condition_code, None, (), reads_event)
     source, fields, tested = flattened
-    return CelCondition(cel.compile(source), data.condition_code, fields, tested, reads_event)
+    return CelCondition(_engine().compile(source), data.condition_code, fields, tested, reads_event)
