@@ -91,6 +91,28 @@ def graph_show(
         console.print(f"Drawn to {png}")
 
 
+@graph_app.command("publish")
+def graph_publish(
+    conversation: Annotated[str, typer.Argument(help="Conversation id or name.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Publish a conversation's graph as it stands: a new version if it changed since the latest one (every
+    condition is checked first). New sessions take the latest version; running ones keep theirs. Edits made through
+    the models are published by the next session start anyway; edits made with raw SQL need this."""
+    from rataura2.db.session import init_db
+    from rataura2.errors import RatauraError
+    from rataura2.persistence.versions import publish
+
+    try:
+        with init_db(resolve_database_url(database_url))() as db:
+            published = publish(db, conversation)
+    except RatauraError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    what = "published" if published.new else "unchanged: the latest version is the definition as it stands"
+    typer.echo(f"{published.spec['name']}: version {published.version} ({what})")
+
+
 ToolModulesOption = Annotated[
     list[str] | None,
     typer.Option("--tools", help="Module that registers tool callables (repeatable); default: rataura2.demo.tools."),

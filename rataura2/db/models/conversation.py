@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 class Conversation(Base):
     """The brief's "conversation": a graph of agents with one initial agent.
 
-    ``version`` grows by one each time the conversation's graph is published again, so that running sessions
-    can keep the graph they started on.
+    ``version`` (the latest published version) grows by one each time the conversation's graph is published again,
+    so that running sessions can keep the graph they started on.
     """
 
     __tablename__ = "conversations"
@@ -31,6 +31,13 @@ class Conversation(Base):
     config: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     is_active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+    """Grows with every committed edit of the conversation's definition: the conversation itself, its agents, their
+    tools, the transitions between them and their rule sets (``rataura2.db.models.revision`` moves it on; the HTTP
+    API also checks it for optimistic concurrency)."""
+    published_revision: Mapped[int | None] = mapped_column(default=None)
+    """The revision whose definition ``version`` was published from, or found equal to. While it is ``revision``,
+    the latest version is the current definition and a session starts on it without reading the definition."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
