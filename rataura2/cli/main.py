@@ -8,15 +8,21 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from rataura2.cli.documents import export_command, import_command
 from rataura2.cli.options import PLAIN_HELP, DatabaseOption, resolve_database_url
+from rataura2.cli.serve import serve, token_app
 from rataura2.cli.sessions import sessions_app
 
 app = typer.Typer(help="rataura2: multi-agent LiveKit assistants as graphs of agents kept in a database.", **PLAIN_HELP)
-graph_app = typer.Typer(help="Look at a conversation's graph.", **PLAIN_HELP)
+graph_app = typer.Typer(help="Look at a conversation's graph; export, import and publish it.", **PLAIN_HELP)
 db_app = typer.Typer(help="The database: migrations.", **PLAIN_HELP)
 app.add_typer(graph_app, name="graph")
 app.add_typer(db_app, name="db")
 app.add_typer(sessions_app, name="sessions")
+app.add_typer(token_app, name="token")
+app.command()(serve)
+graph_app.command("export")(export_command)
+graph_app.command("import")(import_command)
 console = Console()
 
 

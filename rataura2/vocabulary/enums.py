@@ -61,9 +61,18 @@ class ConditionType(StrEnum):
     CUSTOM = "custom"
 
 
+class Role(StrEnum):
+    """What an API token may do: every role may read, ``admin`` may do everything."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
 class SessionStatus(StrEnum):
     ACTIVE = "active"
     ENDED = "ended"
 
 
-__all__ = ["AgentType", "ConditionType", "LLMProvider", "STTProvider", "SessionStatus", "TTSProvider"]
+__all__ = ["AgentType", "ConditionType", "LLMProvider", "Role", "STTProvider", "SessionStatus", "TTSProvider"]

@@ -12,12 +12,22 @@ from rataura2.db.models.base import Base, ExactJson, JsonType, agent_tools, conv
 from rataura2.db.models.conversation import Conversation, ConversationVersion
 from rataura2.db.models.revision import note_edited, note_revised
 from rataura2.db.models.session import SessionEvent, SessionRecord, SessionSnapshot
+from rataura2.db.models.token import ApiToken
 from rataura2.db.models.transition import BusinessRulesTransition, Transition
-from rataura2.vocabulary.enums import AgentType, ConditionType, LLMProvider, SessionStatus, STTProvider, TTSProvider
+from rataura2.vocabulary.enums import (
+    AgentType,
+    ConditionType,
+    LLMProvider,
+    Role,
+    SessionStatus,
+    STTProvider,
+    TTSProvider,
+)
 
 __all__ = [
     "Agent",
     "AgentType",
+    "ApiToken",
     "Base",
     "BusinessRulesTransition",
     "ConditionType",
@@ -26,6 +36,7 @@ __all__ = [
     "ExactJson",
     "JsonType",
     "LLMProvider",
+    "Role",
     "STTProvider",
     "SessionEvent",
     "SessionRecord",

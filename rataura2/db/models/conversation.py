@@ -33,8 +33,9 @@ class Conversation(Base):
     version: Mapped[int] = mapped_column(default=1)
     revision: Mapped[int] = mapped_column(default=1, server_default="1")
     """Grows with every committed edit of the conversation's definition: the conversation itself, its agents, their
-    tools, the transitions between them and their rule sets (``rataura2.db.models.revision`` moves it on; the HTTP
-    API also checks it for optimistic concurrency)."""
+    tools, the transitions between them and their rule sets (``rataura2.db.models.revision`` moves it on), so
+    that a session start knows whether the latest version is current, and two editors of the HTTP API cannot
+    overwrite each other unawares (``If-Match``)."""
     published_revision: Mapped[int | None] = mapped_column(default=None)
     """The revision whose definition ``version`` was published from, or found equal to. While it is ``revision``,
     the latest version is the current definition and a session starts on it without reading the definition."""

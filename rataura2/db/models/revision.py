@@ -94,6 +94,11 @@ def _conversations_of(conn: Connection, objects: Iterable[Any]) -> set[int]:
     return conversations
 
 
+def _modified(session: Session) -> list[Any]:
+    """Dirty rows with a net change (setting a value to what it was is no edit)."""
+    return [o for o in session.dirty if session.is_modified(o)]
+
+
 def _relevant(objects: Iterable[Any]) -> list[Any]:
     return [o for o in objects if isinstance(o, Conversation | Agent | Tool | Transition | BusinessRulesTransition)]
 
@@ -101,7 +106,7 @@ def _relevant(objects: Iterable[Any]) -> list[Any]:
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, flush_context: UOWTransaction, instances: object) -> None:
     # rows about to change or go: their links (which agent is in which conversation) are still in the database
-    changing = _relevant([*session.dirty, *session.deleted])
+    changing = _relevant([*_modified(session), *session.deleted])
     if changing:
         note_edited(session, _conversations_of(session.connection(), changing))
 
@@ -112,7 +117,7 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     created = {o.id for o in session.new if isinstance(o, Conversation)}
     if created:
         session.info.setdefault(_CREATED, set()).update(created)
-    changed = _relevant([*session.new, *session.dirty])
+    changed = _relevant([*session.new, *_modified(session)])
     if changed:
         note_edited(session, _conversations_of(session.connection(), changed))
 
