@@ -18,11 +18,13 @@ T = TypeVar("T")
 
 
 class KeptConnection:
-    """A connection of ``engine`` in autocommit mode, opened on first use and reopened after it breaks.
-    Thread-safe: statements take turns on it."""
+    """A connection of ``engine``, opened on first use and reopened after it breaks. Thread-safe: work takes turns
+    on it. With ``autocommit`` (the default) each statement is its own transaction; without, the work opens its
+    transactions itself (``with conn.begin():``) and must leave none open."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, autocommit: bool = True) -> None:
         self.engine = engine
+        self.autocommit = autocommit
         self._conn: Connection | None = None
         self._lock = threading.Lock()
 
@@ -45,7 +47,10 @@ class KeptConnection:
         if conn is None or conn.closed or conn.invalidated:
             if conn is not None:
                 self._drop()
-            conn = self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            conn = self.engine.connect()
+            if self.autocommit:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._conn = conn
         return conn
 
     def _drop(self) -> None:
