@@ -13,19 +13,15 @@ from rataura2.cli import checks
 from rataura2.cli.diff import diff_command
 from rataura2.cli.documents import export_command, import_command
 from rataura2.cli.lint import lint_command
-from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.options import PLAIN_HELP, DatabaseOption, resolve_database_url
 from rataura2.cli.replay import replay_command
 from rataura2.cli.scenarios import test_command
 from rataura2.cli.serve import serve, token_app
 from rataura2.cli.sessions import sessions_app
 
-app = typer.Typer(
-    help="rataura2: multi-agent LiveKit assistants as graphs of agents kept in a database.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-)
-graph_app = typer.Typer(help="Look at a conversation's graph; export and import it as a file.", no_args_is_help=True)
-db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+app = typer.Typer(help="rataura2: multi-agent LiveKit assistants as graphs of agents kept in a database.", **PLAIN_HELP)
+graph_app = typer.Typer(help="Look at a conversation's graph; export, import and publish it.", **PLAIN_HELP)
+db_app = typer.Typer(help="The database: migrations.", **PLAIN_HELP)
 app.add_typer(graph_app, name="graph")
 app.add_typer(db_app, name="db")
 app.add_typer(sessions_app, name="sessions")
@@ -143,6 +139,28 @@ def graph_show(
     if png is not None:
         draw_graph(graph, png)
         console.print(f"Drawn to {escape(str(png))}")
+
+
+@graph_app.command("publish")
+def graph_publish(
+    conversation: Annotated[str, typer.Argument(help="Conversation id or name.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Publish a conversation's graph as it stands: a new version if it changed since the latest one (every
+    condition is checked first). New sessions take the latest version; running ones keep theirs. Edits made through
+    the models are published by the next session start anyway; edits made with raw SQL need this."""
+    from rataura2.db.session import init_db
+    from rataura2.errors import RatauraError
+    from rataura2.persistence.versions import publish
+
+    try:
+        with init_db(resolve_database_url(database_url))() as db:
+            published = publish(db, conversation)
+    except RatauraError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    what = "published" if published.new else "unchanged: the latest version is the definition as it stands"
+    typer.echo(f"{published.spec['name']}: version {published.version} ({what})")
 
 
 ToolModulesOption = Annotated[

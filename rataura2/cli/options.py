@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from rataura2.settings import get_settings
+
+PLAIN_HELP: dict[str, Any] = {"rich_markup_mode": None, "no_args_is_help": True}
+"""Settings of every command group: help as click prints it. Typer's rich help loads rich.markdown and markdown-it,
+which would make ``rataura2 --help`` take several times longer."""
 
 DatabaseOption = Annotated[
     str | None,

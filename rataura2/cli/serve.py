@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.options import PLAIN_HELP, DatabaseOption, resolve_database_url
 from rataura2.vocabulary.enums import Role
 
-token_app = typer.Typer(help="Bearer tokens of the HTTP API: create (shown once), list, revoke.", no_args_is_help=True)
+token_app = typer.Typer(help="Bearer tokens of the HTTP API: create (shown once), list, revoke.", **PLAIN_HELP)
 console = Console()
 
 

@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.options import PLAIN_HELP, DatabaseOption, resolve_database_url
 from rataura2.errors import RatauraError, SessionEndedError, SessionOwnedError
 
 sessions_app = typer.Typer(
     help="Durable sessions: list them, show one (context, transitions and why), resume, purge ended ones.",
-    no_args_is_help=True,
+    **PLAIN_HELP,
 )
 console = Console()
 

@@ -46,7 +46,8 @@ class EventData(BaseModel):
     so a session replayed from its log reaches the same states.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    """``defer_build``: the validator is built with the first event, not when the core is imported."""
 
     type: EventType
     timestamp: float

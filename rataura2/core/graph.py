@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import networkx as nx
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from rataura2.core.conditions import Condition, ConditionInput, Verdict, build_condition
 from rataura2.core.conditions.base import describe_condition, triggers_of
@@ -15,6 +14,9 @@ from rataura2.core.conditions.triggers import TRIGGER_NAMES, index_keys, trigger
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
 from rataura2.core.validation import check_tool_names
 from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +82,6 @@ class CompiledGraph:
         """Per agent and trigger (an event type, or ``context_update``), the transitions evaluated on such an event,
         in evaluation order: conditions on the current event under its type, conditions that read state under
         their trigger events only (see :mod:`~rataura2.core.conditions.triggers`)."""
-        self.graph = self._build_networkx()
 
     # reading ------------------------------------------------------------------------------------------------
     @property
@@ -131,7 +132,11 @@ class CompiledGraph:
         return Evaluation(None, tuple(errors))
 
     # analysis ------------------------------------------------------------------------------------------
-    def _build_networkx(self) -> nx.MultiDiGraph:
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The networkx form, built on first use (analysis and drawing; sessions never need it)."""
+        import networkx as nx
+
         graph = nx.MultiDiGraph(name=self.spec.name, conversation_id=self.spec.conversation_id)
         for agent in self.spec.agents.values():
             graph.add_node(

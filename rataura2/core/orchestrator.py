@@ -12,12 +12,11 @@ session stays where it is, ready for the user's next turn.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rataura2.core.conditions import ConditionInput
 from rataura2.core.context import HAND_OVERS_THIS_TURN, OWNED_FIELDS, TYPED_FIELDS, Scope, SessionContext
@@ -38,6 +37,9 @@ from rataura2.vocabulary.events import (
     internal_event_id,
     is_internal_event_id,
 )
+
+if TYPE_CHECKING:
+    import asyncio
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +220,8 @@ class AgentOrchestrator:
     async def aprocess_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
         """``process_event`` for asyncio code: callers are served in arrival order and the loop never waits on
         a store's I/O. Any event loop may call it (each gets a lock of its own)."""
+        import asyncio  # here: sessions driven from threads never load it
+
         loop = asyncio.get_running_loop()
         lock = self._async_locks.get(loop)
         if lock is None:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rataura2.db.models import Agent, ConditionType, Conversation, Tool, Transition
+from rataura2.db.models import Agent, ConditionType, Conversation, Tool, Transition, note_revised
 from rataura2.document.export import (
     TRANSITION_TO_AGENT,
     conversation_agents_in_order,
@@ -225,6 +225,7 @@ def apply_document(
     _Writer(db, conversation, document).write()
     db.expire(conversation)
     if export_document(db, conversation) == before:
+        note_revised(db, conversation.id)  # rows were rewritten to what they were: no edit, the revision stays
         return Applied(conversation, changed=False, created=False)
     bump_revision(db, conversation.id, revision)
     return Applied(conversation, changed=True, created=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from rataura2.db.models import Conversation
+from rataura2.db.models import Conversation, note_revised
 from rataura2.errors import StaleRevisionError, UnknownConversationError
 
 
@@ -44,6 +44,7 @@ def bump_revision(db: Session, conversation_id: int, expected: int | None = None
     if new is None:
         current = current_revision(db, conversation_id)
         raise StaleRevisionError(conversation_id, current, expected if expected is not None else current)
+    note_revised(db, conversation_id)  # the commit hooks would move it again for the edit's rows otherwise
     conversation = db.get(Conversation, conversation_id)
     if conversation is not None:
         db.expire(conversation, ["revision", "updated_at"])

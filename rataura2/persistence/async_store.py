@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from rataura2.core.result import TransitionResult
 from rataura2.errors import BacklogFullError, PersistenceError
 from rataura2.persistence.leases import SessionRow
-from rataura2.persistence.sql_store import EventRecord, Fenced, Release, SqlStore
+from rataura2.persistence.sql_store import EventRecord, Release, SqlStore
 from rataura2.settings import checked
 
 if TYPE_CHECKING:
@@ -227,12 +227,9 @@ class AsyncStore(SqlStore):
         )
 
     def _write_batch(self, batch: list[Item]) -> None:
+        batch = _until_resumed(batch)
         try:
-            with self.engine.begin() as conn:
-                self._write(conn, batch)
-        except Fenced as exc:
-            self._drop_session(exc.session_id)
-            return
+            fenced = self._write(batch)
         except IntegrityError:
             records = [i for i in batch if isinstance(i, EventRecord)]
             written, conflicting = self._split_written(records)
@@ -242,8 +239,11 @@ class AsyncStore(SqlStore):
                 self._drop_session(record.session_id)
             self._remove(set(map(id, written)))
             return
-        self._remove(set(map(id, batch)))
-        self._finished(batch)
+        for session_id in fenced:
+            self._drop_session(session_id)
+        done = [i for i in batch if i.session_id not in fenced]
+        self._remove(set(map(id, done)))
+        self._finished(done)
 
     def _remove(self, ids: set[int]) -> None:
         """Take written items out of the queue (only this thread removes, so they are still there)."""
@@ -274,6 +274,17 @@ class AsyncStore(SqlStore):
                 self._owner_of(session_id) or "another process",
                 len(lost),
             )
+
+
+def _until_resumed(batch: list[Item]) -> list[Item]:
+    """The batch up to the first item of a session that an earlier item of it released (kept for the next)."""
+    released: set[str] = set()
+    for n, item in enumerate(batch):
+        if item.session_id in released:
+            return batch[:n]
+        if isinstance(item, Release):
+            released.add(item.session_id)
+    return batch
 
 
 def _flush_at_exit(ref: weakref.ref[AsyncStore]) -> None:

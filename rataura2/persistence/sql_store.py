@@ -17,15 +17,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from rataura2.core.result import TransitionResult
-from rataura2.db.models import SessionEvent, SessionRecord, SessionSnapshot
+from rataura2.db.models import SessionEvent, SessionRecord
 from rataura2.errors import PersistenceError, SessionExistsError, SessionOwnedError
+from rataura2.persistence.group_commit import GroupCommit, Outcome
 from rataura2.persistence.integrity import event_checksum, snapshot_checksum
 from rataura2.persistence.leases import Leases, SessionRow, default_owner, read_row
 from rataura2.persistence.log import SessionLog, logged_result, read_log
+from rataura2.persistence.writes import BatchWriter, SessionWrite
 from rataura2.settings import checked
 from rataura2.vocabulary.enums import SessionStatus
 
@@ -76,6 +78,12 @@ class EventRecord:
             "recorded_at": _now(),
         }
 
+    def snapshot_row(self) -> dict[str, Any]:
+        """The ``session_snapshots`` row of this record's snapshot (when it carries one)."""
+        state = self.snapshot
+        checksum = None if state is None else snapshot_checksum(self.seq, state)
+        return {"session_pk": self.pk, "seq": self.seq, "state": state, "checksum": checksum, "created_at": _now()}
+
 
 @dataclass(frozen=True, slots=True)
 class Release:
@@ -83,6 +91,21 @@ class Release:
 
     session_id: str
     pk: int
+
+
+def session_writes(items: Sequence[EventRecord | Release]) -> list[SessionWrite]:
+    """The items of a batch, session by session, in the order they came. A batch never holds items of a session
+    after its release (a session is resumed only once its queued items are written)."""
+    pks: dict[str, int] = {}
+    events: dict[str, list[EventRecord]] = {}
+    released: set[str] = set()
+    for item in items:
+        pks.setdefault(item.session_id, item.pk)
+        if isinstance(item, Release):
+            released.add(item.session_id)
+        else:
+            events.setdefault(item.session_id, []).append(item)
+    return [SessionWrite(sid, pk, tuple(events.get(sid, ())), sid in released) for sid, pk in pks.items()]
 
 
 class Fenced(Exception):
@@ -117,6 +140,7 @@ class SqlStore:
         self.leases = Leases(engine, self.owner, checked("lease_seconds", lease_seconds))
         self._tracked: dict[str, Tracked] = {}
         self._mutex = threading.Lock()
+        self.writer = BatchWriter(engine, self.owner)
 
     # the SessionStore protocol -------------------------------------------------------------------------------
     def session_started(self, orchestrator: AgentOrchestrator) -> None:
@@ -185,6 +209,7 @@ class SqlStore:
         with self._mutex:
             self._tracked.clear()
         self.leases.close()
+        self.writer.close()
 
     # resuming ------------------------------------------------------------------------------------------------
     def claim(self, session_id: str, *, wait: float = 0.0) -> SessionRow:
@@ -271,47 +296,10 @@ class SqlStore:
             turn_count=int(context.get("turn_count", 0)),
         )
 
-    def _write(self, conn: Connection, items: Sequence[EventRecord | Release]) -> None:
-        """Write a batch in ``conn``'s transaction, session by session, each fenced on its owner."""
-        sessions: dict[str, list[EventRecord | Release]] = {}
-        for item in items:
-            sessions.setdefault(item.session_id, []).append(item)
-        for session_id, group in sessions.items():
-            records = [i for i in group if isinstance(i, EventRecord)]
-            pk = group[0].pk
-            values: dict[str, Any] = {"updated_at": _now(), "lease_expires_at": self.leases.expiry()}
-            if records:
-                last = records[-1]
-                values.update(
-                    last_seq=last.seq,
-                    current_agent_id=last.agent_id,
-                    current_agent_name=last.agent_name,
-                    turn_count=last.turn_count,
-                )
-                if last.ended:
-                    values.update(status=SessionStatus.ENDED.value, ended_at=_now())
-            if isinstance(group[-1], Release) or (records and records[-1].ended):
-                values.update(owner=None, lease_expires_at=None)
-            changed = conn.execute(
-                update(SessionRecord).where(SessionRecord.id == pk, SessionRecord.owner == self.owner).values(**values)
-            ).rowcount
-            if changed != 1:
-                raise Fenced(session_id)
-            if records:
-                conn.execute(insert(SessionEvent), [r.row() for r in records])
-            snapshots = [(r.seq, r.snapshot) for r in records if r.snapshot is not None]
-            if snapshots:
-                seq, state = snapshots[-1]
-                conn.execute(
-                    insert(SessionSnapshot).values(
-                        session_pk=pk,
-                        seq=seq,
-                        state=state,
-                        checksum=snapshot_checksum(seq, state),
-                        created_at=_now(),
-                    )
-                )
-                conn.execute(delete(SessionSnapshot).where(SessionSnapshot.session_pk == pk, SessionSnapshot.seq < seq))
+    def _write(self, items: Sequence[EventRecord | Release]) -> set[str]:
+        """Write a batch in one transaction; the ids of the sessions found owned by another process (their items
+        were not written). See ``writes``."""
+        return self.writer.write(session_writes(items), self.leases.expiry())
 
     def _finished(self, items: Iterable[EventRecord | Release]) -> None:
         """After a commit: sessions that ended or were released in it are no longer held."""
@@ -346,19 +334,25 @@ class SqlStore:
 
 
 class SyncStore(SqlStore):
-    """``durability="sync"``: an event is acknowledged once its transaction has committed.
+    """``durability="sync"``: an event is acknowledged once the transaction that holds it has committed.
 
-    If the database cannot be reached, ``process_event`` raises :class:`PersistenceError` and the orchestrator
-    undoes the event: nothing is acknowledged, and the same event can be sent again later.
+    Sessions written at the same moment share a transaction (``group_commit``): each waits for the commit that
+    holds its own event, never longer than one commit in flight before it. If the database cannot be reached,
+    ``process_event`` raises :class:`PersistenceError` and the orchestrator undoes the event: nothing is
+    acknowledged, and the same event can be sent again later.
     """
 
     durability = "sync"
+
+    def __init__(self, engine: Engine, **options: Any) -> None:
+        super().__init__(engine, **options)
+        self._group: GroupCommit[EventRecord] = GroupCommit(self._commit)
 
     def event_processed(self, orchestrator: AgentOrchestrator, event: EventData, result: TransitionResult) -> None:
         tracked = self._tracking(orchestrator.session_id)
         record = self._record(orchestrator, tracked, event, result)
         try:
-            self._commit(record)
+            self._group.submit(record)
         except Fenced as exc:
             self.leases.forget(exc.session_id)
             owner = self._owner_of(exc.session_id)
@@ -376,15 +370,28 @@ class SyncStore(SqlStore):
         tracked.seq = record.seq
         self._finished([record])
 
-    def _commit(self, record: EventRecord) -> None:
+    @property
+    def commits(self) -> tuple[int, int]:
+        """(transactions, events) written so far: how much group commit shared."""
+        return self._group.batches, self._group.items
+
+    def _commit(self, records: Sequence[EventRecord]) -> list[Outcome]:
+        """One transaction for the records of a group (one per session: a session waits for its event's commit
+        before it processes the next)."""
         try:
-            with self.engine.begin() as conn:
-                self._write(conn, [record])
+            fenced = self._write(records)
         except IntegrityError:
-            written, conflicting = self._split_written([record])
-            if conflicting:
-                raise PersistenceError(
-                    f"session {record.session_id!r}: seq {record.seq} holds another event in the log"
-                ) from None
-            if not written:
-                raise
+            if len(records) > 1:  # find the record the database refused; the others go in on their own
+                return [self._commit(one)[0] for one in ([r] for r in records)]
+            return [self._settle_conflict(records[0])]
+        return [Fenced(r.session_id) if r.session_id in fenced else None for r in records]
+
+    def _settle_conflict(self, record: EventRecord) -> Outcome:
+        """A write refused as a duplicate: stored already (an earlier commit reported as failed went through), or
+        its sequence number holds another event (an error)."""
+        written, conflicting = self._split_written([record])
+        if written:
+            return None
+        if conflicting:
+            return PersistenceError(f"session {record.session_id!r}: seq {record.seq} holds another event in the log")
+        return PersistenceError(f"session {record.session_id!r}: event {record.event.id!r} was refused as a duplicate")

@@ -1,10 +1,12 @@
 """Conversation versions: a published graph is frozen as JSON so sessions keep the graph they started on.
 
-Designers edit agents and transitions as rows; sessions never run on rows. :func:`publish_conversation` compares
-the rows with the latest published version (by a digest of the spec) and, when they differ, publishes them as the
-next version. ``SessionManager`` publishes on first use, when a session is created, so an edit reaches the next
-new session without a restart and without anyone remembering to publish; running sessions (and sessions resumed
-in another process) keep theirs, read back from ``conversation_versions``.
+Designers edit agents and transitions as rows; sessions never run on rows. :func:`publish_conversation` (also
+``rataura2 graph publish NAME``) compares the rows with the latest published version (by a digest of the spec) and,
+when they differ, publishes them as the next version. It records the conversation's revision it published from;
+every edit moves the revision on (``rataura2.db.models.revision``), so a session start tells whether the latest
+version is current from one row (``rataura2.persistence.graphs``) and publishes only after an edit: an edit reaches
+the next new session without a restart and without anyone remembering to publish. Running sessions (and sessions
+resumed in another process) keep their version, read back from ``conversation_versions``.
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rataura2.core.graph import CompiledGraph
 from rataura2.core.spec import AgentSpec, GraphSpec, ToolSpec, TransitionSpec, frozen
-from rataura2.db.loader import find_conversation, load_graph_spec
+from rataura2.db.loader import load_graph_spec
 from rataura2.db.models import Conversation, ConversationVersion
-from rataura2.errors import InvalidGraphError, RatauraError
+from rataura2.errors import InvalidGraphError, RatauraError, UnknownConversationError
 
 _PUBLISH_ATTEMPTS = 5
 _Spec = TypeVar("_Spec", AgentSpec, ToolSpec, TransitionSpec)
@@ -38,6 +40,8 @@ class PublishedVersion:
     """The spec as stored (:func:`spec_to_dict`, without the version number)."""
     error: str | None = None
     """Why the current definition could not be published, when this is the last good version kept instead."""
+    new: bool = False
+    """Published just now (not found equal to the latest version)."""
 
     def graph_spec(self) -> GraphSpec:
         return spec_from_dict(self.spec, self.version)
@@ -116,22 +120,45 @@ def latest_version(db: Session, conversation_id: int) -> ConversationVersion | N
     ).first()
 
 
+def conversation_id_of(db: Session, conversation: int | str | Conversation) -> int:
+    """A conversation's id, from its id, its name or its row; :class:`UnknownConversationError` otherwise."""
+    if isinstance(conversation, Conversation):
+        return conversation.id
+    found = db.scalar(select(Conversation.id).where(conversation_key(conversation)))
+    if found is None:
+        raise UnknownConversationError(f"no conversation {conversation!r}")
+    return found
+
+
+def conversation_key(conversation: int | str) -> ColumnElement[bool]:
+    """The WHERE clause finding a conversation by id (an int or a string of digits) or by name."""
+    if isinstance(conversation, int) or conversation.isdigit():
+        return Conversation.id == int(conversation)
+    return Conversation.name == conversation
+
+
 def publish(db: Session, conversation: int | str | Conversation, *, keep_last_good: bool = False) -> PublishedVersion:
     """Publish the conversation's current rows as a new version if they differ from the latest published one;
-    either way, return the version new sessions start on. Commits ``db``.
+    either way, return the version new sessions start on, and record the revision it stands for
+    (``published_revision``) so that session starts can tell it is current without reading the rows. Commits
+    ``db``.
 
     The graph must compile (every condition is checked) before it is published: a definition that does not is
     never published, and never replaces the last good version. It is an error (an ``InvalidConditionError``,
     ``InvalidGraphError``...) unless ``keep_last_good`` is set and a version was published before: then that
     version is returned, with the error in ``PublishedVersion.error``, so that new sessions keep starting on it.
-    Several processes publishing the same edit at once agree on one version number: the loser of the insert race
-    re-reads and finds it.
+    Publishers of one conversation take turns (a row lock on PostgreSQL; SQLite has one writer), and the revision
+    is read before the rows, so the rows published are at least as new as the revision recorded. Should two
+    publishers race anyway, they agree on one version number: the loser of the insert race re-reads and finds it.
     """
-    ident = conversation.id if isinstance(conversation, Conversation) else conversation
     db.flush()
+    ident = conversation_id_of(db, conversation)
     for _ in range(_PUBLISH_ATTEMPTS):
         db.expire_all()  # another process may have published since these rows were read
-        conv = find_conversation(db, ident)
+        revision = db.scalar(select(Conversation.revision).where(Conversation.id == ident).with_for_update())
+        if revision is None:
+            raise UnknownConversationError(f"no conversation {conversation!r}")
+        conv = db.get_one(Conversation, ident)
         latest = latest_version(db, conv.id)
         try:
             spec = load_graph_spec(db, conv.id)
@@ -140,24 +167,29 @@ def publish(db: Session, conversation: int | str | Conversation, *, keep_last_go
             if latest is None or latest.digest != digest:
                 CompiledGraph(spec)  # only a graph that compiles is published
         except RatauraError as exc:
-            if not keep_last_good or latest is None:
+            kept = None if latest is None else PublishedVersion(conv.id, latest.version, dict(latest.spec), str(exc))
+            db.rollback()  # lets go of the row lock
+            if not keep_last_good or kept is None:
                 raise
-            return PublishedVersion(conv.id, latest.version, dict(latest.spec), str(exc))
+            return kept
         if latest is not None and latest.digest == digest:
-            if conv.version != latest.version:
-                conv.version = latest.version
-                db.commit()
+            conv.version = latest.version
+            conv.published_revision = revision
+            db.commit()
             return PublishedVersion(conv.id, latest.version, dict(latest.spec))
         number = conv.version if latest is None else max(conv.version, latest.version + 1)
         db.add(ConversationVersion(conversation_id=conv.id, version=number, digest=digest, spec=data))
         conv.version = number
+        conv.published_revision = revision
         try:
             db.commit()
         except IntegrityError:
             db.rollback()
             continue
-        return PublishedVersion(conv.id, number, data)
-    raise InvalidGraphError(f"conversation {ident!r}: could not publish a version (too many concurrent publishers)")
+        return PublishedVersion(conv.id, number, data, new=True)
+    raise InvalidGraphError(
+        f"conversation {conversation!r}: could not publish a version (too many concurrent publishers)"
+    )
 
 
 def publish_conversation(db: Session, conversation: int | str | Conversation) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from rataura2.core.events import EventData, EventManager, check_session_id
@@ -24,10 +24,11 @@ from rataura2.core.result import TransitionResult, TransitionStatus
 from rataura2.db.loader import find_conversation
 from rataura2.errors import PersistenceError, SessionExistsError, UnknownSessionError
 from rataura2.persistence import make_store
+from rataura2.persistence.connection import KeptConnection
+from rataura2.persistence.graphs import graphs_of, read_marker
 from rataura2.persistence.leases import read_row
 from rataura2.persistence.log import read_log, rebuild
 from rataura2.persistence.sql_store import SqlStore
-from rataura2.persistence.versions import load_version, publish
 from rataura2.vocabulary.events import EventType, internal_event_id
 
 Durability = Literal["sync", "async", "off"]
@@ -44,11 +45,11 @@ class SessionManager:
     the session's lease); ``resume_session`` rebuilds it in any process from its snapshot and event log.
 
     A new session runs on the conversation's latest published version, publishing the current definition first if
-    it was edited since (see ``rataura2.persistence.versions``): definitions must be committed before sessions
-    start on them. Graphs are compiled once per conversation version and shared. The database is read and written
-    through the engine of ``db`` with short-lived sessions of the manager's own, never on ``db`` itself. Safe to use
-    from several threads; the ``a*`` methods do the database work off the event loop. ``close()`` it (or use it as
-    a context manager) to flush and let its sessions go.
+    it was edited since (see ``rataura2.persistence.graphs``): definitions must be committed before sessions
+    start on them. Graphs are compiled once per conversation version and shared by the managers of the process.
+    The database is read and written through the engine of ``db`` with connections of the manager's own, never on
+    ``db`` itself. Safe to use from several threads; the ``a*`` methods do the database work off the event loop.
+    ``close()`` it (or use it as a context manager) to flush and let its sessions go.
     """
 
     def __init__(
@@ -84,54 +85,35 @@ class SessionManager:
                 owner=owner,
             )
         self._sessions: dict[str, AgentOrchestrator] = {}
-        self._graphs: dict[tuple[int, int], CompiledGraph] = {}
-        self.publish_errors: dict[int, str] = {}
-        """By conversation id: why its current definition could not be published (sessions run on the last good
-        version meanwhile)."""
+        self.graphs = graphs_of(self.engine)
+        self._reader = KeptConnection(self.engine)
+        """Where session starts check for a new version: one connection kept open, one round trip per check."""
         self._lock = threading.RLock()
 
     # graphs --------------------------------------------------------------------------------------------------
     def publish_and_compile(self, conversation: int | str) -> CompiledGraph:
-        """The compiled graph of the conversation's latest version, publishing its current definition as a new
-        version first if it was edited since the last one (compiled once per version, then shared).
+        """The compiled graph of the conversation's latest version. One indexed query tells whether the definition
+        was edited since that version was published; only then is it read, published as a new version and
+        compiled. Compiled graphs are shared by every manager of the process on this database.
 
         A definition that does not compile never replaces the last good version: new sessions keep starting on
         it, and the error is logged and kept in :attr:`publish_errors` (by conversation id) until an edit that
         compiles is published. With no version published before, the error is raised."""
-        with self._lock:
-            try:
-                with Session(self.engine, expire_on_commit=False) as db:
-                    published = publish(db, conversation, keep_last_good=True)
-            except OperationalError as exc:
-                raise PersistenceError(
-                    f"could not read or publish conversation {conversation!r} (is another session holding "
-                    f"uncommitted changes to the definitions?): {exc}"
-                ) from exc
-            if published.error is None:
-                self.publish_errors.pop(published.conversation_id, None)
-            else:
-                self.publish_errors[published.conversation_id] = published.error
-                logger.warning(
-                    "conversation %s: the current definition is not published, new sessions start on version %d: %s",
-                    published.conversation_id,
-                    published.version,
-                    published.error,
-                )
-            key = (published.conversation_id, published.version)
-            graph = self._graphs.get(key)
-            if graph is None:
-                graph = self._graphs[key] = CompiledGraph(published.graph_spec())
-            return graph
+        try:
+            marker = self._reader.run(lambda conn: read_marker(conn, conversation))
+        except SQLAlchemyError as exc:
+            raise PersistenceError(f"could not read conversation {conversation!r}: {exc}") from exc
+        return self.graphs.latest(marker)
+
+    @property
+    def publish_errors(self) -> dict[int, str]:
+        """By conversation id: why its current definition could not be published (sessions start on the last good
+        version meanwhile)."""
+        return self.graphs.publish_errors
 
     def compiled_version(self, conversation_id: int, version: int) -> CompiledGraph:
         """The compiled graph of one published version of a conversation, as it was published."""
-        with self._lock:
-            graph = self._graphs.get((conversation_id, version))
-            if graph is None:
-                with Session(self.engine) as db:
-                    spec = load_version(db, conversation_id, version).graph_spec()
-                graph = self._graphs[(conversation_id, version)] = CompiledGraph(spec)
-            return graph
+        return self.graphs.version(conversation_id, version)
 
     # sessions ------------------------------------------------------------------------------------------------
     def create_session(
@@ -371,6 +353,7 @@ class SessionManager:
             if self.store is not None:
                 self.store.close()
             self._sessions.clear()
+            self._reader.close()
 
     def __enter__(self) -> SessionManager:
         return self

@@ -1,7 +1,6 @@
 """Transition conditions: one registry from condition type to implementation (see ``base``)."""
 
 from rataura2.core.conditions import builtin as _builtin  # noqa: F401  (registers the built-in types)
-from rataura2.core.conditions import business_rules as _business_rules  # noqa: F401  (registers business_rules)
 from rataura2.core.conditions.base import (
     Condition,
     ConditionData,

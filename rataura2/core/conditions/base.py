@@ -62,9 +62,10 @@ def reads_state(condition: Condition) -> bool:
 
 
 class ConditionData(BaseModel):
-    """Base of each type's ``condition_data`` model: unknown keys are errors, not silently ignored."""
+    """Base of each type's ``condition_data`` model: unknown keys are errors, not silently ignored. Validators are
+    built on first use (``defer_build``), not at import."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class StateConditionData(ConditionData):

@@ -1,4 +1,5 @@
-"""The condition types of DESIGN.md: user_input, tool_result, agent_decision, event, livekit_event, custom."""
+"""The condition types of DESIGN.md: user_input, tool_result, agent_decision, event, livekit_event, custom, and
+business_rules (whose machinery, in ``business_rules``, loads with the first rule set)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from rataura2.core.conditions.base import (
+    Condition,
     ConditionData,
     ConditionInput,
     ConditionKind,
@@ -358,6 +360,18 @@ def _build_livekit_event(data: LivekitEventConditionData, spec: TransitionSpec, 
     )
 
 
+class BusinessRulesData(StateConditionData):
+    """Only ``triggers``: a business_rules transition keeps its rules in BusinessRulesTransition, not in
+    condition_data."""
+
+
+def _build_business_rules(data: BusinessRulesData, spec: TransitionSpec, graph: GraphSpec) -> Condition:
+    # the rules machinery (the business-rules library and its vocabulary tables) loads with the first rule set
+    from rataura2.core.conditions.business_rules import build_business_rules
+
+    return build_business_rules(data, spec, graph)
+
+
 def _tool_words(t: TransitionSpec) -> str:
     data = t.condition_data
     tool = data.get("tool_name") or data.get("tool_id") or t.tool_id
@@ -370,6 +384,10 @@ def _event_words(prefix: str) -> Callable[[TransitionSpec], str]:
 
 def _says(t: TransitionSpec) -> str:
     return f"says {t.condition_data.get('pattern')!r}"
+
+
+def _rules_words(t: TransitionSpec) -> str:
+    return f"rules ({len(t.rules or ())})"
 
 
 def _cel(t: TransitionSpec) -> str:
@@ -385,5 +403,6 @@ for _kind in (
         ConditionType.LIVEKIT_EVENT, LivekitEventConditionData, _build_livekit_event, _event_words("livekit")
     ),
     ConditionKind(ConditionType.CUSTOM, CustomData, build_custom, _cel),
+    ConditionKind(ConditionType.BUSINESS_RULES, BusinessRulesData, _build_business_rules, _rules_words),
 ):
     register_condition(_kind)

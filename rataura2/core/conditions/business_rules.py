@@ -20,17 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from business_rules.fields import FIELD_NO_INPUT
 
-from rataura2.core.conditions.base import (
-    ConditionInput,
-    ConditionKind,
-    StateConditionData,
-    Verdict,
-    register_condition,
-)
+from rataura2.core.conditions.base import ConditionInput, Verdict
 from rataura2.core.conditions.rules_validation import validate_rules
 from rataura2.core.conditions.rules_vocabulary import (
     ACTIONS,
@@ -45,7 +39,9 @@ from rataura2.core.conditions.rules_vocabulary import (
 from rataura2.core.conditions.triggers import DEFAULT_TRIGGERS
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.errors import InvalidConditionError
-from rataura2.vocabulary.enums import ConditionType
+
+if TYPE_CHECKING:
+    from rataura2.core.conditions.builtin import BusinessRulesData
 
 Cache = dict[str, Any]
 """Each variable's value, wrapped in its field type, for one evaluation."""
@@ -245,12 +241,7 @@ NO_RULES = (
 )
 
 
-class BusinessRulesData(StateConditionData):
-    """Only ``triggers``: a business_rules transition keeps its rules in BusinessRulesTransition, not in
-    condition_data."""
-
-
-def _build(data: BusinessRulesData, spec: TransitionSpec, graph: GraphSpec) -> BusinessRulesCondition:
+def build_business_rules(data: BusinessRulesData, spec: TransitionSpec, graph: GraphSpec) -> BusinessRulesCondition:
     if not spec.rules:
         raise InvalidConditionError(spec.label, NO_RULES)
     return BusinessRulesCondition.from_rules(
@@ -258,21 +249,17 @@ def _build(data: BusinessRulesData, spec: TransitionSpec, graph: GraphSpec) -> B
     )
 
 
-register_condition(
-    ConditionKind(ConditionType.BUSINESS_RULES, BusinessRulesData, _build, lambda t: f"rules ({len(t.rules or ())})")
-)
-
 __all__ = [
     "ACTIONS",
     "OPERATORS",
     "VARIABLES",
     "BusinessRulesCondition",
-    "BusinessRulesData",
     "CompiledRule",
     "ConversationVariables",
     "PlannedAction",
     "RuleScope",
     "TransitionActions",
+    "build_business_rules",
     "compile_rules",
     "context_from_dict",
     "validate_rules",

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import cel
 from pydantic import Field, field_validator
 
 from rataura2.core.conditions.base import ConditionInput, StateConditionData, Verdict
@@ -81,7 +80,10 @@ _SPARED = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 def _engine_compile(source: str) -> Any:
-    """The engine's compile, any failure (a pyo3 PanicException is a BaseException) as a ValueError."""
+    """The engine's compile, any failure (a pyo3 PanicException is a BaseException) as a ValueError. The engine
+    loads with the first expression: it takes longer to import than the whole core, and most graphs have none."""
+    import cel
+
     try:
         return cel.compile(source)
     except _SPARED:

@@ -10,6 +10,7 @@ Constructors take the brief's keyword arguments, and an id in place of an object
 from rataura2.db.models.agent import Agent, Tool
 from rataura2.db.models.base import Base, ExactJson, JsonType, agent_tools, conversation_agents
 from rataura2.db.models.conversation import Conversation, ConversationVersion
+from rataura2.db.models.revision import note_edited, note_revised
 from rataura2.db.models.session import SessionEvent, SessionRecord, SessionSnapshot
 from rataura2.db.models.token import ApiToken
 from rataura2.db.models.transition import BusinessRulesTransition, Transition
@@ -46,4 +47,6 @@ __all__ = [
     "Transition",
     "agent_tools",
     "conversation_agents",
+    "note_edited",
+    "note_revised",
 ]

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 class Conversation(Base):
     """The brief's "conversation": a graph of agents with one initial agent.
 
-    ``version`` grows by one each time the conversation's graph is published again, so that running sessions
-    can keep the graph they started on.
+    ``version`` (the latest published version) grows by one each time the conversation's graph is published again,
+    so that running sessions can keep the graph they started on.
     """
 
     __tablename__ = "conversations"
@@ -32,8 +32,13 @@ class Conversation(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)
     revision: Mapped[int] = mapped_column(default=1, server_default="1")
-    """Grows with every edit of the conversation's definition made through the HTTP API or a document import, so
-    that two editors cannot overwrite each other unawares (``If-Match``)."""
+    """Grows with every committed edit of the conversation's definition: the conversation itself, its agents, their
+    tools, the transitions between them and their rule sets (``rataura2.db.models.revision`` moves it on), so
+    that a session start knows whether the latest version is current, and two editors of the HTTP API cannot
+    overwrite each other unawares (``If-Match``)."""
+    published_revision: Mapped[int | None] = mapped_column(default=None)
+    """The revision whose definition ``version`` was published from, or found equal to. While it is ``revision``,
+    the latest version is the current definition and a session starts on it without reading the definition."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -1,11 +1,8 @@
-"""Settings, read once from the environment (prefix ``RATAURA2_``) or a ``.env`` file."""
+"""The settings model: each setting, its default, its bounds and its environment variable (``RATAURA2_`` + name)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Annotated, Any
-
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -56,21 +53,4 @@ class Settings(BaseSettings):
     )
 
 
-def checked(name: str, value: float | None) -> float:
-    """``value`` for the setting ``name`` (its configured value when None), validated by pydantic against the
-    setting's own field: a constructor argument is held to the bounds of the environment variable it stands in for."""
-    if value is None:
-        configured: float = getattr(get_settings(), name)
-        return configured
-    field = Settings.model_fields[name]
-    constrained: Any = Annotated[field.annotation, *field.metadata]
-    try:
-        valid: float = TypeAdapter(constrained).validate_python(value)
-    except ValidationError as exc:
-        raise ValueError(f"{name}: {exc.errors()[0]['msg'].lower()}, got {value!r}") from None
-    return valid
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
+__all__ = ["Settings"]

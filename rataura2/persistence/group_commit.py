@@ -1,0 +1,144 @@
+"""Group commit: concurrent sessions share a transaction, and each is acknowledged only once it is stored.
+
+Committing is the expensive part of a durable event (a round trip and a flush to disk); when many sessions write at
+once, one commit can carry all of their events. A writer that arrives while fewer than ``writers`` batches are in
+flight leads: it takes every record waiting, its own included, and writes them in one transaction. Writers that
+arrive meanwhile wait; when a batch is done, each of its writers learns its own outcome, and the first writer still
+waiting is asked to lead the next batch.
+
+Alone, a writer commits at once. Under load the leader may wait a moment for company: when the previous batch was
+bigger than what is waiting now (its writers are busy producing their next events), it waits until as many have
+arrived, or for a fraction of the previous write's duration, whichever comes first; otherwise batches would
+alternate between a crowd and a straggler. Nobody returns before the transaction that holds its record has
+committed, and a record the database refused fails only its own writer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+Outcome = BaseException | None
+"""What became of one item: None when it is stored, else the exception its writer raises."""
+
+
+class _Ticket(Generic[T]):
+    __slots__ = ("done", "item", "lead", "outcome", "wake")
+
+    def __init__(self, item: T) -> None:
+        self.item = item
+        self.done = False
+        self.lead = False
+        self.outcome: Outcome = None
+        self.wake = threading.Event()
+
+
+class GroupCommit(Generic[T]):
+    """Funnels concurrent :meth:`submit` calls into batches for ``write``.
+
+    ``write(items)`` stores a batch in one transaction and returns one outcome per item, in order; if it raises,
+    every item of the batch fails with that exception. ``writers`` batches may be in flight at once (``write`` must
+    then be safe to call from several threads).
+    """
+
+    def __init__(
+        self,
+        write: Callable[[Sequence[T]], Sequence[Outcome]],
+        *,
+        writers: int = 1,
+        max_batch: int = 1_000,
+        max_gather: float = 0.005,
+    ) -> None:
+        self._write = write
+        self.writers = writers
+        self.max_batch = max_batch
+        self.max_gather = max_gather
+        self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
+        self._waiting: list[_Ticket[T]] = []
+        self._in_flight = 0
+        self._last_size = 0
+        self._last_seconds = 0.0
+        self.batches = 0
+        self.items = 0
+
+    def submit(self, item: T) -> None:
+        """Return once ``item`` is stored; raise what kept it from being stored."""
+        ticket = _Ticket(item)
+        with self._lock:
+            self._waiting.append(ticket)
+            self._arrived.notify()
+            ticket.lead = self._in_flight < self.writers
+            if ticket.lead:
+                self._in_flight += 1
+        while True:
+            with self._lock:
+                lead, ticket.lead, done = ticket.lead, False, ticket.done
+            if lead:  # asked to lead (perhaps after another batch took this record: then it leads the next)
+                self._lead()
+            elif done:
+                break
+            else:
+                ticket.wake.wait()
+                ticket.wake.clear()
+        if ticket.outcome is not None:
+            raise ticket.outcome
+
+    def _lead(self) -> None:
+        """Write one batch of what is waiting (the caller counts as in flight)."""
+        with self._lock:
+            self._gather()
+            batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+            if not batch:
+                self._in_flight -= 1
+                self._hand_over()
+                return
+        started = time.perf_counter()
+        outcomes: Sequence[Outcome] = [None] * len(batch)
+        try:
+            outcomes = self._write([t.item for t in batch])
+            if len(outcomes) != len(batch):
+                raise RuntimeError(f"a batch of {len(batch)} came back with {len(outcomes)} outcomes")
+        except BaseException as exc:
+            outcomes = [exc] * len(batch)
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            with self._lock:
+                for ticket, outcome in zip(batch, outcomes, strict=True):
+                    ticket.outcome, ticket.done = outcome, True
+                    ticket.wake.set()
+                self._in_flight -= 1
+                self.batches += 1
+                self.items += len(batch)
+                self._last_size, self._last_seconds = len(batch), time.perf_counter() - started
+                self._hand_over()
+
+    def _gather(self) -> None:
+        """Under the lock: wait a moment for the writers of the previous batch, if it was bigger than what waits."""
+        want = min(self._last_size, self.max_batch)
+        if len(self._waiting) >= want:
+            return
+        deadline = time.monotonic() + min(self.max_gather, self._last_seconds / 2)
+        while len(self._waiting) < want:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._arrived.wait(remaining)
+
+    def _hand_over(self) -> None:
+        """Under the lock: ask the first writer still waiting to lead, while there is room in flight."""
+        for ticket in self._waiting:
+            if self._in_flight >= self.writers:
+                return
+            if not ticket.lead:
+                ticket.lead = True
+                self._in_flight += 1
+                ticket.wake.set()
+
+
+__all__ = ["GroupCommit", "Outcome"]
