@@ -54,6 +54,20 @@ class InvalidRulesError(RatauraError):
         super().__init__(text if len(self.problems) == 1 else f"{len(self.problems)} problems: {text}")
 
 
+class InvalidFlowError(RatauraError):
+    """An agent's or a conversation's flow settings are refused (a template, an ``on_enter`` / ``on_exit`` action, a
+    context strategy, a sensitive-data mark); ``field`` names the object and the field at fault, e.g.
+    ``agent 'Greeter'.on_enter[1].tool``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class InvalidTemplateError(InvalidFlowError):
+    """A template does not compile: a syntax error, or a filter or test that does not exist."""
+
+
 class InvalidGraphError(RatauraError):
     """A conversation's graph is not usable as stored (no initial agent, an edge leaving the conversation...)."""
 

@@ -11,8 +11,12 @@ import networkx as nx
 
 from rataura2.core.conditions import Condition, ConditionInput, Verdict, build_condition
 from rataura2.core.conditions.base import triggers_of
+from rataura2.core.flow import AgentFlow, compile_agent_flow
+from rataura2.core.sensitive import SensitivePolicy, sensitive_paths
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
-from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError
+from rataura2.core.templates import compile_template
+from rataura2.errors import InvalidConditionError, InvalidFlowError, InvalidGraphError, UnknownAgentError
+from rataura2.vocabulary.enums import ActionType
 from rataura2.vocabulary.events import EventType
 
 logger = logging.getLogger(__name__)
@@ -78,7 +82,43 @@ class CompiledGraph:
             for agent_id, transitions in self._outgoing.items()
         }
         """Per agent and event type, the transitions that can hold on such an event, in evaluation order."""
+        self.role = compile_template(spec.role_instructions, f"conversation {spec.name!r}.role_instructions")
+        self.flows: Mapping[int, AgentFlow] = {a.id: self._compile_flow(a) for a in spec.agents.values()}
+        """Per agent, its instructions template, on_enter / on_exit actions and history policy."""
+        self.sensitive = SensitivePolicy(
+            keys=frozenset(spec.sensitive_keys),
+            tool_paths={t.name: paths for t in spec.tools.values() if (paths := sensitive_paths(t.parameters_schema))},
+            agents=frozenset(a.id for a in spec.agents.values() if a.sensitive_input),
+        )
         self.graph = self._build_networkx()
+
+    def _compile_flow(self, agent: AgentSpec) -> AgentFlow:
+        """The agent's flow settings, with what they name checked against the graph: a hand-over goes to an agent
+        of this conversation, a tool run is one of the agent's or the conversation's tools."""
+        where = f"agent {agent.name!r}"
+        flow = compile_agent_flow(
+            where,
+            instructions=agent.instructions,
+            on_enter=agent.on_enter,
+            on_exit=agent.on_exit,
+            context_strategy=agent.context_strategy,
+            context_options=agent.context_options,
+            config=agent.config,
+        )
+        tools = {self.spec.tools[t].name for t in (*agent.tool_ids, *self.spec.tool_ids) if t in self.spec.tools}
+        for hook, actions in (("on_enter", flow.on_enter), ("on_exit", flow.on_exit)):
+            for i, action in enumerate(actions):
+                if action.type is ActionType.HANDOVER and self.spec.agent_by_name(action.agent) is None:
+                    raise InvalidFlowError(
+                        f"{where}.{hook}[{i}].agent", f"no agent {action.agent!r} in conversation {self.spec.name!r}"
+                    )
+                if action.type is ActionType.RUN_TOOL and action.tool not in tools:
+                    raise InvalidFlowError(
+                        f"{where}.{hook}[{i}].tool",
+                        f"{action.tool!r} is not a tool of the agent or of the conversation "
+                        f"(they have: {', '.join(sorted(tools)) or 'none'})",
+                    )
+        return flow
 
     # reading ------------------------------------------------------------------------------------------------
     @property
@@ -107,6 +147,26 @@ class CompiledGraph:
 
     def agents(self) -> Iterator[AgentSpec]:
         return iter(self.spec.agents.values())
+
+    def get_flow(self, agent_id: int) -> AgentFlow:
+        self.get_agent(agent_id)
+        return self.flows[agent_id]
+
+    def tools_of(self, agent_id: int) -> tuple[int, ...]:
+        """The ids of the tools the agent is offered: its own, then the conversation's."""
+        own = self.get_agent(agent_id).tool_ids
+        return (*own, *(t for t in self.spec.tool_ids if t not in own))
+
+    def instructions(self, agent_id: int, values: Mapping[str, Any]) -> str:
+        """The agent's instructions for a session whose context is ``values``: the conversation's role
+        instructions, then the agent's own, both rendered (a template that fails to render is used as written)."""
+        agent = self.get_agent(agent_id)
+        own = self.flows[agent_id].instructions.render_or_source(values, f"agent {agent.name!r}.instructions")
+        own = own or f"You are {agent.name}."
+        if not self.role.source:
+            return own
+        role = self.role.render_or_source(values, f"conversation {self.spec.name!r}.role_instructions")
+        return f"{role}\n\n{own}" if role.strip() else own
 
     # evaluation ----------------------------------------------------------------------------------------------
     def check_transitions(self, agent_id: int, given: ConditionInput) -> Evaluation:
@@ -147,6 +207,18 @@ class CompiledGraph:
                 priority=t.priority,
                 label=edge_label(t),
             )
+        for agent_id, flow in self.flows.items():
+            for hook, actions in (("on_enter", flow.on_enter), ("on_exit", flow.on_exit)):
+                for action in actions:
+                    target = self.spec.agent_by_name(action.agent) if action.type is ActionType.HANDOVER else None
+                    if target is not None:
+                        graph.add_edge(
+                            agent_id,
+                            target.id,
+                            key=f"{hook}:handover",
+                            condition_type="action",
+                            label=f"{hook} hand-over",
+                        )
         return graph
 
     def bouncing_cycles(self) -> list[list[CompiledTransition]]:

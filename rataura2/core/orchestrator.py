@@ -18,6 +18,7 @@ from rataura2.core.context import OWNED_FIELDS, Scope, SessionContext
 from rataura2.core.events import EventData, EventManager
 from rataura2.core.graph import CompiledGraph, TransitionMatch
 from rataura2.core.result import Hop, TransitionResult, TransitionStatus
+from rataura2.core.sensitive import Secrets
 from rataura2.core.spec import AgentSpec
 from rataura2.core.store import SessionStore
 from rataura2.errors import InvalidEventError, SessionEndedError
@@ -65,6 +66,8 @@ class AgentOrchestrator:
         self._lock = threading.RLock()
         self._async_lock: asyncio.Lock | None = None
         self._listeners: list[TransitionListener] = []
+        self.secrets = Secrets(graph.sensitive)
+        """This session's sensitive values, in this process's memory only (``rataura2.core.sensitive``)."""
 
     def _initial_context(self) -> SessionContext:
         spec = self.graph.spec
@@ -124,6 +127,14 @@ class AgentOrchestrator:
         with self._lock:
             return self.context.to_dict()
 
+    def template_values(self) -> dict[str, Any]:
+        """What templates are rendered against: the context's values, with the sensitive ones this process holds
+        in place of their marker."""
+        with self._lock:
+            values = self.context.to_dict()
+            values.update(self.secrets.values)
+            return values
+
     def add_transition_listener(self, listener: TransitionListener) -> None:
         """Call ``listener(orchestrator, result)`` after each event that moved the session (the LiveKit bridge
         performs its hand-overs from here)."""
@@ -145,6 +156,9 @@ class AgentOrchestrator:
                 return previous
             if self.ended:
                 raise SessionEndedError(f"session {self.session_id!r} has ended; event {event.id} refused")
+            secrets = self.secrets.checkpoint() if self.secrets.active else None
+            if secrets is not None:
+                event = self.secrets.redact(event, self._agent_id)
             self._check_command(event)
             checkpoint = self.context.checkpoint()
             try:
@@ -153,6 +167,8 @@ class AgentOrchestrator:
                     self.store.event_processed(self, event, result)
             except BaseException:
                 self.context.restore(checkpoint)
+                if secrets is not None:
+                    self.secrets.restore(secrets)
                 self._resync()
                 raise
             self._results[event.id] = result
@@ -406,17 +422,29 @@ class AgentOrchestrator:
         """Set context values from outside, as an event (so it is logged and replayed); rules and expressions
         that read them are evaluated at once."""
         updates = {**(values or {}), **kwargs}
-        data: dict[str, Any] = {CONTEXT_UPDATES_KEY: updates, "scope": scope}
-        if ttl is not None:
-            data["ttl"] = ttl
         return self.process_event(
-            EventData(
-                type=EventType.CUSTOM,
-                data=data,
-                source=API_SOURCE,
-                timestamp=self.context.now if timestamp is None else timestamp,
+            context_update_event(
+                updates, scope=scope, ttl=ttl, timestamp=self.context.now if timestamp is None else timestamp
             )
         )
 
 
-__all__ = ["AgentOrchestrator", "TransitionListener"]
+def context_update_event(
+    values: Mapping[str, Any],
+    *,
+    timestamp: float,
+    scope: str = "session",
+    ttl: float | None = None,
+    set_by: str | None = None,
+) -> EventData:
+    """The event that sets context values from outside (``update_context``, a tool through LiveKit's RunContext,
+    an agent's ``set_context`` action); ``set_by`` says who, in the event and in the values' metadata."""
+    data: dict[str, Any] = {CONTEXT_UPDATES_KEY: dict(values), "scope": scope}
+    if ttl is not None:
+        data["ttl"] = ttl
+    if set_by is not None:
+        data["set_by"] = set_by
+    return EventData(type=EventType.CUSTOM, data=data, source=API_SOURCE, timestamp=timestamp)
+
+
+__all__ = ["AgentOrchestrator", "TransitionListener", "context_update_event"]

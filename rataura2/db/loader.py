@@ -13,7 +13,9 @@ from rataura2.errors import InvalidGraphError, UnknownConversationError
 
 def find_conversation(db: Session, conversation: int | str) -> Conversation:
     """A conversation by id or by name."""
-    query = select(Conversation).options(selectinload(Conversation.agents).selectinload(Agent.tools))
+    query = select(Conversation).options(
+        selectinload(Conversation.agents).selectinload(Agent.tools), selectinload(Conversation.tools)
+    )
     if isinstance(conversation, int) or (isinstance(conversation, str) and conversation.isdigit()):
         query = query.where(Conversation.id == int(conversation))
     else:
@@ -61,11 +63,11 @@ def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
     ).all()
     tools: dict[int, ToolSpec] = {}
     agents: dict[int, AgentSpec] = {}
+    for tool in [*(t for row in agent_rows.values() for t in row.tools), *conv.tools]:
+        tools[tool.id] = ToolSpec(
+            tool.id, tool.name, tool.function_name, tool.description, frozen(tool.parameters_schema)
+        )
     for row in agent_rows.values():
-        for tool in row.tools:
-            tools[tool.id] = ToolSpec(
-                tool.id, tool.name, tool.function_name, tool.description, frozen(tool.parameters_schema)
-            )
         agents[row.id] = AgentSpec(
             id=row.id,
             name=row.name,
@@ -80,6 +82,11 @@ def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
             tts_model=row.tts_model,
             config=frozen(row.config),
             tool_ids=tuple(t.id for t in row.tools),
+            on_enter=tuple(row.on_enter or ()),
+            on_exit=tuple(row.on_exit or ()),
+            context_strategy=row.context_strategy or "append",
+            context_options=frozen(row.context_options),
+            sensitive_input=bool(row.sensitive_input),
         )
     transitions = [transition_spec(t) for t in transition_rows]
     return GraphSpec(
@@ -92,6 +99,9 @@ def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
         tools=frozen(tools),  # type: ignore[arg-type]
         version=conv.version,
         config=frozen(conv.config),
+        role_instructions=conv.role_instructions or None,
+        tool_ids=tuple(t.id for t in conv.tools),
+        sensitive_keys=tuple(conv.sensitive_keys or ()),
     )
 
 

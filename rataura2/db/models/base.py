@@ -63,5 +63,22 @@ conversation_agents = Table(
     Column("agent_id", ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
 )
 
+conversation_tools = Table(
+    "conversation_tools",
+    Base.metadata,
+    Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    Column("tool_id", ForeignKey("tools.id", ondelete="CASCADE"), primary_key=True),
+)
+"""Conversation-level tools: offered to every agent of the conversation."""
 
-__all__ = ["Base", "ExactJson", "JsonType", "agent_tools", "checked_enum", "conversation_agents", "utcnow"]
+
+__all__ = [
+    "Base",
+    "ExactJson",
+    "JsonType",
+    "agent_tools",
+    "checked_enum",
+    "conversation_agents",
+    "conversation_tools",
+    "utcnow",
+]
