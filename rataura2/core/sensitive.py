@@ -105,16 +105,16 @@ class SensitivePolicy:
         return bool(self.keys or self.tool_paths or self.agents)
 
 
-def _values_at(value: Any, path: Path) -> Iterator[Any]:
+def values_at(value: Any, path: Path) -> Iterator[Any]:
     if not path:
         yield value
         return
     head, rest = path[0], path[1:]
     if head == _ANY and isinstance(value, list):
         for item in value:
-            yield from _values_at(item, rest)
+            yield from values_at(item, rest)
     elif isinstance(value, dict) and head in value:
-        yield from _values_at(value[head], rest)
+        yield from values_at(value[head], rest)
 
 
 def _replaced_at(value: Any, path: Path) -> Any:
@@ -191,7 +191,7 @@ class Secrets:
         if paths and isinstance(data.get("arguments"), dict):
             arguments = data["arguments"]
             for path in paths:
-                for secret in _values_at(arguments, path):
+                for secret in values_at(arguments, path):
                     self.learn(secret)
                 arguments = _replaced_at(arguments, path)
             redacted["arguments"] = arguments
@@ -253,5 +253,6 @@ __all__ = [
     "SensitivePolicy",
     "check_marks",
     "sensitive_paths",
+    "values_at",
     "without_marks",
 ]
