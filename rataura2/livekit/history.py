@@ -57,8 +57,10 @@ def start_history(
             history.insert(carry)
     elif policy.strategy is ContextStrategy.LAST_N:
         history = old.copy(exclude_instructions=True, exclude_handoff=True, exclude_config_update=True)
+        if trigger is not None and history.get_by_id(trigger.id) is not None:
+            history.remove(trigger)  # the last n items before it, then it
         history.truncate(max_items=policy.n or 0)
-        if trigger is not None and history.get_by_id(trigger.id) is None:
+        if trigger is not None:
             history.insert(trigger)
     else:
         history = llm.ChatContext.empty()
