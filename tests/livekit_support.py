@@ -135,7 +135,9 @@ async def running(
     **start: Any,
 ) -> AsyncIterator[Running]:
     """An orchestrated text-mode AgentSession on ``conversation``, closed at the end."""
-    handler = LivekitSessionHandler(db, manager or SessionManager(db), tools=tools or registry())
+    handler = LivekitSessionHandler(
+        db, manager if manager is not None else SessionManager(db), tools=tools if tools is not None else registry()
+    )
     session = text_agent_session()
     async with asyncio.timeout(TIMEOUT):
         orchestrator = await handler.start_session(session, conversation.id, **start)

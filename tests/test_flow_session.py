@@ -143,6 +143,7 @@ async def test_a_tool_write_through_run_context_fires_a_cel_edge_at_once_and_sur
         manager.close()  # the worker is gone: the session is let go, not ended
 
     resumed = SessionManager(sqlite_db, durability="sync").resume_session("vip-1")
+    assert not resumed.ended
     assert resumed.get_context()["level"] == "gold" and resumed.get_current_agent().name == "Vip"
 
 

@@ -129,9 +129,11 @@ class AgentOrchestrator:
 
     def template_values(self) -> dict[str, Any]:
         """What templates are rendered against: the context's values, with the sensitive ones this process holds
-        in place of their marker."""
+        in place of their marker (and those it does not hold, after a resume elsewhere, missing)."""
         with self._lock:
             values = self.context.to_dict()
+            for key in self.graph.sensitive.keys:
+                values.pop(key, None)
             values.update(self.secrets.values)
             return values
 
