@@ -10,7 +10,7 @@ from typing import Any
 import networkx as nx
 
 from rataura2.core.conditions import Condition, ConditionInput, Verdict, build_condition
-from rataura2.core.conditions.base import triggers_of
+from rataura2.core.conditions.base import describe_condition, triggers_of
 from rataura2.core.flow import AgentFlow, compile_agent_flow
 from rataura2.core.sensitive import SensitivePolicy, sensitive_paths
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
@@ -294,26 +294,8 @@ class CompiledGraph:
 
 
 def edge_label(t: TransitionSpec) -> str:
-    """A short label for drawings: what the condition looks at."""
-    data = t.condition_data
-    kind = t.condition_type
-    if kind == "user_input":
-        summary = f"says {data.get('pattern', '')!r}"
-    elif kind == "tool_result":
-        tool = data.get("tool_name") or data.get("tool_id") or t.tool_id
-        summary = f"tool {tool} {data.get('result_key') or 'result'} {data.get('operator') or ''}".rstrip()
-    elif kind == "agent_decision":
-        summary = "agent decides"
-    elif kind in ("event", "livekit_event"):
-        summary = (
-            f"{'livekit ' if kind == 'livekit_event' else 'event '}{data.get('event_name', data.get('event_type'))}"
-        )
-    elif kind == "custom":
-        summary = f"cel: {str(data.get('condition_code', ''))[:28]}"
-    elif kind == "business_rules":
-        summary = f"rules ({len(t.rules or ())})"
-    else:
-        summary = kind
+    """A short label for drawings: what the condition looks at, and its priority when it has one."""
+    summary = describe_condition(t)
     return f"{summary} [p{t.priority}]" if t.priority else summary
 
 

@@ -62,9 +62,13 @@ class ConditionData(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class ConditionKind:
+    """One condition type: the one place that says how its data is checked, compiled and described."""
+
     name: str
     data_model: type[ConditionData]
     build: Callable[[Any, TransitionSpec, GraphSpec], Condition]
+    describe: Callable[[TransitionSpec], str] = lambda spec: spec.condition_type
+    """A few words for drawings and listings: what the condition looks at."""
 
 
 _REGISTRY: dict[str, ConditionKind] = {}
@@ -100,6 +104,12 @@ def parse_condition_data(condition_type: str, data: Mapping[str, Any], *, label:
             for e in exc.errors()
         )
         raise InvalidConditionError(label, f"invalid {condition_type} condition_data: {problems}") from None
+
+
+def describe_condition(spec: TransitionSpec) -> str:
+    """The condition in a few words (its kind's ``describe``), e.g. ``says 'combat'``."""
+    kind = _REGISTRY.get(spec.condition_type)
+    return kind.describe(spec) if kind is not None else spec.condition_type
 
 
 def validate_condition_data(condition_type: str, data: Mapping[str, Any], *, label: str) -> None:

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from rataura2.core.conditions.base import ConditionData, ConditionInput, ConditionKind, Verdict, register_condition
 from rataura2.core.conditions.expressions import CustomData, build_custom
 from rataura2.core.spec import GraphSpec, TransitionSpec
+from rataura2.vocabulary.enums import ConditionType
 from rataura2.vocabulary.events import LIVEKIT_EVENT_MAP, EventType
 
 _MISSING = object()
@@ -328,12 +329,32 @@ def _build_livekit_event(data: LivekitEventConditionData, spec: TransitionSpec, 
     return EventCondition(EventType(data.event_name), None, data.event_data, data.scope == "since_entered", True)
 
 
+def _tool_words(t: TransitionSpec) -> str:
+    data = t.condition_data
+    tool = data.get("tool_name") or data.get("tool_id") or t.tool_id
+    return f"tool {tool} {data.get('result_key') or 'result'} {data.get('operator') or ''}".rstrip()
+
+
+def _event_words(prefix: str) -> Callable[[TransitionSpec], str]:
+    return lambda t: f"{prefix} {t.condition_data.get('event_name', t.condition_data.get('event_type'))}"
+
+
+def _says(t: TransitionSpec) -> str:
+    return f"says {t.condition_data.get('pattern')!r}"
+
+
+def _cel(t: TransitionSpec) -> str:
+    return f"cel: {str(t.condition_data.get('condition_code'))[:28]}"
+
+
 for _kind in (
-    ConditionKind("user_input", UserInputData, _build_user_input),
-    ConditionKind("tool_result", ToolResultData, _build_tool_result),
-    ConditionKind("agent_decision", AgentDecisionData, _build_agent_decision),
-    ConditionKind("event", EventConditionData, _build_event),
-    ConditionKind("livekit_event", LivekitEventConditionData, _build_livekit_event),
-    ConditionKind("custom", CustomData, build_custom),
+    ConditionKind(ConditionType.USER_INPUT, UserInputData, _build_user_input, _says),
+    ConditionKind(ConditionType.TOOL_RESULT, ToolResultData, _build_tool_result, _tool_words),
+    ConditionKind(ConditionType.AGENT_DECISION, AgentDecisionData, _build_agent_decision, lambda t: "agent decides"),
+    ConditionKind(ConditionType.EVENT, EventConditionData, _build_event, _event_words("event")),
+    ConditionKind(
+        ConditionType.LIVEKIT_EVENT, LivekitEventConditionData, _build_livekit_event, _event_words("livekit")
+    ),
+    ConditionKind(ConditionType.CUSTOM, CustomData, build_custom, _cel),
 ):
     register_condition(_kind)

@@ -38,6 +38,7 @@ from rataura2.core.conditions.rules_vocabulary import (
 )
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.errors import InvalidConditionError
+from rataura2.vocabulary.enums import ConditionType
 
 Cache = dict[str, Any]
 """Each variable's value, wrapped in its field type, for one evaluation."""
@@ -235,7 +236,9 @@ def _build(data: BusinessRulesData, spec: TransitionSpec, graph: GraphSpec) -> B
     )
 
 
-register_condition(ConditionKind("business_rules", BusinessRulesData, _build))
+register_condition(
+    ConditionKind(ConditionType.BUSINESS_RULES, BusinessRulesData, _build, lambda t: f"rules ({len(t.rules or ())})")
+)
 
 __all__ = [
     "ACTIONS",
