@@ -13,7 +13,7 @@ import importlib
 import sys
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from livekit.agents import ConversationItemAddedEvent, ErrorEvent, FunctionToolsExecutedEvent, llm
@@ -23,6 +23,7 @@ from rich.markup import escape
 from rataura2.db.session import init_db
 from rataura2.livekit.bridge import Handoff
 from rataura2.livekit.session_handler import LivekitSessionHandler, text_agent_session
+from rataura2.livekit.tools import ToolRegistry
 from rataura2.settings import Settings
 
 DEFAULT_TOOL_MODULES = tuple(Settings.model_fields["tool_modules"].default.split(","))
@@ -36,11 +37,13 @@ def import_tool_modules(modules: Iterable[str]) -> None:
 
 
 class ChatPrinter:
-    """Prints what happens in the session: replies with the agent that spoke, tool calls, hand-overs, errors."""
+    """Prints what happens in the session: replies with the agent that spoke, tool calls, hand-overs, errors.
+    ``scrub`` hides what the session knows to be sensitive in tool calls and results."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, scrub: Callable[[str], str] | None = None) -> None:
         self.console = console
         self.speaker = "agent"
+        self.scrub = scrub or (lambda text: text)
 
     def on_item(self, event: ConversationItemAddedEvent) -> None:
         item = event.item
@@ -52,9 +55,8 @@ class ChatPrinter:
     def on_tools(self, event: FunctionToolsExecutedEvent) -> None:
         for call, output in event.zipped():
             verb = "failed" if output.is_error else "->"
-            self.console.print(
-                f"  [dim]tool {escape(call.name)}({escape(call.arguments)}) {verb} {escape(output.output)}"
-            )
+            arguments, result = self.scrub(call.arguments), self.scrub(output.output)
+            self.console.print(f"  [dim]tool {escape(call.name)}({escape(arguments)}) {verb} {escape(result)}")
 
     def on_handoff(self, handoff: Handoff) -> None:
         self.console.print(
@@ -74,13 +76,16 @@ async def chat(
     console: Console,
     lines: Iterable[str] | None = None,
     tool_modules: Iterable[str] = DEFAULT_TOOL_MODULES,
+    tools: ToolRegistry | None = None,
 ) -> dict[str, Any]:
-    """Run one chat session; returns its final context. ``lines`` defaults to standard input."""
+    """Run one chat session; returns its final context. ``lines`` defaults to standard input; ``tools`` to the
+    default registry, where the ``tool_modules`` register. The chat ends when the input does, or when the
+    conversation ends itself (an ``end_conversation`` action)."""
     import_tool_modules(tool_modules)
     sessions = await asyncio.to_thread(init_db, database_url)
     db = sessions()
     try:
-        handler = LivekitSessionHandler(db)
+        handler = LivekitSessionHandler(db, tools=tools)
         agent_session = text_agent_session()
         printer = ChatPrinter(console)
         agent_session.on("conversation_item_added", printer.on_item)
@@ -89,6 +94,7 @@ async def chat(
         orchestrator = await handler.start_session(
             agent_session, conversation, session_id=f"chat-{uuid.uuid4().hex[:8]}"
         )
+        printer.scrub = orchestrator.secrets.scrub
         bridge = handler.bridge(orchestrator.session_id)
         try:
             bridge.add_handoff_listener(printer.on_handoff)
@@ -99,15 +105,21 @@ async def chat(
             )
             await bridge.settle()
             async for text in _read(lines, console):
+                if bridge.closed:
+                    break
                 await bridge.user_input(text)
+                if bridge.closed:
+                    break
         finally:
             await agent_session.aclose()
             await bridge.wait_ended()
             await handler.aclose()
         final = orchestrator.get_context()
+        reason = final["session"].get("end_reason")
         console.print(
             f"Session ended on [cyan]{escape(str(final['current_agent_name']))}[/cyan] after "
-            f"{_count(final['turn_count'], 'turn')} and {_count(len(final['transitions']), 'hand-over')}."
+            f"{_count(final['turn_count'], 'turn')} and {_count(len(final['transitions']), 'hand-over')}"
+            + (f" ({escape(str(reason))})." if reason and not str(reason).startswith("close:") else ".")
         )
         return final
     finally:
