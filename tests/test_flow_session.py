@@ -421,3 +421,29 @@ async def test_session_values_are_found_from_a_run_context_when_the_session_has_
         await handler.aclose()
     handler.session_manager.close()
     assert orchestrator.get_context()["noted"] == 42 and session.userdata == {"mine": 42}
+
+
+async def test_a_conversation_that_ends_itself_ends_its_livekit_job(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from livekit.agents.testing import fake_job_context
+
+    from rataura2.db.session import init_db
+    from rataura2.livekit import worker
+
+    sessions = init_db(f"sqlite:///{tmp_path / 'job.db'}")
+    with sessions() as db:
+        closing = Agent(
+            name="Closing", on_enter=[{"type": "say", "text": "Bye!"}, {"type": "end_conversation", "reason": "done"}]
+        )
+        conversation(db, [closing], [])
+    with fake_job_context(job_metadata='{"conversation": "flow test"}', job_id="job-9") as ctx:
+        reasons: list[str] = []
+        monkeypatch.setattr(ctx, "shutdown", lambda reason="": reasons.append(reason))
+        async with asyncio.timeout(TIMEOUT):
+            job = await worker.run_job(ctx, sessions, room_io=False)
+            await job.handler.bridge(job.orchestrator.session_id).wait_ended()
+            await job.handler.aclose()
+    sessions.dispose()
+    assert reasons == ["done"]
+    assert job.orchestrator.get_context()["session"]["end_reason"] == "done"

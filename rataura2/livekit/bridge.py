@@ -167,6 +167,11 @@ class SessionBridge:
     def closed(self) -> bool:
         return self._closed.is_set()
 
+    @property
+    def end_reason(self) -> str | None:
+        """Why the conversation ended itself (an ``end_conversation`` action, or a tool), if it did."""
+        return self._end_reason
+
     async def wait_ended(self) -> None:
         """Until the session has ended (AgentSession closed, room left) and its last events were processed."""
         if self._pump is not None:
