@@ -180,7 +180,7 @@ def test_the_migration_matches_the_models_and_goes_down_and_up(db: Session) -> N
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     config = alembic_config(engine)  # type: ignore[arg-type]
     db.close()
-    command.downgrade(config, "0002")
+    command.downgrade(config, "0003")
     columns = {c["name"] for c in inspect(engine).get_columns("agents")}
     assert "on_enter" not in columns and "conversation_tools" not in inspect(engine).get_table_names()
     command.upgrade(config, "head")

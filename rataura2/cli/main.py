@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from rataura2.cli.documents import export_command, import_command
 from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.serve import serve, token_app
 from rataura2.cli.sessions import sessions_app
 
 app = typer.Typer(
@@ -16,11 +18,15 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
-graph_app = typer.Typer(help="Look at a conversation's graph.", no_args_is_help=True)
+graph_app = typer.Typer(help="Look at a conversation's graph; export and import it as a file.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 app.add_typer(graph_app, name="graph")
 app.add_typer(db_app, name="db")
 app.add_typer(sessions_app, name="sessions")
+app.add_typer(token_app, name="token")
+app.command()(serve)
+graph_app.command("export")(export_command)
+graph_app.command("import")(import_command)
 console = Console()
 
 

@@ -83,17 +83,29 @@ def _validated(db: Session, transition: Transition, rules: Any) -> list[dict[str
     return plain
 
 
+def _assign(db: Session, transition: Transition, plain: list[dict[str, Any]]) -> BusinessRulesTransition:
+    row = transition.business_rules
+    if row is None:
+        row = BusinessRulesTransition(transition=transition, rules=plain)
+        db.add(row)
+    else:
+        row.rules = plain
+    transition.condition_type = BUSINESS_RULES
+    transition.condition_data = {}  # the old type's data means nothing to business_rules
+    return row
+
+
+def assign_business_rules(db: Session, transition: Transition, rules: Any) -> BusinessRulesTransition:
+    """Validate ``rules`` and make them the transition's (a ``business_rules`` transition from now on), without
+    committing: for callers that change more in the same transaction. Invalid rules raise
+    :class:`InvalidRulesError` before anything changes."""
+    return _assign(db, transition, _validated(db, transition, rules))
+
+
 def _save(db: Session, transition: Transition, rules: Any) -> BusinessRulesTransition:
     plain = _validated(db, transition, rules)  # raises before anything changes
     try:
-        row = transition.business_rules
-        if row is None:
-            row = BusinessRulesTransition(transition=transition, rules=plain)
-            db.add(row)
-        else:
-            row.rules = plain
-        transition.condition_type = BUSINESS_RULES
-        transition.condition_data = {}  # the old type's data means nothing to business_rules
+        row = _assign(db, transition, plain)
         db.commit()
     except BaseException:
         db.rollback()
@@ -123,28 +135,35 @@ def update_business_rules_transition(db: Session, transition_id: int, rules: Any
     return _save(db, transition, rules)
 
 
-def delete_business_rules_transition(db: Session, transition_id: int) -> bool:
-    """Delete a transition's rules and commit; False if it had none. A ``business_rules`` transition cannot work
-    without rules, so it is deleted with them; a transition since switched to another condition type stays."""
+def remove_business_rules(db: Session, transition_id: int) -> bool:
+    """Delete a transition's rules without committing; False if it had none. A ``business_rules`` transition
+    cannot work without rules, so it is deleted with them; a transition since switched to another condition type
+    stays."""
     row = get_business_rules_transition(db, transition_id)
     if row is None:
         return False
     transition = row.transition
-    goes = transition.condition_type == BUSINESS_RULES
     source, target = transition.source_agent, transition.target_agent
+    if transition.condition_type == BUSINESS_RULES:
+        db.delete(transition)  # its rules go with it (cascade)
+        db.flush()
+        # loaded collections keep deleted rows until expired (sessions here do not expire on commit)
+        db.expire(source, ["outgoing_transitions"])
+        db.expire(target, ["incoming_transitions"])
+    else:
+        transition.business_rules = None  # an orphan: deleted
+    return True
+
+
+def delete_business_rules_transition(db: Session, transition_id: int) -> bool:
+    """Delete a transition's rules and commit; False if it had none (see :func:`remove_business_rules`)."""
     try:
-        if goes:
-            db.delete(transition)  # its rules go with it (cascade)
-        else:
-            transition.business_rules = None  # an orphan: deleted
+        removed = remove_business_rules(db, transition_id)
         db.commit()
     except BaseException:
         db.rollback()
         raise
-    if goes:  # loaded collections keep deleted rows until expired (sessions here do not expire on commit)
-        db.expire(source, ["outgoing_transitions"])
-        db.expire(target, ["incoming_transitions"])
-    return True
+    return removed
 
 
 class RulesDecision(TypedDict):
@@ -202,8 +221,10 @@ __all__ = [
     "RulesDecision",
     "TransitionActions",
     "TransitionController",
+    "assign_business_rules",
     "create_business_rules_transition",
     "delete_business_rules_transition",
     "get_business_rules_transition",
+    "remove_business_rules",
     "update_business_rules_transition",
 ]

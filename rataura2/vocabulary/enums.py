@@ -61,6 +61,15 @@ class ConditionType(StrEnum):
     CUSTOM = "custom"
 
 
+class Role(StrEnum):
+    """What an API token may do: every role may read, ``admin`` may do everything."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
 class SessionStatus(StrEnum):
     ACTIVE = "active"
     ENDED = "ended"
@@ -95,6 +104,7 @@ __all__ = [
     "ConditionType",
     "ContextStrategy",
     "LLMProvider",
+    "Role",
     "STTProvider",
     "SessionStatus",
     "TTSProvider",

@@ -11,12 +11,22 @@ from rataura2.db.models.agent import Agent, Tool
 from rataura2.db.models.base import Base, ExactJson, JsonType, agent_tools, conversation_agents
 from rataura2.db.models.conversation import Conversation, ConversationVersion
 from rataura2.db.models.session import SessionEvent, SessionRecord, SessionSnapshot
+from rataura2.db.models.token import ApiToken
 from rataura2.db.models.transition import BusinessRulesTransition, Transition
-from rataura2.vocabulary.enums import AgentType, ConditionType, LLMProvider, SessionStatus, STTProvider, TTSProvider
+from rataura2.vocabulary.enums import (
+    AgentType,
+    ConditionType,
+    LLMProvider,
+    Role,
+    SessionStatus,
+    STTProvider,
+    TTSProvider,
+)
 
 __all__ = [
     "Agent",
     "AgentType",
+    "ApiToken",
     "Base",
     "BusinessRulesTransition",
     "ConditionType",
@@ -25,6 +35,7 @@ __all__ = [
     "ExactJson",
     "JsonType",
     "LLMProvider",
+    "Role",
     "STTProvider",
     "SessionEvent",
     "SessionRecord",

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Table
+from sqlalchemy import JSON, Column, Double, ForeignKey, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
@@ -61,7 +61,10 @@ conversation_agents = Table(
     Base.metadata,
     Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
     Column("agent_id", ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    Column("position_x", Double, nullable=True),
+    Column("position_y", Double, nullable=True),
 )
+"""Which agents a conversation has, and where each sits on the conversation's canvas (the studio's layout)."""
 
 conversation_tools = Table(
     "conversation_tools",

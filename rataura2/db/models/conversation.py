@@ -34,6 +34,9 @@ class Conversation(Base):
     config: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     is_active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+    """Grows with every edit of the conversation's definition made through the HTTP API or a document import, so
+    that two editors cannot overwrite each other unawares (``If-Match``)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     role_instructions: Mapped[str | None] = mapped_column(Text)
