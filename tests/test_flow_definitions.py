@@ -187,3 +187,65 @@ def test_the_migration_matches_the_models_and_goes_down_and_up(db: Session) -> N
     columns = {c["name"] for c in inspect(engine).get_columns("agents")}
     assert {"on_enter", "on_exit", "context_strategy", "context_options", "sensitive_input"} <= columns
     assert "conversation_tools" in inspect(engine).get_table_names()
+
+
+def test_flow_fields_travel_in_the_conversation_document(db: Session) -> None:
+    """Export -> import into an empty database -> export gives the same text; a published version's document holds
+    them too; a bad template or action in a document is refused with its path, and nothing is stored."""
+    import importlib.util
+    from pathlib import Path
+
+    from rataura2.db.session import init_db
+    from rataura2.document.apply import apply_document
+    from rataura2.document.codec import load, to_yaml
+    from rataura2.document.export import document_from_spec, export_document
+    from rataura2.errors import InvalidDocumentError
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "restaurant_agent.py"
+    spec = importlib.util.spec_from_file_location("examples_restaurant_agent_doc", path)
+    assert spec is not None and spec.loader is not None
+    restaurant = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(restaurant)
+    conversation = restaurant.seed(db)
+    first = to_yaml(export_document(db, conversation))
+    assert "role_instructions: |-\n  You take calls for a small restaurant." in first
+    assert "conversation_tools:\n- update_name\n- update_phone\nsensitive_keys:\n- card_number" in first
+    assert "  sensitive_input: true" in first and "  context_strategy: last_n\n  context_options:\n    n: 6" in first
+    assert publish(db, conversation.id).spec  # a version of it, read back below
+
+    other_url = str(db.get_bind().url.render_as_string(hide_password=False))
+    text = first
+    if other_url.startswith("sqlite"):
+        other_url = other_url.replace(".db", "-copy.db")
+    else:  # the same PostgreSQL database: import under another name
+        text = first.replace(f"name: {restaurant.NAME}", "name: copy", 1)
+    with init_db(other_url) as other, other() as copy:
+        imported = apply_document(copy, load(text, "yaml"))
+        copy.commit()
+        assert to_yaml(export_document(copy, imported.conversation)) == text
+        graph = load_graph(copy, imported.conversation.id)
+        assert graph.sensitive.keys == {"card_number", "card_expiry", "card_cvv"}
+        assert [copy.get(Tool, t).name for t in graph.spec.tool_ids] == ["update_name", "update_phone"]
+
+    from rataura2.persistence.versions import latest_version
+
+    version = latest_version(db, conversation.id)
+    assert version is not None
+    from_version = document_from_spec(version.spec)
+    greeter = next(a for a in from_version.agents if a.name == "Greeter")
+    assert greeter.on_enter is not None and greeter.on_enter[0]["type"] == "say"
+    assert from_version.conversation_tools == ["update_name", "update_phone"]
+
+    broken = load(first, "yaml")
+    broken.agents[1].instructions = "Take {{ time | nope }}"
+    with pytest.raises(InvalidDocumentError) as caught:
+        apply_document(db, broken)
+    assert caught.value.path == ("agents", 1, "instructions") and "No filter named 'nope'" in caught.value.message
+    db.rollback()
+    broken = load(first, "yaml")
+    broken.agents[0].on_enter = [{"type": "handover", "agent": "Nobody"}]
+    with pytest.raises(InvalidDocumentError, match="no agent named 'Nobody'") as caught:
+        apply_document(db, broken)
+    assert caught.value.path == ("agents", 0, "on_enter", 0, "agent")
+    db.rollback()
+    assert to_yaml(export_document(db, db.get(Conversation, conversation.id))) == first  # nothing stored
