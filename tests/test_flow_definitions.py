@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from rataura2.core.flow import compile_agent_flow
 from rataura2.core.graph import CompiledGraph
+from rataura2.core.lint import lint_spec
 from rataura2.core.templates import compile_template
 from rataura2.db.loader import load_graph, load_graph_spec
 from rataura2.db.models import Agent, Base, Conversation, Tool, Transition
@@ -115,6 +116,8 @@ def test_the_graph_checks_what_actions_name_and_draws_action_hand_overs(db: Sess
     graph = load_graph(db, "flow")
     assert graph.unreachable_agents() == []  # Desk is reached by Hub's on_enter hand-over
     assert graph.graph.has_edge(hub.id, desk.id, key="on_enter:handover")
+    assert [a.name for a in graph.dead_ends()] == ["Desk"]  # Hub has a way out: its hand-over
+    assert f'a{hub.id} -.->|"on_enter hand-over"| a{desk.id}' in graph.to_mermaid()
     assert graph.tools_of(desk.id) == (clock.id,)
 
     desk.on_enter = [{"type": "run_tool", "tool": "radio"}]
@@ -127,6 +130,8 @@ def test_the_graph_checks_what_actions_name_and_draws_action_hand_overs(db: Sess
     db.commit()
     with pytest.raises(InvalidFlowError, match="no agent 'Nobody' in conversation 'flow'"):
         load_graph(db, "flow")
+    (finding,) = lint_spec(load_graph_spec(db, "flow"))  # lint reports it rather than failing
+    assert (finding.severity, finding.code, finding.agent_ids) == ("error", "invalid_flow", (hub.id,))
 
 
 def test_graphs_that_use_no_new_field_keep_their_version_and_new_fields_round_trip(db: Session) -> None:

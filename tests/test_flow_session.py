@@ -222,6 +222,28 @@ async def test_end_conversation_closes_the_session_after_the_goodbye(sqlite_db: 
             await live.bridge.user_input("hello?")
 
 
+async def test_a_tool_can_end_the_conversation_after_the_reply_it_leads_to(sqlite_db: Session) -> None:
+    tools = ToolRegistry()
+
+    @tools.register
+    async def hang_up(context: RunContext) -> str:  # type: ignore[type-arg]
+        await context.userdata.end_conversation("the caller hung up")
+        return "Goodbye then."
+
+    front = Agent(
+        name="Front",
+        tools=[Tool(name="hang_up", function_name="hang_up")],
+        config={"offline": {"tool_calls": [{"when_user_says": "hang up", "tool": "hang_up"}]}},
+    )
+    row = conversation(sqlite_db, [front], [])
+    async with running(sqlite_db, row, tools=tools) as live:
+        await live.bridge.user_input("please hang up")
+        async with asyncio.timeout(TIMEOUT):
+            await live.bridge.wait_ended()
+        assert messages(live.session.history)[-1] == ("assistant", "[Front] hang_up returned: Goodbye then.")
+        assert live.orchestrator.get_context()["session"]["end_reason"] == "the caller hung up"
+
+
 async def test_on_exit_actions_run_as_the_agent_leaves_and_a_handover_action_moves_on(sqlite_db: Session) -> None:
     router = Agent(
         name="Router",

@@ -256,7 +256,7 @@ class CompiledGraph:
 
     def dead_ends(self) -> list[AgentSpec]:
         """Agents with no way out (often intended: a closing agent)."""
-        return [a for a in self.spec.agents.values() if not self._outgoing[a.id]]
+        return [a for a in self.spec.agents.values() if not self.graph.out_degree(a.id)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -290,6 +290,9 @@ class CompiledGraph:
         for t in self.spec.transitions:
             label = edge_label(t).replace('"', "'")
             lines.append(f'    a{t.source_agent_id} -->|"{label}"| a{t.target_agent_id}')
+        for source, target, data in self.graph.edges(data=True):
+            if data.get("condition_type") == "action":
+                lines.append(f'    a{source} -.->|"{data["label"]}"| a{target}')
         return "\n".join(lines) + "\n"
 
 

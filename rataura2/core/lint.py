@@ -15,7 +15,7 @@ from enum import StrEnum
 from rataura2.core.conditions import build_condition
 from rataura2.core.graph import CompiledGraph
 from rataura2.core.spec import GraphSpec
-from rataura2.errors import InvalidGraphError, RatauraError
+from rataura2.errors import InvalidFlowError, InvalidGraphError, RatauraError
 
 
 class Severity(StrEnum):
@@ -53,7 +53,12 @@ def lint_spec(spec: GraphSpec) -> list[Finding]:
             errors.append(Finding(Severity.ERROR, code, str(exc), (t.source_agent_id,), (t.id,)))
     if errors:
         return errors
-    graph = CompiledGraph(spec)
+    try:
+        graph = CompiledGraph(spec)
+    except InvalidFlowError as exc:  # an agent's template or action (rataura2.core.flow)
+        kind, name = exc.subject
+        agent = spec.agent_by_name(name) if kind == "agent" else None
+        return [Finding(Severity.ERROR, "invalid_flow", str(exc), (agent.id,) if agent else ())]
     findings = [
         Finding(Severity.WARNING, "unreachable_agent", f"{a.name} cannot be reached from the initial agent", (a.id,))
         for a in graph.unreachable_agents()
