@@ -17,7 +17,7 @@ the value: what needs it must ask again.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,15 +148,19 @@ class Secrets:
     ``[redacted]``). Events are redacted by :meth:`redact` before the session processes them.
     """
 
+    __slots__ = ("_known", "_marked", "_pattern", "policy", "values")
+
     def __init__(self, policy: SensitivePolicy) -> None:
         self.policy = policy
+        self._marked = policy.active
         self.values: dict[str, Any] = {}
         self._known: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
 
     @property
     def active(self) -> bool:
-        return self.policy.active or bool(self._known)
+        """Whether events of this session need redacting at all (the graph marks something, or a value was learnt)."""
+        return self._marked or bool(self._known)
 
     def learn(self, value: Any) -> None:
         """Scrub ``value`` (and the strings and numbers inside it) from the free text of events from now on."""
@@ -169,9 +173,10 @@ class Secrets:
 
     def scrub(self, value: Any) -> Any:
         """``value`` with every known secret in its strings replaced by the marker."""
-        if self._pattern is None:
+        pattern = self._pattern
+        if pattern is None:
             return value
-        return _map_strings(value, lambda s: self._pattern.sub(REDACTED, s) if self._pattern else s)
+        return _map_strings(value, lambda text: pattern.sub(REDACTED, text))
 
     def checkpoint(self) -> tuple[dict[str, Any], set[str]]:
         return dict(self.values), set(self._known)
@@ -237,7 +242,7 @@ def _leaves(value: Any) -> Iterator[str]:
             yield from _leaves(item)
 
 
-def _map_strings(value: Any, fn: Any) -> Any:
+def _map_strings(value: Any, fn: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return fn(value)
     if isinstance(value, dict):

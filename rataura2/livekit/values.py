@@ -29,7 +29,6 @@ from livekit.agents import RunContext
 
 from rataura2.core.context import OWNED_FIELDS, RESERVED_FIELDS
 from rataura2.core.orchestrator import AgentOrchestrator, context_update_event
-from rataura2.core.sensitive import REDACTED
 from rataura2.errors import InvalidEventError, UnknownSessionError
 
 if TYPE_CHECKING:
@@ -74,10 +73,9 @@ class SessionValues:
             if key in self._pending:
                 return self._pending[key]
         orchestrator = self.orchestrator
-        if key in orchestrator.graph.sensitive.keys:
+        if key in orchestrator.graph.sensitive.keys:  # the context holds the marker; the value is in memory, or gone
             return orchestrator.secrets.values.get(key, default)
-        value = orchestrator.context.get(key, default)
-        return default if value == REDACTED else value
+        return orchestrator.context.get(key, default)
 
     def __getitem__(self, key: str) -> Any:
         missing = object()
