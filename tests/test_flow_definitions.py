@@ -30,51 +30,50 @@ def _store(db: Session, row: Agent | Conversation | Tool) -> None:
     db.commit()
 
 
-@pytest.mark.parametrize(
-    ("fields", "field", "message"),
-    [
-        ({"instructions": "Hello {{ name | shout }}"}, "agent 'Bad'.instructions", "No filter named 'shout'"),
-        ({"instructions": "Hello {{ name "}, "agent 'Bad'.instructions", "template error"),
-        ({"instructions": "{% if vip %}VIP"}, "agent 'Bad'.instructions", "template error"),
-        ({"on_enter": [{"type": "dance"}]}, "agent 'Bad'.on_enter[0]", "unknown action type"),
-        ({"on_enter": [{"type": "say"}]}, "agent 'Bad'.on_enter[0].text", "Field required"),
-        ({"on_enter": [{"type": "say", "text": "Hi {{ x is nothing }}"}]}, "agent 'Bad'.on_enter[0].text", "No test"),
-        (
-            {"on_enter": [{"type": "handover", "agent": "B"}, {"type": "say", "text": "too late"}]},
-            "agent 'Bad'.on_enter[1]",
-            "nothing can follow handover",
-        ),
-        ({"on_exit": [{"type": "end_conversation"}]}, "agent 'Bad'.on_exit[0].type", "cannot be an on_exit action"),
-        (
-            {"on_enter": [{"type": "set_context", "values": {"turn_count": 9}}]},
-            "agent 'Bad'.on_enter[0].values.turn_count",
-            "kept by the orchestrator",
-        ),
-        ({"on_enter": {"type": "say", "text": "hi"}}, "agent 'Bad'.on_enter", "must be a list of actions"),
-        ({"context_strategy": "last_n"}, "agent 'Bad'.context_options.n", "last_n needs n"),
-        (
-            {
-                "context_strategy": "reset_with_summary",
-                "context_options": {"summary_prompt": "a", "summary_template": "b"},
-            },
-            "agent 'Bad'.context_options",
-            "exactly one of",
-        ),
-        ({"context_strategy": "reset", "context_options": {"n": 3}}, "agent 'Bad'.context_options.n", "does not apply"),
-        (
-            {"context_strategy": "reset_with_summary", "context_options": {"summary_template": "{{ a | nope }}"}},
-            "agent 'Bad'.context_options.summary_template",
-            "No filter named 'nope'",
-        ),
-    ],
-)
-def test_an_agent_whose_flow_would_not_compile_is_not_stored(
-    db: Session, fields: dict[str, Any], field: str, message: str
-) -> None:
-    with pytest.raises(InvalidFlowError, match=message) as caught:
-        _store(db, Agent(name="Bad", **fields))
-    assert caught.value.field == field
-    db.rollback()
+REFUSED: list[tuple[dict[str, Any], str, str]] = [
+    ({"instructions": "Hello {{ name | shout }}"}, "agent 'Bad'.instructions", "No filter named 'shout'"),
+    ({"instructions": "Hello {{ name "}, "agent 'Bad'.instructions", "template error"),
+    ({"instructions": "{% if vip %}VIP"}, "agent 'Bad'.instructions", "template error"),
+    ({"on_enter": [{"type": "dance"}]}, "agent 'Bad'.on_enter[0]", "unknown action type"),
+    ({"on_enter": [{"type": "say"}]}, "agent 'Bad'.on_enter[0].text", "Field required"),
+    ({"on_enter": [{"type": "say", "text": "Hi {{ x is nothing }}"}]}, "agent 'Bad'.on_enter[0].text", "No test"),
+    (
+        {"on_enter": [{"type": "handover", "agent": "B"}, {"type": "say", "text": "too late"}]},
+        "agent 'Bad'.on_enter[1]",
+        "nothing can follow handover",
+    ),
+    ({"on_exit": [{"type": "end_conversation"}]}, "agent 'Bad'.on_exit[0].type", "cannot be an on_exit action"),
+    (
+        {"on_enter": [{"type": "set_context", "values": {"turn_count": 9}}]},
+        "agent 'Bad'.on_enter[0].values.turn_count",
+        "kept by the orchestrator",
+    ),
+    ({"on_enter": {"type": "say", "text": "hi"}}, "agent 'Bad'.on_enter", "must be a list of actions"),
+    ({"context_strategy": "last_n"}, "agent 'Bad'.context_options.n", "last_n needs n"),
+    (
+        {
+            "context_strategy": "reset_with_summary",
+            "context_options": {"summary_prompt": "a", "summary_template": "b"},
+        },
+        "agent 'Bad'.context_options",
+        "exactly one of",
+    ),
+    ({"context_strategy": "reset", "context_options": {"n": 3}}, "agent 'Bad'.context_options.n", "does not apply"),
+    (
+        {"context_strategy": "reset_with_summary", "context_options": {"summary_template": "{{ a | nope }}"}},
+        "agent 'Bad'.context_options.summary_template",
+        "No filter named 'nope'",
+    ),
+]
+"""Agent fields that would not compile, the field the error names, and what it says."""
+
+
+def test_an_agent_whose_flow_would_not_compile_is_not_stored(db: Session) -> None:
+    for fields, field, message in REFUSED:
+        with pytest.raises(InvalidFlowError, match=message) as caught:
+            _store(db, Agent(name="Bad", **fields))
+        assert caught.value.field == field, fields
+        db.rollback()
     assert db.scalar(select(func.count()).select_from(Agent)) == 0
 
 
