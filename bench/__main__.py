@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
+from bench.api import CLIENTS, api_load
 from bench.core import event_cost, idle_session_bytes, session_creation
 from bench.databases import postgres_database, sqlite_database
 from bench.durable import throughput
@@ -25,7 +26,7 @@ FANOUTS = (1, 10, 50)
 def run(quick: bool, console: Console) -> Results:
     results = Results()
     events = 1_000 if quick else 5_000
-    steps = len(SIZES) * len(FANOUTS) + 11
+    steps = len(SIZES) * len(FANOUTS) + 15
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("benchmarks", total=steps)
 
@@ -107,6 +108,18 @@ def run(quick: bool, console: Console) -> Results:
                         f"{rate.written_per_second:,.0f} events/s",
                         rate.written_per_second >= 2_000,
                     )
+
+        for store, database in (("SQLite", sqlite_database), ("PostgreSQL", postgres_database)):
+            for mode in ("sync", "async"):
+                step(f"HTTP API, {store} {mode}")
+                with database() as url:
+                    load = api_load(store, url, mode, 150 if quick else 1_000)
+                results.add(
+                    "HTTP API",
+                    f"POST event, {store} {mode}",
+                    f"p50 {load.latency.p50 / 1000:.2f} ms, p99 {load.latency.p99 / 1000:.2f} ms",
+                    f"{load.requests_per_second:,.0f} requests/s with {CLIENTS} clients; one server process",
+                )
 
         step("a LiveKit text-mode turn, with and without orchestration")
         turn = turn_cost(40 if quick else 200)

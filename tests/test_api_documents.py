@@ -121,3 +121,10 @@ def test_graph_export_and_import_from_the_command_line(database_url: str, tmp_pa
     assert again.stdout == flow.read_text()
     unchanged = runner.invoke(cli, ["graph", "import", str(flow), "-d", database_url])
     assert "unchanged" in unchanged.output
+
+
+def test_the_published_json_schema_file_is_the_one_the_code_makes() -> None:
+    from rataura2.document.model import document_schema
+
+    published = Path(__file__).resolve().parents[1] / "docs" / "conversation-document.schema.json"
+    assert json.loads(published.read_text()) == document_schema(), "regenerate docs/conversation-document.schema.json"

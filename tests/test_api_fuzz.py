@@ -19,12 +19,13 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from rataura2.vocabulary.enums import Role
 from tests.api_support import make_api
 
 _HOME = Path(tempfile.mkdtemp(prefix="rataura2-fuzz-"))
 API = make_api(f"sqlite:///{_HOME / 'fuzz.db'}")
 atexit.register(lambda: (API.app.state.api.close(), shutil.rmtree(_HOME, ignore_errors=True)))
-HEADERS = {"Authorization": f"Bearer {API.tokens[next(iter(API.tokens))]}"}
+HEADERS = {"Authorization": f"Bearer {API.tokens[Role.ADMIN]}"}
 CONFIG = schemathesis.Config.from_dict(
     {"phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}}, "generation": {"max-examples": 6}}
 )

@@ -709,16 +709,16 @@ def test_transition_controller_on_a_context_dict(db: Session) -> None:
         "reason": "rule 1: user_input contains 'combat' (user_input='I want combat'), sets topic='pvp'",
     }
     both = controller.check_transitions(general, {"user_input": "combat for isk"})
-    assert both is not None and both["next_agent_id"] == market  # priority 5 before 1; user_input edges ignored
-    assert controller.check_transitions(general, {"user_input": "hello"}) is None
-    assert controller.check_transitions(combat, {"user_input": "combat"}) is None
+    assert both["next_agent_id"] == market  # priority 5 before 1; user_input edges ignored
+    assert controller.check_transitions(general, {"user_input": "hello"}) == {}  # nothing holds: {}, as the original
+    assert controller.check_transitions(combat, {"user_input": "combat"}) == {}
     with pytest.raises(UnknownAgentError):
         controller.check_transitions(999, {})
 
     session = SessionManager(db).create_session("s", built.conversation.id, timestamp=START)
     session.update_context({"user_input": "isk please"}, timestamp=START)  # a live session's context works too
     decision = controller.check_transitions(general, session.get_context())
-    assert decision is not None and decision["next_agent_id"] == market
+    assert decision["next_agent_id"] == market
 
 
 # the demo and the example ----------------------------------------------------------------------------------------

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Literal
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from opentelemetry.trace import TracerProvider
@@ -19,6 +18,7 @@ from rataura2.api import business_rules, errors
 from rataura2.api.auth import TokenCache
 from rataura2.api.errors import ERROR_RESPONSES
 from rataura2.api.metrics import Metrics
+from rataura2.api.requests_log import RequestLog
 from rataura2.api.routes import (
     access,
     agents,
@@ -115,18 +115,7 @@ def create_app(
     errors.install(app)
     _check_every_route_is_guarded()
 
-    @app.middleware("http")
-    async def log_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """Method, route, status and time; never the query string (it may hold a token) nor any body."""
-        started = time.perf_counter()
-        response = await call_next(request)
-        seconds = time.perf_counter() - started
-        route = request.scope.get("route")
-        template = route.path if isinstance(route, APIRoute) else "other"
-        state.metrics.request(request.method, template, response.status_code, seconds)
-        logger.info("%s %s %d %.1fms", request.method, request.url.path, response.status_code, seconds * 1000)
-        return response
-
+    app.add_middleware(RequestLog, metrics=state.metrics)
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -2,18 +2,19 @@
 
 Every route under ``/api`` depends on :func:`require` with the role it needs (``create_app`` refuses to build an
 app where one does not), so a route cannot be added without deciding who may call it. Checked tokens are kept for
-a few seconds, so a burst of requests costs one database read; a token revoked in another process stops working
-within that time, one revoked through this API at once.
+a few seconds, so a burst of requests costs one database read (and no hop to a worker thread); a token revoked in
+another process stops working within that time, one revoked through this API at once.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class TokenCache:
             self._entries = {k: v for k, v in self._entries.items() if v[0].token_id != token_id}
 
 
-def _authenticate(request: Request, token: str | None) -> Principal:
+async def _authenticate(request: Request, token: str | None) -> Principal:
     if not token:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -59,8 +60,12 @@ def _authenticate(request: Request, token: str | None) -> Principal:
     digest = token_hash(token)
     principal = state.tokens.get(digest)
     if principal is None:
-        with state.sessions() as db:
-            principal = find_principal(db, token)
+
+        def lookup() -> Principal | None:
+            with state.sessions() as db:
+                return find_principal(db, token)
+
+        principal = await run_in_threadpool(lookup)
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"}
@@ -69,29 +74,29 @@ def _authenticate(request: Request, token: str | None) -> Principal:
     return principal
 
 
-def require(role: Role, *, query_token: bool = False) -> Callable[..., Principal]:
+def require(role: Role, *, query_token: bool = False) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the request's principal, who must have ``role`` (401 without a valid token, 403 without the
     role). ``query_token`` also takes the token from ``?token=`` (for EventSource, which cannot send headers)."""
 
-    def check(request: Request, given: str | None) -> Principal:
-        principal = _authenticate(request, given)
+    async def check(request: Request, given: str | None) -> Principal:
+        principal = await _authenticate(request, given)
         if not principal.may(role):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"this needs the {role.value} role; the token has {principal.role.value}"
             )
         return principal
 
-    def from_header(
+    async def from_header(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> Principal:
-        return check(request, credentials.credentials if credentials is not None else None)
+        return await check(request, credentials.credentials if credentials is not None else None)
 
-    def from_header_or_query(
+    async def from_header_or_query(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         token: Annotated[str | None, Query(include_in_schema=False)] = None,
     ) -> Principal:
-        return check(request, credentials.credentials if credentials is not None else token)
+        return await check(request, credentials.credentials if credentials is not None else token)
 
     dependency = from_header_or_query if query_token else from_header
     dependency.required_role = role  # type: ignore[attr-defined]

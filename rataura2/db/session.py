@@ -1,8 +1,15 @@
-"""The engine and sessions: ``init_db`` brings the schema to the latest migration and hands out sessions."""
+"""The engine and sessions: ``init_db`` brings the schema to the latest migration and hands out sessions.
+
+The original project's names live here too, as it had them: ``SessionLocal`` (a session factory on the configured
+database), ``create_tables()`` and ``get_db()`` (see the bottom of the module and docs/migrating.md).
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -85,4 +92,46 @@ def init_db(url: str | None = None, *, engine: Engine | None = None) -> Database
     return Database(engine)
 
 
-__all__ = ["Database", "init_db", "make_engine", "upgrade"]
+# The original project's names ----------------------------------------------------------------------------------
+def configured_url() -> str:
+    """The database of the original's names: ``RATAURA2_DATABASE_URL`` when it is set, else the original's
+    ``DATABASE_URL``, else the default (``sqlite:///rataura2.db``)."""
+    settings = get_settings()
+    if "database_url" in settings.model_fields_set:
+        return settings.database_url
+    return os.environ.get("DATABASE_URL") or settings.database_url
+
+
+if TYPE_CHECKING:
+    SessionLocal: Database
+    """The original's session factory: ``db = SessionLocal()`` opens a session on :func:`configured_url`'s
+    database. Made on first use (a database URL is read then, and its driver imported), and kept."""
+
+
+def __getattr__(name: str) -> Database:
+    # ``SessionLocal`` is built when first imported, so importing this module never reads settings nor loads a driver
+    if name == "SessionLocal":
+        database = Database(make_engine(configured_url()))
+        globals()["SessionLocal"] = database
+        return database
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _session_local() -> Database:
+    database: Database = globals()["SessionLocal"] if "SessionLocal" in globals() else __getattr__("SessionLocal")
+    return database
+
+
+def create_tables() -> None:
+    """The original's way to prepare the database of ``SessionLocal``: here it upgrades it to the latest migration
+    (which creates the tables of a new database), as :func:`init_db` does."""
+    upgrade(_session_local().engine)
+
+
+def get_db() -> Iterator[Session]:
+    """The original's per-request session (a FastAPI dependency): a session of ``SessionLocal``, closed after use."""
+    with _session_local()() as session:
+        yield session
+
+
+__all__ = ["Database", "SessionLocal", "configured_url", "create_tables", "get_db", "init_db", "make_engine", "upgrade"]

@@ -42,7 +42,12 @@ def generate_ui_config(agents: Iterable[AgentLike] | Mapping[int, str] | None = 
     for action in ACTIONS.values():
         params = []
         for param in action.params.values():
-            entry: dict[str, Any] = {"name": param.name, "label": param.label, "fieldType": param.field_type}
+            entry: dict[str, Any] = {
+                "name": param.name,
+                "label": param.label,
+                "fieldType": param.field_type,
+                "required": param.required,
+            }
             if param.name == "agent_id" and names is not None:
                 entry["options"] = [{"name": i, "label": n} for i, n in sorted(names.items())]
             params.append(entry)

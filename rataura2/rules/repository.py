@@ -13,7 +13,8 @@ from typing import Any, TypedDict
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from rataura2.core.conditions import ConditionInput
+from rataura2.core.conditions import Condition, ConditionInput
+from rataura2.core.conditions.business_rules import BusinessRulesCondition
 from rataura2.core.conditions.rules_validation import validate_rules
 from rataura2.core.conditions.rules_vocabulary import (
     ConversationVariables,
@@ -24,10 +25,10 @@ from rataura2.core.conditions.rules_vocabulary import (
 from rataura2.db.loader import load_graph
 from rataura2.db.models import Agent, BusinessRulesTransition, Conversation, Transition
 from rataura2.errors import (
+    InvalidConditionError,
     InvalidRulesError,
     RuleProblem,
     UnknownAgentError,
-    UnknownConversationError,
     UnknownTransitionError,
 )
 from rataura2.vocabulary.enums import ConditionType
@@ -60,6 +61,10 @@ def _conversations_with(db: Session, agent_id: int) -> list[Conversation]:
     return list(db.scalars(query))
 
 
+def _all_agents(db: Session) -> dict[int, str]:
+    return {row.id: row.name for row in db.execute(select(Agent.id, Agent.name))}
+
+
 def _graphs_holding(db: Session, transition: Transition) -> list[Conversation]:
     """The conversations whose graph holds the transition: both its agents are theirs."""
     return [c for c in _conversations_with(db, transition.source_agent_id) if transition.target_agent_id in _members(c)]
@@ -70,7 +75,7 @@ def _validated(db: Session, transition: Transition, rules: Any) -> list[dict[str
     target = transition.target_agent_id
     scopes = [RuleScope(_members(c), target, c.name) for c in _graphs_holding(db, transition)]
     if not scopes:
-        scopes = [RuleScope({row.id: row.name for row in db.execute(select(Agent.id, Agent.name))}, target)]
+        scopes = [RuleScope(_all_agents(db), target)]
     problems: list[RuleProblem] = []
     plain: list[dict[str, Any]] = []
     for scope in scopes:
@@ -166,54 +171,91 @@ def delete_business_rules_transition(db: Session, transition_id: int) -> bool:
     return removed
 
 
-class RulesDecision(TypedDict):
+class RulesDecision(TypedDict, total=False):
+    """What :meth:`TransitionController.check_transitions` found: all four keys when a transition holds, none
+    (``{}``, as the original project returned) when nothing does, so ``if decision:`` reads naturally."""
+
     next_agent_id: int
     context_updates: dict[str, Any]
     transition_id: int
     reason: str
 
 
+Candidate = tuple[int, int, Condition]
+"""A transition to check: its id, its target agent, its compiled condition."""
+
+
 class TransitionController:
     """The brief's API: which ``business_rules`` transition of an agent holds for a context dict.
 
-    It reads and compiles the conversation's graph on each call, so it always sees the stored rules; sessions do
-    not use it (their graph is compiled once), it is for tools, tests and callers outside a session.
+    It reads and compiles the rules on each call, so it always sees the stored rules; sessions do not use it
+    (their graph is compiled once), it is for tools, tests and callers outside a session.
     """
 
     def __init__(self, db: Session) -> None:
         self.db = db
 
-    def check_transitions(self, agent_id: int, context: Mapping[str, Any]) -> RulesDecision | None:
+    def check_transitions(self, agent_id: int, context: Mapping[str, Any]) -> RulesDecision:
         """The first (by priority, then id) of the agent's ``business_rules`` transitions whose rules fire, as
-        ``{"next_agent_id", "context_updates", "transition_id", "reason"}``; None if none does. ``context`` is a
+        ``{"next_agent_id", "context_updates", "transition_id", "reason"}``; ``{}`` if none does. ``context`` is a
         context dict (``get_context()``'s, or a hand-made one); its ``conversation_id`` picks the conversation,
-        else the first that has the agent."""
-        conversation = context.get("conversation_id") or self._conversation_of(agent_id)
-        graph = load_graph(self.db, conversation)
-        agent = graph.get_agent(agent_id)
-        given = ConditionInput(
-            None, context_from_dict({**context, "current_agent_id": agent.id, "current_agent_name": agent.name})
+        else the first that has the agent. An agent in no conversation is checked as the original project checked
+        it: its own ``business_rules`` transitions, against every agent (the check changes nothing, so that is
+        harmless; sessions still need a conversation)."""
+        agent_row = self.db.get(Agent, agent_id)
+        if agent_row is None:
+            raise UnknownAgentError(f"no agent {agent_id}")
+        conversation = context.get("conversation_id") or next(
+            (c.id for c in _conversations_with(self.db, agent_id)), None
         )
-        for transition in graph.get_agent_transitions(agent.id):
-            if transition.spec.condition_type != BUSINESS_RULES:
-                continue
-            verdict = transition.condition.evaluate(given)
+        candidates: list[Candidate]
+        if conversation is None:
+            name, agent_type = agent_row.name, agent_row.agent_type
+            candidates = self._unattached(agent_row)
+        else:
+            graph = load_graph(self.db, conversation)
+            agent = graph.get_agent(agent_id)
+            name, agent_type = agent.name, agent.agent_type
+            candidates = [
+                (t.id, t.target_agent_id, t.condition)
+                for t in graph.get_agent_transitions(agent.id)
+                if t.spec.condition_type == BUSINESS_RULES
+            ]
+        seen = {"current_agent_type": agent_type, **context, "current_agent_id": agent_id, "current_agent_name": name}
+        given = ConditionInput(None, context_from_dict(seen))
+        for transition_id, target_agent_id, condition in candidates:
+            verdict = condition.evaluate(given)
             if verdict is not None:
                 return RulesDecision(
-                    next_agent_id=transition.target_agent_id,
+                    next_agent_id=target_agent_id,
                     context_updates=dict(verdict.context_updates),
-                    transition_id=transition.id,
+                    transition_id=transition_id,
                     reason=verdict.reason,
                 )
-        return None
+        return RulesDecision()
 
-    def _conversation_of(self, agent_id: int) -> int:
-        if self.db.get(Agent, agent_id) is None:
-            raise UnknownAgentError(f"no agent {agent_id}")
-        conversations = _conversations_with(self.db, agent_id)
-        if not conversations:
-            raise UnknownConversationError(f"agent {agent_id} is in no conversation")
-        return conversations[0].id
+    def _unattached(self, agent: Agent) -> list[Candidate]:
+        """The ``business_rules`` transitions of an agent in no conversation, in evaluation order, compiled
+        against every agent (as their rules were validated when saved)."""
+        rows = self.db.scalars(
+            select(Transition)
+            .where(Transition.source_agent_id == agent.id, Transition.condition_type == BUSINESS_RULES)
+            .options(selectinload(Transition.business_rules))
+            .order_by(Transition.priority.desc(), Transition.id)
+        ).all()
+        agents = _all_agents(self.db)
+        compiled: list[Candidate] = []
+        for row in rows:
+            if row.business_rules is None:
+                raise InvalidConditionError(
+                    row.label(),
+                    "a business_rules transition needs a rule set and has none; give it one with "
+                    "create_business_rules_transition(db, transition_id, rules)",
+                )
+            scope = RuleScope(agents, row.target_agent_id)
+            condition = BusinessRulesCondition.from_rules(row.business_rules.rules, row.target_agent_id, scope, None)
+            compiled.append((row.id, row.target_agent_id, condition))
+        return compiled
 
 
 __all__ = [

@@ -1,5 +1,7 @@
-"""The brief's path for business-rules transitions: a re-export of :mod:`rataura2.rules.repository`."""
+"""The brief's path for business-rules transitions: a re-export of :mod:`rataura2.rules.repository`, and of the
+model the original project defined here (``BusinessRulesTransition``)."""
 
+from rataura2.db.models import BusinessRulesTransition
 from rataura2.rules.repository import (
     ConversationVariables,
     RulesDecision,
@@ -12,6 +14,7 @@ from rataura2.rules.repository import (
 )
 
 __all__ = [
+    "BusinessRulesTransition",
     "ConversationVariables",
     "RulesDecision",
     "TransitionActions",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from rataura2.api.auth import Admin, Viewer
 from rataura2.api.deps import DB, RowId
+from rataura2.api.schemas.common import UtcDateTime
 from rataura2.api.state import api_state
 from rataura2.api.tokens import create_token, list_tokens, revoke_token
 from rataura2.db.models import ApiToken, Role
@@ -41,9 +40,9 @@ class TokenOut(BaseModel):
     id: int
     name: str
     role: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: UtcDateTime
+    last_used_at: UtcDateTime | None
+    revoked_at: UtcDateTime | None
 
 
 class NewToken(TokenOut):

@@ -19,11 +19,13 @@ from rataura2.api.schemas.definitions import (
 )
 from rataura2.api.state import api_state
 from rataura2.api.views import conversation_out, conversations_out, editing, get_conversation, member_ids
+from rataura2.db.loader import load_graph_spec
 from rataura2.db.models import Conversation
 from rataura2.document.apply import find_by_name
 from rataura2.document.model import Position
 from rataura2.editing.layout import positions, set_positions
 from rataura2.editing.membership import remove_agent
+from rataura2.editing.revision import check_revision
 from rataura2.errors import InvalidGraphError, NameTakenError
 from rataura2.persistence.versions import latest_version, spec_digest, spec_to_dict
 
@@ -53,8 +55,6 @@ def create_conversation(body: ConversationCreate, db: DB, response: Response, _:
 
 
 def _published(db: DB, conversation: Conversation) -> bool:
-    from rataura2.db.loader import load_graph_spec
-
     latest = latest_version(db, conversation.id)
     if latest is None:
         return False
@@ -97,10 +97,7 @@ def update_conversation(
 @router.delete("/{conversation_id}", response_model=Deleted)
 def delete_conversation(conversation_id: RowId, db: DB, expected: IfMatch, request: Request, _: Editor) -> Deleted:
     conversation = get_conversation(db, conversation_id)
-    if expected is not None and conversation.revision != expected:
-        from rataura2.errors import StaleRevisionError
-
-        raise StaleRevisionError(conversation_id, conversation.revision, expected)
+    check_revision(db, conversation_id, expected)
     for agent in list(conversation.agents):
         remove_agent(db, conversation, agent)
     db.delete(conversation)

@@ -10,6 +10,7 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 
 from rataura2.api import sessions as service
 from rataura2.api.auth import Operator, Viewer
@@ -106,12 +107,18 @@ def _event(body: EventIn) -> EventData:
     return event
 
 
-def _process(state: ApiState, session_id: str, event: EventData) -> EventResult:
-    orchestrator = service.live(state.manager, session_id)
+async def _process(state: ApiState, session_id: str, event: EventData) -> EventResult:
+    """On the event loop when the session's store does not block (async durability, or the event seen before);
+    the database work of sync durability, and taking a session over, in a worker thread."""
+    manager = state.manager
+    if session_id in manager:
+        orchestrator = manager[session_id]
+    else:
+        orchestrator = await run_in_threadpool(service.live, manager, session_id)
     repeat = orchestrator.seen(event.id)
     started = time.perf_counter()
     with state.tracing.event(session_id, event.type.value) as span:
-        result = orchestrator.process_event(event)
+        result = await orchestrator.aprocess_event(event)
         state.tracing.result(span, result)
     if not repeat:
         state.metrics.event(orchestrator.graph.spec.name, event.type.value, result, time.perf_counter() - started)
@@ -120,9 +127,9 @@ def _process(state: ApiState, session_id: str, event: EventData) -> EventResult:
 
 
 @router.post("/api/v1/sessions/{session_id}/events", response_model=EventResult)
-def send_event(session_id: str, body: EventIn, request: Request, _: Operator) -> EventResult:
+async def send_event(session_id: str, body: EventIn, request: Request, _: Operator) -> EventResult:
     """Process one event; the answer is what it came to. Sending an event id again returns the first answer."""
-    return _process(api_state(request), session_id, _event(body))
+    return await _process(api_state(request), session_id, _event(body))
 
 
 @router.post("/api/v1/sessions/{session_id}/end", response_model=EventResult)

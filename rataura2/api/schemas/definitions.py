@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rataura2.api.deps import MAX_ID
+from rataura2.api.schemas.common import UtcDateTime
 from rataura2.document.model import Position
 from rataura2.vocabulary.enums import AgentType, ConditionType, LLMProvider, STTProvider, TTSProvider
 
@@ -47,8 +47,8 @@ class ConversationOut(BaseModel):
     )
     agent_count: int
     transition_count: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class AgentFields(_In):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rataura2.api.deps import MAX_ID
+from rataura2.api.schemas.common import UtcDateTime
 from rataura2.core.result import TransitionResult
 from rataura2.vocabulary import EventType
 
@@ -37,9 +37,9 @@ class SessionSummary(BaseModel):
     turn_count: int
     events: int
     driven: bool
-    created_at: datetime
-    updated_at: datetime
-    ended_at: datetime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    ended_at: UtcDateTime | None
 
 
 class SessionState(SessionSummary):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rataura2.api.schemas.common import UtcDateTime
 from rataura2.api.schemas.definitions import ConversationOut
 from rataura2.document.model import ConversationDocument
 
@@ -40,7 +40,7 @@ class PublishOut(BaseModel):
 
 class VersionOut(BaseModel):
     version: int
-    created_at: datetime
+    created_at: UtcDateTime
     digest: str
     agent_count: int
     transition_count: int
@@ -49,7 +49,7 @@ class VersionOut(BaseModel):
 
 class VersionDetail(BaseModel):
     version: int
-    created_at: datetime
+    created_at: UtcDateTime
     document: ConversationDocument
 
 

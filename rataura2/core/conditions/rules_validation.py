@@ -21,6 +21,9 @@ from rataura2.errors import InvalidRulesError, RuleProblem
 LEAF_KEYS = frozenset({"name", "operator", "value"})
 RULE_KEYS = frozenset({"conditions", "actions"})
 ACTION_KEYS = frozenset({"name", "params"})
+SELECT_HINTS = {"equal_to": "contains", "equal_to_case_insensitive": "contains"}
+"""String operators rules written for a string variable use (the original project's ``current_agent_type`` was
+one), and the select operator that means the same."""
 
 
 def _kind(value: Any) -> str:
@@ -138,11 +141,13 @@ class _Checker:
         operators = OPERATORS[variable.type_name]
         found = operators.get(operator) if isinstance(operator, str) else None
         if found is None:
+            hint = SELECT_HINTS.get(operator) if variable.type_name == "select" and isinstance(operator, str) else None
             self.problem(
                 number,
                 part,
                 f"unknown operator {operator!r} for {variable.type_name} variable {name}; "
-                f"operators: {', '.join(operators)}",
+                f"operators: {', '.join(operators)}"
+                + (f"; a select holds one of its options: for {operator} write {hint}" if hint else ""),
             )
             return
         if "value" not in leaf and found.input_type != FIELD_NO_INPUT:
@@ -188,8 +193,9 @@ class _Checker:
                 self.problem(number, part, f"{name} has no parameter {key!r}; parameters: {', '.join(info.params)}")
         for param in info.params.values():
             if param.name not in params:
-                ok = False
-                self.problem(number, part, f"{name} needs parameter {param.name!r}")
+                if param.required:
+                    ok = False
+                    self.problem(number, part, f"{name} needs parameter {param.name!r}")
                 continue
             trouble = param.check(params[param.name], self.scope)
             if trouble:

@@ -245,6 +245,7 @@ class Param:
     field_type: str
     label: str
     check: Check
+    required: bool = True
 
 
 def _check_agent_id(value: Any, scope: RuleScope) -> str | None:
@@ -283,10 +284,14 @@ def _action(label: str, **params: Param) -> Callable[[_F], _F]:
     def decorate(fn: _F) -> _F:
         declared = [{"name": n, "label": p.label, "fieldType": p.field_type} for n, p in params.items()]
         rule_action(label=label, params=declared)(fn)
-        fn.param_checks = {n: p.check for n, p in params.items()}  # type: ignore[attr-defined]
+        fn.param_specs = params  # type: ignore[attr-defined]
         return fn
 
     return decorate
+
+
+DEFAULT_LOG_MESSAGE = "transition triggered by business rules"
+"""What ``log_transition`` notes when a rule gives it no message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,9 +322,10 @@ class TransitionActions(BaseActions):  # type: ignore[misc]
         """Set a context value, together with the hand-over."""
         self.planned.append(PlannedAction("set_context_value", {"key": key, "value": value}))
 
-    @_action("Log transition", message=Param(FIELD_TEXT, "Message", _check_text))
-    def log_transition(self, message: str) -> None:
-        """Add a note to the transition's recorded reason."""
+    @_action("Log transition", message=Param(FIELD_TEXT, "Message", _check_text, required=False))
+    def log_transition(self, message: str = DEFAULT_LOG_MESSAGE) -> None:
+        """Add a note to the transition's recorded reason (the message is optional, as it was in the original
+        project, whose ``log_transition`` took none)."""
         self.planned.append(PlannedAction("log_transition", {"message": message}))
 
     @property
@@ -367,6 +373,7 @@ class ParamInfo:
     label: str
     field_type: str
     check: Check
+    required: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,7 +423,8 @@ ACTIONS: Mapping[str, ActionInfo] = {
                 p["name"],
                 p["label"],
                 p["fieldType"],
-                getattr(TransitionActions, a["name"]).param_checks[p["name"]],
+                getattr(TransitionActions, a["name"]).param_specs[p["name"]].check,
+                getattr(TransitionActions, a["name"]).param_specs[p["name"]].required,
             )
             for p in a["params"] or ()
         },

@@ -1,7 +1,8 @@
 """The nodes of a graph: agents, and the tools they can call.
 
-The original project kept its models here too (``rataura2.db.models.agent``); Conversation and Transition are
-importable from this path as well.
+The original project kept all its models and their enums in this module, so its imports from here keep working:
+``Conversation`` (and its older name ``MetaAgent``), ``Transition``, ``BusinessRulesTransition``, ``AgentType``,
+``LLMProvider``, ``STTProvider``, ``TTSProvider`` and ``TransitionConditionType`` (our ``ConditionType``).
 """
 
 from __future__ import annotations
@@ -121,13 +122,23 @@ def _validate_marks(mapper: Mapper[Tool], connection: Connection, target: Tool) 
     check_marks(target.parameters_schema, f"tool {target.name!r}.parameters_schema")
 
 
+_ORIGINAL_NAMES = {
+    "Conversation": "Conversation",
+    "MetaAgent": "Conversation",
+    "Transition": "Transition",
+    "BusinessRulesTransition": "BusinessRulesTransition",
+    "TransitionConditionType": "ConditionType",
+}
+
+
 def __getattr__(name: str) -> Any:
-    # the original's import path for its models (``from rataura2.db.models.agent import Conversation``)
-    if name in ("Conversation", "Transition", "BusinessRulesTransition"):
+    # the original's import path for its models (``from rataura2.db.models.agent import Conversation``); looked up
+    # when asked for, since those modules import this one
+    if name in _ORIGINAL_NAMES:
         from rataura2.db import models
 
-        return getattr(models, name)
-    raise AttributeError(name)
+        return getattr(models, _ORIGINAL_NAMES[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Agent", "Tool"]
+__all__ = ["Agent", "AgentType", "LLMProvider", "STTProvider", "TTSProvider", "Tool"]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, ForeignKey, String, Text, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, synonym
 
 from rataura2.core.conditions import validate_condition_data
 from rataura2.db.models.base import Base, utcnow
@@ -64,6 +64,8 @@ class BusinessRulesTransition(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     transition_id: Mapped[int] = mapped_column(ForeignKey("transitions.id", ondelete="CASCADE"), unique=True)
     rules: Mapped[list[Any]] = mapped_column(default=list)
+    rules_definition: Mapped[list[Any]] = synonym("rules")
+    """The original project's name for :attr:`rules` (reads, writes and queries alike)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
