@@ -15,6 +15,7 @@ from bench.durable import throughput
 from bench.livekit_turn import turn_cost
 from bench.measure import latencies
 from bench.peers import langgraph_router, rules_from_database, transitions_machine
+from bench.replay import replay_cost
 from bench.report import Results, draw_chart, print_table, write_markdown
 from bench.workloads import build_workload, event_stream
 
@@ -26,7 +27,7 @@ FANOUTS = (1, 10, 50)
 def run(quick: bool, console: Console) -> Results:
     results = Results()
     events = 1_000 if quick else 5_000
-    steps = len(SIZES) * len(FANOUTS) + 15
+    steps = len(SIZES) * len(FANOUTS) + 17
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("benchmarks", total=steps)
 
@@ -119,6 +120,23 @@ def run(quick: bool, console: Console) -> Results:
                     f"POST event, {store} {mode}",
                     f"p50 {load.latency.p50 / 1000:.2f} ms, p99 {load.latency.p99 / 1000:.2f} ms",
                     f"{load.requests_per_second:,.0f} requests/s with {CLIENTS} clients; one server process",
+                )
+            step(f"replay of recorded sessions, {store}")
+            with database() as url:
+                replayed = replay_cost(url, 300 if quick else 1_000)
+            results.add(
+                "replay",
+                f"{replayed.sessions:,} recorded sessions, {store}",
+                f"{replayed.seconds:.2f} s",
+                f"{replayed.events:,} events; {replayed.replay_seconds:.2f} s replaying, the rest reading the log; "
+                f"{replayed.changed} change route",
+            )
+            if store == "SQLite" and not quick:
+                results.check(
+                    "replay 1,000 sessions on an edited rule",
+                    "<= 2 s",
+                    f"{replayed.seconds:.2f} s",
+                    replayed.seconds <= 2.0,
                 )
 
         step("a LiveKit text-mode turn, with and without orchestration")

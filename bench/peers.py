@@ -129,7 +129,7 @@ def rules_from_database(
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from rataura2.db.models import Agent, BusinessRulesTransition, Conversation, Transition
+    from rataura2.db.models import Agent, BusinessRulesTransition, Conversation, Tool, Transition
     from rataura2.db.session import init_db
 
     if database_url is None:
@@ -137,7 +137,11 @@ def rules_from_database(
     sessions = init_db(database_url)
     routing = _Routing(workload)
     with sessions() as db:
-        rows = {a.id: Agent(id=a.id, name=a.name, instructions="") for a in routing.graph.agents()}
+        tools = {t.id: Tool(id=t.id, name=t.name, function_name=t.function_name) for t in workload.spec.tools.values()}
+        rows = {
+            a.id: Agent(id=a.id, name=a.name, instructions="", tools=[tools[i] for i in a.tool_ids])
+            for a in routing.graph.agents()
+        }
         db.add(Conversation(name="bench", initial_agent=rows[1], agents=list(rows.values())))
         for t in workload.spec.transitions:
             db.add(

@@ -48,13 +48,7 @@ def main(database: Path) -> None:
             condition_data={"event_type": "user_message"},
             priority=10,
         )
-        to_market = Transition(
-            source_agent=general,
-            target_agent=market,
-            condition_type="business_rules",  # or any type: attaching rules makes it business_rules
-            priority=5,
-        )
-        db.add_all([transition, to_market])
+        db.add(transition)
         db.commit()
 
         # The brief's snippet, as printed.
@@ -92,6 +86,9 @@ def main(database: Path) -> None:
                 "actions": [{"name": "set_context_value", "params": {"key": "returning_pilot", "value": True}}],
             },
         ]
+        to_market = Transition(source_agent=general, target_agent=market, condition_type="business_rules", priority=5)
+        db.add(to_market)
+        db.flush()  # an id for the rules: a business_rules transition is committed together with its rules
         create_business_rules_transition(db, to_market.id, market_rules)
 
         # A bad rule set is refused, every problem named, and nothing is stored.

@@ -90,6 +90,10 @@ class InvalidGraphError(RatauraError):
     """A conversation's graph is not usable as stored (no initial agent, an edge leaving the conversation...)."""
 
 
+class DuplicateToolNameError(RatauraError):
+    """Two tools of one conversation have the same name (names are unique per conversation, not globally)."""
+
+
 class UnknownConversationError(RatauraError, LookupError):
     """No conversation with that id or name."""
 
@@ -104,6 +108,23 @@ class UnknownTransitionError(RatauraError, LookupError):
 
 class UnknownSessionError(RatauraError, LookupError):
     """No live session with that id."""
+
+
+class InvalidSessionIdError(RatauraError):
+    """A session id that is not one: empty, too long, or text no store can keep (a NUL, a lone surrogate)."""
+
+
+class CorruptSessionError(RatauraError):
+    """A stored session failed its integrity check (a checksum that does not match, a gap in the log, a snapshot
+    that does not decode): it is refused rather than resumed in a different state. ``session_id`` names it and
+    ``row`` the damaged row (``"event 12"``, ``"snapshot at event 50"``); ``rataura2 sessions verify`` lists all the
+    damage and can repair what is repairable."""
+
+    def __init__(self, session_id: str, row: str, message: str) -> None:
+        self.session_id = session_id
+        self.row = row
+        self.problem = message
+        super().__init__(f"session {session_id!r} is corrupt at {row}: {message}; see `rataura2 sessions verify`")
 
 
 class SessionExistsError(RatauraError):
@@ -208,4 +229,14 @@ class OfflineLLMError(RuntimeError):
 
 
 class CelEvaluationError(RuntimeError):
-    """The expression failed on this context (a missing field, a type mismatch): it counts as false."""
+    """The expression failed on this context (a missing field, a type mismatch, its cost limit): it counts as
+    false."""
+
+
+class InvalidScenarioError(RatauraError):
+    """A scenario file cannot be read or run as written; ``where`` names the file and the part at fault
+    (``demo.scenario.yaml: scenarios.2.steps.3.expect.agent``)."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}")

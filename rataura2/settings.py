@@ -21,6 +21,12 @@ class Settings(BaseSettings):
         default=64 * 1024, ge=256, description="Largest accepted event payload, as JSON bytes."
     )
     max_hops_per_event: int = Field(default=1, ge=1, description="Transitions one event may chain.")
+    max_transitions_per_turn: int = Field(
+        default=3,
+        ge=1,
+        description="Hand-overs a session may make between two user turns; past it a hand-over is refused and "
+        "recorded as an error event (a guard against graphs that bounce a session between agents).",
+    )
     conversation: str | None = Field(
         default=None, description="LiveKit worker: the conversation of jobs whose metadata names none."
     )
@@ -31,6 +37,16 @@ class Settings(BaseSettings):
     snapshot_every: int = Field(default=50, ge=1, description="Durable sessions: a context snapshot every N events.")
     lease_seconds: float = Field(
         default=15.0, gt=0, description="Durable sessions: how long a session lease lives without being renewed."
+    )
+    dedupe_window_events: int = Field(
+        default=1000,
+        ge=1,
+        description="Event ids a live session remembers for deduplication (older ones are looked up in the log).",
+    )
+    dedupe_window_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds (event time) a live session remembers an event id for deduplication.",
     )
     async_max_backlog: int = Field(
         default=10_000, ge=1, description='durability="async": events buffered at most before new ones are refused.'

@@ -84,13 +84,22 @@ def drive(
     *,
     ack: TextIO | None = None,
     delay: float = 0.0,
+    api: bool = False,
 ) -> int:
-    """Feed the events as a client would (checking transitions after each); return how many were new here."""
+    """Feed the events as a client would (checking transitions after each); return how many were new here. With
+    ``api``, context updates go through ``update_context`` with the event's id as idempotency id, as a client of
+    the Python API sends them (and retries them)."""
     orchestrator = manager[session_id]
     new = 0
     for event in events:
         new += not orchestrator.seen(event["id"])
-        orchestrator.process_event(event)
+        data = event.get("data") or {}
+        if api and event["type"] == "custom" and event["source"] == "api" and "context_updates" in data:
+            orchestrator.update_context(
+                data["context_updates"], scope=data["scope"], event_id=event["id"], timestamp=event["timestamp"]
+            )
+        else:
+            orchestrator.process_event(event)
         orchestrator.check_and_execute_transition()
         if ack is not None:  # written only once process_event has returned: the event is acknowledged
             ack.write(event["id"] + "\n")
@@ -158,6 +167,7 @@ def _main(argv: list[str]) -> int:
     d.add_argument("--go", type=Path)
     d.add_argument("--lease", type=float, default=None)
     d.add_argument("--snapshot-every", type=int, default=None)
+    d.add_argument("--api", action="store_true", help="context updates through update_context")
     args = parser.parse_args(argv)
 
     factory = init_db(args.url)
@@ -181,7 +191,7 @@ def _main(argv: list[str]) -> int:
         return 3
     _say(step="driving")
     ack = args.ack.open("a") if args.ack is not None else None
-    new = drive(manager, args.session_id, script(), ack=ack, delay=args.delay)
+    new = drive(manager, args.session_id, script(), ack=ack, delay=args.delay, api=args.api)
     manager.close()
     _say(step="done", new=new)
     return 0

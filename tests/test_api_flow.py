@@ -43,7 +43,7 @@ async def test_a_conversation_made_over_http_runs_a_session_that_hands_over_with
 
         timeline = (await http.get("/api/v1/sessions/web:1/timeline")).json()
         steps = timeline["steps"]
-        assert [s["event"]["id"] for s in steps] == ["web:1/created", "m1", "m2"]
+        assert [s["event"]["id"] for s in steps] == ["rataura2:created", "m1", "m2"]
         handover = steps[-1]["transitions"]
         assert handover == [
             {
@@ -186,3 +186,20 @@ async def test_events_are_checked_before_anything_changes(database_url: str) -> 
         assert missing.status_code == 404
         state = (await http.get("/api/v1/sessions/s")).json()
         assert state["events"] == 1 and state["context"]["event_count"] == 1
+
+
+async def test_a_session_can_start_on_an_older_published_version(database_url: str) -> None:
+    async with running_api(database_url) as api, api.client() as http:
+        ids = await build_help_desk(http)
+        cid = ids["conversation"]
+        await http.post(f"/api/v1/conversations/{cid}/publish")
+        changed = {"condition_data": {"pattern": "refund"}}
+        await http.patch(f"/api/v1/conversations/{cid}/transitions/{ids['to_billing']}", json=changed)
+        latest = (await http.post("/api/v1/sessions", json={"conversation_id": cid, "session_id": "new"})).json()
+        older = await http.post("/api/v1/sessions", json={"conversation_id": cid, "session_id": "old", "version": 1})
+        assert (latest["version"], older.json()["version"]) == (2, 1)
+        invoice = {"type": "user_message", "data": {"message": "my invoice"}}
+        assert (await http.post("/api/v1/sessions/old/events", json=invoice)).json()["status"] == "success"
+        assert (await http.post("/api/v1/sessions/new/events", json=invoice)).json()["status"] == "no_transition"
+        missing = await http.post("/api/v1/sessions", json={"conversation_id": cid, "session_id": "x", "version": 9})
+        assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "version"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from business_rules.engine import check_conditions_recursively, run_all
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from rataura2.core.conditions import ConditionInput
@@ -484,7 +484,8 @@ INVALID: list[tuple[Any, str]] = [
     ),
     ([rule(leaf("user_input", "contains", 5), move(COMBAT))], "rule 1, condition: user_input contains needs a string"),
     ([rule(leaf("user_input", "contains"), move(COMBAT))], "needs a string value, got NoneType"),
-    ([rule(leaf("user_input", "matches_regex", "(unclosed"), move(COMBAT))], "is not a valid regex"),
+    ([rule(leaf("user_input", "matches_regex", "(unclosed"), move(COMBAT))], "is not a valid (RE2) regex"),
+    ([rule(leaf("user_input", "matches_regex", r"(\w)\1"), move(COMBAT))], "is not a valid (RE2) regex"),
     ([rule(leaf("conversation_turn_count", "greater_than", "5"), move(COMBAT))], "needs a finite number value"),
     ([rule(leaf("conversation_turn_count", "greater_than", True), move(COMBAT))], "needs a finite number value"),
     ([rule(leaf("conversation_turn_count", "greater_than", float("nan")), move(COMBAT))], "finite number"),
@@ -648,16 +649,29 @@ def test_an_agent_in_no_conversation_must_exist(db: Session) -> None:
 
 # the compiled graph ----------------------------------------------------------------------------------------------
 def test_a_business_rules_transition_without_rules_is_refused_at_load(sqlite_db: Session) -> None:
-    built = build_graph(sqlite_db, ["A", "B"], [("A", "B", "business_rules", {})])
+    """Rows written around the ORM (raw SQL, another tool) are checked when read."""
+    built = build_graph(sqlite_db, ["A", "B"], [("A", "B", "user_input", {"pattern": "x"})])
+    sqlite_db.execute(text("UPDATE transitions SET condition_type = 'business_rules', condition_data = '{}'"))
+    sqlite_db.commit()
+    sqlite_db.expire_all()
     with pytest.raises(InvalidConditionError, match="needs a rule set"):
         load_graph(sqlite_db, built.conversation.id)
 
 
 def test_bad_rules_that_reached_the_database_are_refused_at_load(sqlite_db: Session) -> None:
-    built = build_graph(sqlite_db, ["A", "B"], [("A", "B", "business_rules", {})])
+    built = build_graph(sqlite_db, ["A", "B"], [("A", "B", "user_input", {"pattern": "x"})])
     (transition,) = _transitions(sqlite_db)
-    sqlite_db.add(BusinessRulesTransition(transition=transition, rules=[rule(leaf("user_input", "foo", "x"), [])]))
+    bad = json.dumps([rule(leaf("user_input", "foo", "x"), [])])
+    sqlite_db.execute(text("UPDATE transitions SET condition_type = 'business_rules', condition_data = '{}'"))
+    sqlite_db.execute(
+        text(
+            "INSERT INTO business_rules_transitions (transition_id, rules, created_at, updated_at) "
+            "VALUES (:t, :r, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ),
+        {"t": transition.id, "r": bad},
+    )
     sqlite_db.commit()
+    sqlite_db.expire_all()
     with pytest.raises(InvalidConditionError) as info:
         load_graph(sqlite_db, built.conversation.id)
     assert info.value.transition.startswith(f"transition {transition.id} (")

@@ -146,7 +146,7 @@ def test_user_input_never_fires_on_a_stale_message(sqlite_db: Session) -> None:
     ],
 )
 def test_tool_result(sqlite_db: Session, data: dict[str, Any], event_data: dict[str, Any], fires: bool) -> None:
-    orchestrator = session(sqlite_db, "tool_result", data)
+    orchestrator = session(sqlite_db, "tool_result", data, tools=[data["tool_name"]])
     result = orchestrator.process_event(ev("tool_result", "agent", **event_data))
     assert result.transitioned is fires
 
@@ -172,7 +172,7 @@ def test_tool_result_by_tool_id_and_by_the_transitions_tool(sqlite_db: Session) 
 
 
 def test_tool_result_ignores_tool_calls(sqlite_db: Session) -> None:
-    orchestrator = session(sqlite_db, "tool_result", {"tool_name": "scan"})
+    orchestrator = session(sqlite_db, "tool_result", {"tool_name": "scan"}, tools=["scan"])
     assert not orchestrator.process_event(ev("tool_called", "agent", tool_name="scan", arguments={}))
     assert at(orchestrator) == "A"
 
@@ -225,7 +225,12 @@ def test_event_since_entered_looks_back_only_to_the_agents_entry(sqlite_db: Sess
         ["A", "B", "C"],
         [
             ("A", "B", "user_input", {"pattern": "go"}),
-            ("B", "C", "event", {"event_type": "custom", "event_data": {"flag": 1}, "scope": "since_entered"}),
+            (
+                "B",
+                "C",
+                "event",
+                {"event_type": "custom", "event_data": {"flag": 1}, "scope": "since_entered", "triggers": ["custom"]},
+            ),
         ],
     )
     orchestrator = SessionManager(sqlite_db).create_session("s", graph.conversation.id)
@@ -288,12 +293,42 @@ def test_custom_cel_reads_values_set_by_update_context(sqlite_db: Session) -> No
 
 
 def test_custom_cel_that_errors_counts_as_false_and_is_reported(sqlite_db: Session) -> None:
-    orchestrator = session(sqlite_db, "custom", {"condition_code": "context.missing_field > 3"})
+    orchestrator = session(sqlite_db, "custom", {"condition_code": "context.user_input > 3"})
     result = orchestrator.process_event(ev("user_message", message="hi"))
     assert result.status.value == "error"
-    assert result.errors and "context.missing_field" in result.errors[0][1]
+    assert result.errors and "No such overload" in result.errors[0][1]
     assert at(orchestrator) == "A"
     assert orchestrator.process_event(ev("user_message", message="again")).status.value == "error"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "context.plan == 'gold'",
+        "context.plan.tier == 'gold'",
+        "context.tool_results.lookup.status == 'ok'",
+        "context['plan'] == 'gold'",
+        "size(context) > 0 && context.plan == 'gold'",
+        "event.data.plan == 'gold'",
+        "!(context.plan == 'gold')",
+    ],
+)
+def test_custom_cel_reading_a_missing_key_is_false_not_an_error(
+    sqlite_db: Session, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    orchestrator = session(sqlite_db, "custom", {"condition_code": code})
+    with caplog.at_level("WARNING"):
+        result = orchestrator.process_event(ev("user_message", message="hi"))
+    assert result.status.value == "no_transition" and not result.errors, result
+    assert not caplog.records
+    orchestrator.update_context(plan={"tier": "gold"} if "tier" in code else "gold")
+    if "lookup" in code:  # tool_results is derived from tool results, not set by hand
+        orchestrator.process_event(ev("tool_result", tool_name="lookup", result={"status": "ok"}))
+    moved = orchestrator.process_event(ev("user_message", message="hi", plan="gold"))
+    if code.startswith("!"):
+        assert at(orchestrator) == "A" and not moved.errors
+    else:
+        assert at(orchestrator) == "B", moved
 
 
 def test_custom_cel_non_boolean_is_an_error_not_a_match(sqlite_db: Session) -> None:
@@ -379,7 +414,7 @@ def test_regexes_run_in_linear_time_and_refuse_backtracking_features(sqlite_db: 
 
 def test_cel_comprehension_macros_over_the_history(sqlite_db: Session) -> None:
     code = 'context.events.exists(e, e.type == "custom" && e.data.kind == "alarm")'
-    orchestrator = session(sqlite_db, "custom", {"condition_code": code})
+    orchestrator = session(sqlite_db, "custom", {"condition_code": code, "triggers": ["custom"]})
     orchestrator.process_event(ev("user_message", message="hi"))
     assert at(orchestrator) == "A"
     orchestrator.process_event(ev("custom", "game", kind="alarm"))

@@ -59,7 +59,7 @@ def test_killed_writer_is_resumed_elsewhere_with_every_acknowledged_event(databa
         logged = logged_ids(db, "s1")
         # every acknowledged event is in the log, the log is the script's prefix, in order, each event once
         assert set(acknowledged) <= set(logged)
-        assert logged == ["s1/created"] + [e["id"] for e in events[: len(logged) - 1]]
+        assert logged == ["rataura2:created"] + [e["id"] for e in events[: len(logged) - 1]]
         done = len(logged) - 1
         assert db.scalar(select(SessionSnapshot.seq).join(SessionRecord).where(SessionRecord.session_id == "s1"))
 
@@ -71,7 +71,7 @@ def test_killed_writer_is_resumed_elsewhere_with_every_acknowledged_event(databa
         replayed_new = drive(manager, "s1", events)  # the client replays its whole script: seen ids are no-ops
         assert replayed_new == len(events) - done
         manager.end_session("s1", timestamp=T0 + 1000)
-        assert logged_ids(db, "s1") == ["s1/created", *(e["id"] for e in events), "s1/ended"]
+        assert logged_ids(db, "s1") == ["rataura2:created", *(e["id"] for e in events), "rataura2:ended"]
         manager.close()
 
     never_crashed = reference_run(database_url, conversation_id, "s1", events, end_at=T0 + 1000)
@@ -196,7 +196,7 @@ def test_sync_mode_with_the_database_away_acknowledges_nothing(fragile_db: Any) 
             assert orchestrator.get_context() == before
             assert not orchestrator.seen(events[5]["id"])
         drive(manager, "s", events)  # the same events again, once the database is back
-        assert logged_ids(db, "s") == ["s/created", *(e["id"] for e in events)]
+        assert logged_ids(db, "s") == ["rataura2:created", *(e["id"] for e in events)]
         manager.close()
 
 
@@ -226,7 +226,7 @@ def test_async_mode_serves_through_an_outage_and_loses_nothing(fragile_db: Any) 
         assert manager.backlog == 0 and store.last_error is None
         drive(manager, "s", events)
         manager.close()
-        assert logged_ids(db, "s") == ["s/created", *(e["id"] for e in events)]
+        assert logged_ids(db, "s") == ["rataura2:created", *(e["id"] for e in events)]
 
     url = _engine(factory).url.render_as_string(hide_password=False)
     expected = reference_run(url, conversation_id, "s", events).get_context()
@@ -243,6 +243,6 @@ def test_async_mode_writes_behind_and_closes_cleanly(db: Session, database_url: 
     manager.end_session("s", timestamp=T0 + 500)
     manager.close()
     assert manager.backlog == 0
-    assert logged_ids(db, "s") == ["s/created", *(e["id"] for e in events), "s/ended"]
+    assert logged_ids(db, "s") == ["rataura2:created", *(e["id"] for e in events), "rataura2:ended"]
     record = db.scalars(select(SessionRecord).where(SessionRecord.session_id == "s")).one()
     assert (record.status, record.owner, record.turn_count) == ("ended", None, 12)

@@ -63,7 +63,7 @@ def test_two_processes_race_one_drives_the_other_is_told_who(db: Session, databa
     assert winner[-1]["new"] == len(events)
     assert loser[-1]["owner"] == winner[0]["owner"]
     assert f"is driven by {winner[0]['owner']}" in loser[-1]["message"]
-    assert logged_ids(db, "race") == ["race/created", *(e["id"] for e in events)]
+    assert logged_ids(db, "race") == ["rataura2:created", *(e["id"] for e in events)]
 
 
 def test_two_processes_race_the_loser_waits_and_applies_nothing_twice(
@@ -75,7 +75,7 @@ def test_two_processes_race_the_loser_waits_and_applies_nothing_twice(
     assert sorted(r[-1]["new"] for r in reports) == [0, len(events)]  # the second found every event seen
     first, second = sorted(reports, key=lambda r: r[-1]["new"], reverse=True)
     assert first[-1]["t"] <= second[1]["t"], "the waiting process drives only once the first has let go"
-    assert logged_ids(db, "race") == ["race/created", *(e["id"] for e in events)]
+    assert logged_ids(db, "race") == ["rataura2:created", *(e["id"] for e in events)]
     with SessionManager(db) as manager:
         resumed = manager.resume_session("race")
         assert resumed.get_context() == reference_run(database_url, conversation_id, "race", events).get_context()
@@ -99,7 +99,7 @@ def test_a_second_manager_is_told_who_owns_the_session_and_can_wait(db: Session)
         mine.process_event(events[0])
     assert not mine.seen(events[0]["id"])
     drive(second, "s", events)
-    assert logged_ids(db, "s") == ["s/created", *(e["id"] for e in events)]
+    assert logged_ids(db, "s") == ["rataura2:created", *(e["id"] for e in events)]
     assert theirs.get_context()["turn_count"] == 2
     first.close()
     second.close()
@@ -126,7 +126,7 @@ def test_a_stalled_owner_is_taken_over_and_fenced_out(db: Session, database_url:
         orchestrator.process_event(events[3])
     assert not orchestrator.seen(events[3]["id"])
     drive(successor, "s", events)
-    assert logged_ids(db, "s") == ["s/created", *(e["id"] for e in events)]
+    assert logged_ids(db, "s") == ["rataura2:created", *(e["id"] for e in events)]
     assert taken.get_context()["turn_count"] == 2
     successor.close()
 

@@ -11,6 +11,7 @@ from livekit.agents import UserInputTranscribedEvent
 from livekit.rtc._proto import participant_pb2, room_pb2
 from sqlalchemy.orm import Session
 
+from rataura2.db.models import Transition
 from rataura2.livekit.bridge import Handoff
 from rataura2.livekit.offline_llm import DECISION_TOOL_NAME
 from rataura2.livekit.session_handler import LivekitSessionHandler, text_agent_session
@@ -115,6 +116,18 @@ async def test_a_tool_result_that_holds_no_condition_keeps_the_agent(sqlite_db, 
 
 
 async def test_tool_arguments_are_checked_against_the_rows_schema(sqlite_db, conversation) -> None:
+    """A call whose arguments the schema refuses is a failure: it fires no tool_result edge (not even one that
+    only asks that the tool returned), and its error never takes the place of a result."""
+    combat, support = (next(a for a in conversation.agents if a.name == name) for name in ("Combat", "Support"))
+    sqlite_db.add(
+        Transition(
+            source_agent=combat,
+            target_agent=support,
+            condition_type="tool_result",
+            condition_data={"tool_name": "fit_ship"},
+        )
+    )
+    sqlite_db.commit()
     async with running(sqlite_db, conversation) as live:
         await live.session.run(user_input="combat please")
         result = await live.session.run(user_input="a broken fit")
@@ -128,6 +141,12 @@ async def test_tool_arguments_are_checked_against_the_rows_schema(sqlite_db, con
         result_event = next(e for e in context["events"] if e["type"] == EventType.TOOL_RESULT.value)
         assert result_event["data"]["is_error"] is True
         assert [t["to_agent_name"] for t in context["transitions"]] == ["Combat"]
+        assert "fit_ship" not in context["tool_results"]
+        assert "invalid arguments for fit_ship" in context["tool_errors"]["fit_ship"]
+        await live.session.run(user_input="a cheap fit")
+        context = await live.context()
+        assert [t["to_agent_name"] for t in context["transitions"]] == ["Combat", "Support"]
+        assert context["tool_results"]["fit_ship"] == {"ship": "Merlin", "cost_isk": 500000}
 
 
 async def test_the_decision_tool_hands_over_along_an_agent_decision_edge(sqlite_db, conversation) -> None:

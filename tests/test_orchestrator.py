@@ -109,7 +109,7 @@ def test_transition_is_recorded_with_reason_as_an_event() -> None:
 
 
 def test_a_raising_condition_counts_as_false_and_others_still_fire(caplog: pytest.LogCaptureFixture) -> None:
-    broken = TransitionSpec(1, 1, 2, "custom", {"condition_code": "context.nope == 1"}, priority=9)
+    broken = TransitionSpec(1, 1, 2, "custom", {"condition_code": "context.user_input > 1"}, priority=9)
     orchestrator = in_memory(["A", "B", "C"], [broken, says(2, 1, 3, "hi")])
     result = orchestrator.process_event(msg("hi"))
     assert result.to_agent_id == 3
@@ -230,6 +230,7 @@ def test_processing_events_issues_no_select(db: Session) -> None:
             ("B", "C", "custom", {"condition_code": "context.turn_count > 2"}),
             ("C", "A", "tool_result", {"tool_name": "t", "result_key": "ok", "expected_value": True}),
         ],
+        tools={"C": ["t"]},
     )
     manager = SessionManager(db)
     orchestrator = manager.create_session("s", graph.conversation.id)

@@ -88,7 +88,7 @@ def timeline(manager: SessionManager, session_id: str, *, after: int = 0, limit:
     deterministic, so they are the states the session went through.
     """
     with manager.engine.connect() as conn:
-        log = read_log(conn, read_row(conn, session_id))
+        log = read_log(conn, read_row(conn, session_id), whole=True)
     graph = manager.compiled_version(log.row.conversation_id, log.row.version)
     replay = AgentOrchestrator(
         session_id,
@@ -100,7 +100,7 @@ def timeline(manager: SessionManager, session_id: str, *, after: int = 0, limit:
     for logged in log.events:
         if len(steps) >= limit:
             break
-        replay.process_event(logged.event)
+        replay.replay_event(logged.event)
         if logged.seq <= after:
             continue
         agent = replay.get_current_agent()

@@ -7,9 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from rataura2.cli.diff import diff_command
 from rataura2.cli.documents import export_command, import_command
+from rataura2.cli.lint import lint_command
 from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.replay import replay_command
+from rataura2.cli.scenarios import test_command
 from rataura2.cli.serve import serve, token_app
 from rataura2.cli.sessions import sessions_app
 
@@ -27,7 +32,11 @@ app.add_typer(token_app, name="token")
 app.command()(serve)
 graph_app.command("export")(export_command)
 graph_app.command("import")(import_command)
+graph_app.command("diff")(diff_command)
 console = Console()
+app.command("lint")(lint_command)
+app.command("test")(test_command)
+app.command("replay")(replay_command)
 
 
 @app.command()
@@ -48,7 +57,7 @@ def db_upgrade(database_url: DatabaseOption = None) -> None:
     from rataura2.db.session import init_db
 
     init_db(resolve_database_url(database_url))
-    console.print(f"Database {resolve_database_url(database_url)} is at the latest migration.")
+    console.print(f"Database {escape(resolve_database_url(database_url))} is at the latest migration.")
 
 
 @graph_app.command("list")
@@ -61,7 +70,7 @@ def graph_list(database_url: DatabaseOption = None) -> None:
 
     with init_db(resolve_database_url(database_url))() as db:
         for conv in db.scalars(select(Conversation).order_by(Conversation.id)):
-            console.print(f"{conv.id}\t{conv.name}\tversion {conv.version}\t{len(conv.agents)} agents")
+            console.print(f"{conv.id}\t{escape(conv.name)}\tversion {conv.version}\t{len(conv.agents)} agents")
 
 
 @graph_app.command("show")
@@ -71,34 +80,41 @@ def graph_show(
     png: Annotated[Path | None, typer.Option(help="Draw the graph to this PNG file.")] = None,
     mermaid: Annotated[bool, typer.Option(help="Print the graph as Mermaid text.")] = False,
 ) -> None:
-    """Compile a conversation's graph (which checks every condition) and show it."""
-    from rataura2.db.loader import load_graph
+    """Compile a conversation's graph (which checks every condition), show it and what lint finds in it."""
+    from rataura2.core.graph import CompiledGraph
+    from rataura2.db.loader import load_graph_spec
     from rataura2.db.session import init_db
     from rataura2.drawing import draw_graph
+    from rataura2.lint import lint_graph
 
     with init_db(resolve_database_url(database_url))() as db:
-        graph = load_graph(db, conversation)
+        spec = load_graph_spec(db, conversation)
+    graph = CompiledGraph(spec)
     if mermaid:
         print(graph.to_mermaid(), end="")
     else:
         console.print(
-            f"[bold]{graph.spec.name}[/bold] version {graph.version}, initial agent {graph.get_initial_agent().name}"
+            f"[bold]{escape(graph.spec.name)}[/bold] version {graph.version}, "
+            f"initial agent {escape(graph.get_initial_agent().name)}"
         )
         for agent in graph.agents():
-            console.print(f"  [cyan]{agent.name}[/cyan] ({agent.agent_type}, {agent.llm_provider})")
+            console.print(f"  [cyan]{escape(agent.name)}[/cyan] ({escape(agent.agent_type)}, {agent.llm_provider})")
             for t in graph.get_agent_transitions(agent.id):
                 target = graph.get_agent(t.target_agent_id).name
                 rules = t.spec.condition_type == "business_rules"
                 condition = list(t.spec.rules or ()) if rules else dict(t.spec.condition_data)
                 console.print(
-                    f"    -> {target}: {t.spec.condition_type} {condition} "
+                    f"    -> {escape(target)}: {t.spec.condition_type} {escape(str(condition))} "
                     f"[dim]priority {t.spec.priority}, id {t.id}[/dim]"
                 )
-        for warning in graph.lint():
-            console.print(f"[yellow]warning:[/yellow] {warning}")
+        for finding in lint_graph(spec).findings:
+            colour = "red" if finding.severity == "error" else "yellow"
+            console.print(
+                f"[{colour}]{finding.severity}:[/{colour}] {escape(finding.message)} [dim]({finding.code})[/dim]"
+            )
     if png is not None:
         draw_graph(graph, png)
-        console.print(f"Drawn to {png}")
+        console.print(f"Drawn to {escape(str(png))}")
 
 
 ToolModulesOption = Annotated[
@@ -156,7 +172,7 @@ def main() -> None:
     try:
         app()
     except RatauraError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise SystemExit(2) from None
 
 

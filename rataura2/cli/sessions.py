@@ -30,8 +30,16 @@ def _manager(url: str | None) -> Any:
     return SessionManager(db, durability="off")
 
 
+def _when(timestamp: object) -> str:
+    """An event time as local date and time; as it is if it is no time (a damaged or hand-made row)."""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(timestamp)))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
+        return escape(repr(timestamp))
+
+
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {escape(str(exc))}")
+    console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line, however long
     return typer.Exit(1)
 
 
@@ -82,7 +90,7 @@ def show_command(
     if as_json:
         print(json.dumps(context, indent=2, default=str))
         return
-    status = context["session"].get("status")
+    status = escape(str(context["session"].get("status")))
     console.print(
         f"[bold]{escape(session_id)}[/bold]: {escape(context['conversation_name'])} "
         f"v{context['conversation_version']}, {status}, on [cyan]{escape(context['current_agent_name'])}[/cyan] "
@@ -91,10 +99,10 @@ def show_command(
     skip = {"events", "conversation", "transitions", "agents", "session"}
     for key, value in context.items():
         if key not in skip:
-            console.print(f"  {key}: {escape(json.dumps(value, default=str))}")
+            console.print(f"  {escape(key)}: {escape(json.dumps(value, default=str))}")
     console.print("[bold]Transitions[/bold]" if context["transitions"] else "No transitions yet.")
     for t in context["transitions"]:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t["timestamp"]))
+        when = _when(t["timestamp"])
         console.print(
             f"  {when} {escape(t['from_agent_name'])} -> [cyan]{escape(t['to_agent_name'])}[/cyan] "
             f"(transition {t['transition_id']}, event {escape(str(t['trigger_event_id']))}): {escape(t['reason'])}"
@@ -103,7 +111,7 @@ def show_command(
         console.print(f"[bold]Last {events} events[/bold]")
         for e in context["events"][-events:]:
             data = escape(json.dumps(e["data"]))
-            console.print(f"  {escape(e['id'])} {e['type']} from {escape(e['source'])}: {data}")
+            console.print(f"  {escape(e['id'])} {escape(e['type'])} from {escape(e['source'])}: {data}")
 
 
 @sessions_app.command("resume")
@@ -161,3 +169,57 @@ def purge_command(
         raise typer.Exit(1)
     purged = purge_sessions(manager.engine, older_than=older)
     console.print(f"Purged {len(purged)} sessions.")
+
+
+@sessions_app.command("verify")
+def verify_command(
+    session_id: Annotated[str | None, typer.Argument(help="The session id (default: every stored session).")] = None,
+    database_url: DatabaseOption = None,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Cut each damaged session back to its last intact event.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Repair without asking.")] = False,
+) -> None:
+    """Check stored sessions row by row (checksums, decoding, gaps in the log) and list the damage; with --repair,
+    cut a damaged session's log back to its last intact event (the events after it are lost), so that it resumes as
+    it stood then. Exits 1 while damage remains."""
+    from rataura2.persistence.verify import check_sessions, repair_session
+
+    manager = _manager(database_url)
+    try:
+        checks = check_sessions(manager.engine, session_id)
+    except RatauraError as exc:
+        raise _fail(exc) from None
+    damaged = [c for c in checks if not c.ok]
+    for check in checks:
+        note = f", {check.unchecked} written before checksums" if check.unchecked else ""
+        state = "ok" if check.ok else f"[red]{len(check.damage)} problems[/red]"
+        console.print(f"{escape(check.session_id)}: {check.checked} events{note}, {state}")
+        for damage in check.damage:
+            console.print(f"  {escape(damage.row)}: {escape(damage.problem)}")
+    console.print(f"{len(checks)} sessions checked, {len(damaged)} damaged.")
+    if not damaged:
+        return
+    if not repair:
+        console.print("Repair: rataura2 sessions verify [ID] --repair (keeps each log up to its last intact event).")
+        raise typer.Exit(1)
+    remaining = 0
+    for check in damaged:
+        lost = check.last_seq - check.intact
+        console.print(
+            f"{escape(check.session_id)}: keep events 1 to {check.intact}, delete {lost} events after them and "
+            f"{len(check.bad_snapshots)} damaged snapshots"
+        )
+        if not yes and not typer.confirm("Repair it?"):
+            remaining += 1
+            continue
+        try:
+            after = repair_session(manager.engine, check.session_id)
+        except RatauraError as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            remaining += 1
+            continue
+        console.print(f"  repaired: {after.checked} events, {'ok' if after.ok else 'still damaged'}")
+        remaining += not after.ok
+    if remaining:
+        raise typer.Exit(1)

@@ -65,7 +65,8 @@ class Checkpoint:
     values: dict[str, ContextValue]
     events: list[dict[str, Any]]
     conversation: list[dict[str, Any]]
-    transition_count: int
+    transitions: list[dict[str, Any]]
+    transition_total: int
     now: float
     revision: int
 
@@ -73,8 +74,59 @@ class Checkpoint:
 RESERVED_FIELDS = frozenset({"events", "conversation", "transitions"})
 """Context fields kept as bounded sequences by the context itself, not settable as values."""
 
-OWNED_FIELDS = RESERVED_FIELDS | {"current_agent_id", "current_agent_name", "previous_agent_id", "turn_count"}
-"""Context fields only the orchestrator may change: ``update_context`` and rule actions refuse them."""
+IDENTITY_FIELDS = frozenset(
+    {
+        "session_id",
+        "conversation_id",
+        "conversation_name",
+        "conversation_description",
+        "conversation_version",
+        "initial_agent_id",
+        "initial_agent_name",
+        "agents",
+    }
+)
+"""What the session runs on, set once when it starts."""
+
+AGENT_FIELDS = frozenset(
+    {"current_agent_id", "current_agent_name", "previous_agent_id", "agent_entered_at", "agent_entered_event_count"}
+)
+"""Where the session stands, set by hand-overs."""
+
+DERIVED_FIELDS = frozenset(
+    {
+        "event_count",
+        "turn_count",
+        "session",
+        "tool_results",
+        "tool_errors",
+        "last_tool_name",
+        "last_tool_call",
+        "agent_decisions",
+        "last_error",
+        "agent_status",
+        "user_state",
+        "agent_state",
+    }
+)
+"""What the event handlers compute from events; conditions, rules and resumes rely on their types."""
+
+HAND_OVERS_THIS_TURN = "hand_overs_this_turn"
+"""Hand-overs since the user's last turn: what ``max_transitions_per_turn`` is checked against."""
+
+OWNED_FIELDS = RESERVED_FIELDS | IDENTITY_FIELDS | AGENT_FIELDS | DERIVED_FIELDS | {HAND_OVERS_THIS_TURN}
+"""Context fields only the orchestrator may change: ``update_context``, transition requests and rule actions
+refuse them, so no caller can give one a value of the wrong type and wedge the session."""
+
+
+TYPED_FIELDS: Mapping[str, type] = {"user_input": str}
+"""Derived fields that callers may also set (a test harness, a transcript fixed by hand), in the type the handlers
+give them."""
+
+
+def as_count(value: Any) -> int:
+    """A counter read back from the context: a non-negative int whatever is stored."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 class SessionContext:
@@ -86,10 +138,13 @@ class SessionContext:
 
     def __init__(self, values: Mapping[str, Any] | None = None, *, history_limit: int | None = None) -> None:
         limit = history_limit or get_settings().history_limit
+        self.history_limit = limit
         self._values: dict[str, ContextValue] = {}
         self._events: deque[dict[str, Any]] = deque(maxlen=limit)
         self._conversation: deque[dict[str, Any]] = deque(maxlen=limit)
-        self._transitions: list[dict[str, Any]] = []
+        self._transitions: deque[dict[str, Any]] = deque(maxlen=limit)
+        """The latest hand-overs; every one is in the session's log, as a ``transition`` event."""
+        self._transition_total = 0
         self.now = 0.0
         self.revision = 0
         """Grows with every change; lets the orchestrator tell whether anything is new since it last looked."""
@@ -159,9 +214,11 @@ class SessionContext:
         """Move "now" to the event's time, add it to the history and drop what it ends (turn scope)."""
         self.now = max(self.now, event.timestamp)
         self._events.append(event.summary())
-        self.set("event_count", self.get("event_count", 0) + 1, timestamp=event.timestamp)
+        self.set("event_count", as_count(self.get("event_count")) + 1, timestamp=event.timestamp)
         if event.type == "user_message":
             self._clear_scope(Scope.TURN)
+            if self.get(HAND_OVERS_THIS_TURN):
+                self.set(HAND_OVERS_THIS_TURN, 0, timestamp=event.timestamp)
         self.revision += 1
 
     def append_message(self, role: str, text: str, agent_id: Any, timestamp: float) -> None:
@@ -172,12 +229,14 @@ class SessionContext:
         """Record a hand-over (``record`` has from, to, transition id, reason) and make ``to`` current."""
         self._clear_scope(Scope.AGENT)
         self._transitions.append(dict(record))
+        self._transition_total += 1
         ts = float(record.get("timestamp", self.now))
         self.set("previous_agent_id", record.get("from_agent_id"), timestamp=ts)
         self.set("current_agent_id", record["to_agent_id"], timestamp=ts)
         self.set("current_agent_name", agent_name, timestamp=ts)
         self.set("agent_entered_at", ts, timestamp=ts)
-        self.set("agent_entered_event_count", self.get("event_count", 0), timestamp=ts)
+        self.set("agent_entered_event_count", as_count(self.get("event_count")), timestamp=ts)
+        self.set(HAND_OVERS_THIS_TURN, as_count(self.get(HAND_OVERS_THIS_TURN)) + 1, timestamp=ts)
 
     def _clear_scope(self, scope: Scope) -> None:
         for key in [k for k, v in self._values.items() if v.scope is scope]:
@@ -190,14 +249,15 @@ class SessionContext:
 
     def events_since_entered(self) -> list[dict[str, Any]]:
         """The events (still in the history) since the session entered its current agent, oldest first."""
-        count = self.get("event_count", 0) - self.get("agent_entered_event_count", 0)
+        count = as_count(self.get("event_count")) - as_count(self.get("agent_entered_event_count"))
         if count <= 0:
             return []
         return list(self._events)[-count:]
 
     @property
     def transition_count(self) -> int:
-        return len(self._transitions)
+        """Hand-overs since the session started (the context keeps only the latest ``history_limit``)."""
+        return self._transition_total
 
     @property
     def last_event(self) -> dict[str, Any] | None:
@@ -219,6 +279,7 @@ class SessionContext:
             "events": list(self._events),
             "conversation": list(self._conversation),
             "transitions": list(self._transitions),
+            "transition_total": self._transition_total,
             "history_limit": self._events.maxlen,
             "now": self.now,
             "revision": self.revision,
@@ -230,7 +291,8 @@ class SessionContext:
         context._values = {k: ContextValue.from_dict(v) for k, v in state.get("values", {}).items()}
         context._events.extend(state.get("events", []))
         context._conversation.extend(state.get("conversation", []))
-        context._transitions = list(state.get("transitions", []))
+        context._transitions.extend(state.get("transitions", []))
+        context._transition_total = int(state.get("transition_total", len(state.get("transitions", []))))
         context.now = float(state.get("now", 0.0))
         context.revision = int(state.get("revision", 0))
         return context
@@ -242,7 +304,8 @@ class SessionContext:
             dict(self._values),
             list(self._events),
             list(self._conversation),
-            len(self._transitions),
+            list(self._transitions),
+            self._transition_total,
             self.now,
             self.revision,
         )
@@ -253,7 +316,9 @@ class SessionContext:
         self._events.extend(checkpoint.events)
         self._conversation.clear()
         self._conversation.extend(checkpoint.conversation)
-        del self._transitions[checkpoint.transition_count :]
+        self._transitions.clear()
+        self._transitions.extend(checkpoint.transitions)
+        self._transition_total = checkpoint.transition_total
         self.now = checkpoint.now
         self.revision = checkpoint.revision
 

@@ -15,13 +15,28 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
-from rataura2.errors import InvalidEventError
+from rataura2.core.context import as_count
+from rataura2.core.jsondata import json_problem, text_problem
+from rataura2.errors import InvalidEventError, InvalidSessionIdError
 from rataura2.settings import get_settings
 from rataura2.vocabulary.events import API_SOURCE, CONTEXT_UPDATES_KEY, LIVEKIT_EVENT_MAP, EventType
+from rataura2.vocabulary.limits import MAX_ID_LENGTH, TIMESTAMP_MAX, TIMESTAMP_MIN
 
 if TYPE_CHECKING:
     from rataura2.core.context import SessionContext
+
+
+def _bounded(mapping: Any, key: str, value: Any, limit: int) -> dict[str, Any]:
+    """A copy of ``mapping`` (a new dict if it is none) with ``key`` set last, keeping the latest ``limit`` keys:
+    events name the keys, so without a bound a session's context (and its snapshots) would grow with its age."""
+    out = dict(mapping) if isinstance(mapping, Mapping) else {}
+    out.pop(key, None)
+    out[key] = value
+    for old in list(out)[: max(len(out) - limit, 0)]:
+        del out[old]
+    return out
 
 
 class EventData(BaseModel):
@@ -64,8 +79,10 @@ class EventData(BaseModel):
     def _finite_timestamp(cls, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"must be a number of seconds, got {type(value).__name__}")
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"must be finite, got {value!r}")
+        if not TIMESTAMP_MIN <= value <= TIMESTAMP_MAX:  # compared before float(): 10**400 has no float
+            raise ValueError(f"must be seconds since the epoch between {TIMESTAMP_MIN:.0f} and {TIMESTAMP_MAX:.0f}")
         return float(value)
 
     @field_validator("data", mode="before")
@@ -75,10 +92,11 @@ class EventData(BaseModel):
             return {}
         if not isinstance(value, dict):
             raise ValueError(f"must be a dict, got {type(value).__name__}")
-        try:
-            encoded = json.dumps(value, allow_nan=False, separators=(",", ":"))
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"must be JSON-serialisable: {exc}") from None
+        found = json_problem(value, "data")
+        if found is not None:  # checked first: json.dumps recurses, drops duplicate keys, accepts 10**400
+            where, problem = found
+            raise PydanticCustomError("json_data", "{problem}", {"problem": problem, "where": where})
+        encoded = json.dumps(value, separators=(",", ":"))
         limit = get_settings().max_event_bytes
         if len(encoded) > limit:
             raise ValueError(f"is {len(encoded)} bytes as JSON, over the limit of {limit}")
@@ -90,6 +108,11 @@ class EventData(BaseModel):
     def _non_empty_string(cls, value: Any) -> str:
         if not isinstance(value, str) or not value:
             raise ValueError(f"must be a non-empty string, got {value!r}")
+        if len(value) > MAX_ID_LENGTH:
+            raise ValueError(f"is {len(value)} characters long, over the limit of {MAX_ID_LENGTH}")
+        problem = text_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @property
@@ -116,9 +139,24 @@ class EventData(BaseModel):
 
 def _as_event_error(exc: ValidationError) -> InvalidEventError:
     first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "event"
+    field = str((first.get("ctx") or {}).get("where") or "") or ".".join(str(part) for part in first["loc"]) or "event"
     message = first["msg"].removeprefix("Value error, ")
     return InvalidEventError(field, message)
+
+
+def check_session_id(session_id: Any) -> str:
+    """A session id as every store can keep and every screen can show it; :class:`InvalidSessionIdError`
+    otherwise."""
+    if not isinstance(session_id, str) or not session_id:
+        raise InvalidSessionIdError(f"a session id must be a non-empty string, got {session_id!r}")
+    if len(session_id) > MAX_ID_LENGTH:
+        raise InvalidSessionIdError(
+            f"a session id is at most {MAX_ID_LENGTH} characters long, got {len(session_id)} ({session_id[:40]!r}...)"
+        )
+    problem = text_problem(session_id)
+    if problem:
+        raise InvalidSessionIdError(f"session id {session_id!r} {problem}")
+    return session_id
 
 
 EventCallback = Callable[["EventData", "SessionContext"], None]
@@ -162,8 +200,10 @@ class SessionEventHandler(EventHandler):
     )
 
     def apply(self, event: EventData, context: SessionContext) -> None:
-        session = dict(context.get("session") or {})
-        participants = list(session.get("participants", []))
+        stored = context.get("session")
+        session = dict(stored) if isinstance(stored, Mapping) else {}
+        known = session.get("participants")
+        participants = list(known) if isinstance(known, list) else []
         participant = event.data.get("participant_id")
         if event.type is EventType.SESSION_CREATED:
             session.update(status="active", started_at=event.timestamp)
@@ -171,6 +211,7 @@ class SessionEventHandler(EventHandler):
             session.update(status="ended", ended_at=event.timestamp, end_reason=event.data.get("reason"))
         elif event.type is EventType.USER_JOINED and participant is not None and participant not in participants:
             participants.append(participant)
+            del participants[: max(len(participants) - context.history_limit, 0)]
         elif event.type is EventType.USER_LEFT and participant in participants:
             participants.remove(participant)
         session["participants"] = participants
@@ -202,7 +243,7 @@ class AgentEventHandler(EventHandler):
     def _user_message(event: EventData, context: SessionContext) -> None:
         text = event.text or ""
         context.set("user_input", text, timestamp=event.timestamp)
-        context.set("turn_count", context.get("turn_count", 0) + 1, timestamp=event.timestamp)
+        context.set("turn_count", as_count(context.get("turn_count")) + 1, timestamp=event.timestamp)
         context.append_message("user", text, context.get("current_agent_id"), event.timestamp)
 
     @staticmethod
@@ -217,16 +258,20 @@ class AgentEventHandler(EventHandler):
 
     @staticmethod
     def _tool_result(event: EventData, context: SessionContext) -> None:
+        """A success goes to ``tool_results[tool]``; a failure (``is_error``: the tool raised, or its arguments
+        were refused) to ``tool_errors[tool]``, so it never replaces the last good result."""
         name = str(event.data.get("tool_name", event.data.get("tool_id", "")))
-        results = dict(context.get("tool_results") or {})
-        results[name] = event.data.get("result")
-        context.set("tool_results", results, timestamp=event.timestamp)
-        context.set("last_tool_name", name, timestamp=event.timestamp)
+        failed = event.data.get("is_error") is True
+        field = "tool_errors" if failed else "tool_results"
+        results = _bounded(context.get(field), name, event.data.get("result"), context.history_limit)
+        context.set(field, results, timestamp=event.timestamp)
+        if not failed:
+            context.set("last_tool_name", name, timestamp=event.timestamp)
 
     @staticmethod
     def _agent_decision(event: EventData, context: SessionContext) -> None:
-        decisions = dict(context.get("agent_decisions") or {})
-        decisions[str(event.data.get("decision_key", "transition_to"))] = event.data.get("value")
+        key = str(event.data.get("decision_key", "transition_to"))
+        decisions = _bounded(context.get("agent_decisions"), key, event.data.get("value"), context.history_limit)
         context.set("agent_decisions", decisions, timestamp=event.timestamp)
 
     @staticmethod

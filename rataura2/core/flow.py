@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from rataura2.core.context import OWNED_FIELDS, RESERVED_FIELDS
+from rataura2.core.spec import AgentSpec, GraphSpec
 from rataura2.core.templates import PLAIN_EMPTY, Template, compile_template
 from rataura2.errors import InvalidFlowError
 from rataura2.vocabulary.enums import ActionType, ContextStrategy
@@ -267,6 +268,46 @@ def compile_agent_flow(
     )
 
 
+def check_references(spec: GraphSpec, agent: AgentSpec, flow: AgentFlow) -> None:
+    """What an agent's actions name exists in its graph: a hand-over goes to an agent of the conversation, a tool
+    run is one of the agent's or the conversation's tools."""
+    where = f"agent {agent.name!r}"
+    tools = {spec.tools[t].name for t in (*agent.tool_ids, *spec.tool_ids) if t in spec.tools}
+    for hook, actions in (("on_enter", flow.on_enter), ("on_exit", flow.on_exit)):
+        for i, action in enumerate(actions):
+            if action.type is ActionType.HANDOVER and spec.agent_by_name(action.agent) is None:
+                raise InvalidFlowError(
+                    f"{where}.{hook}[{i}].agent", f"no agent {action.agent!r} in conversation {spec.name!r}"
+                )
+            if action.type is ActionType.RUN_TOOL and action.tool not in tools:
+                raise InvalidFlowError(
+                    f"{where}.{hook}[{i}].tool",
+                    f"{action.tool!r} is not a tool of the agent or of the conversation "
+                    f"(they have: {', '.join(sorted(tools)) or 'none'})",
+                )
+
+
+def compile_graph_flow(spec: GraphSpec, agent: AgentSpec) -> AgentFlow:
+    """An agent of a graph's flow settings, compiled and checked against the graph."""
+    flow = compile_agent_flow(
+        f"agent {agent.name!r}",
+        instructions=agent.instructions,
+        on_enter=agent.on_enter,
+        on_exit=agent.on_exit,
+        context_strategy=agent.context_strategy,
+        context_options=agent.context_options,
+        config=agent.config,
+    )
+    check_references(spec, agent, flow)
+    return flow
+
+
+def check_flows(spec: GraphSpec) -> None:
+    """Every agent's flow settings compile and name only what the graph has (checked when a graph is saved)."""
+    for agent in spec.agents.values():
+        compile_graph_flow(spec, agent)
+
+
 def check_sensitive_keys(keys: Any, where: str) -> tuple[str, ...]:
     """A conversation's ``sensitive_keys``: a list of context keys that the orchestrator does not keep itself."""
     if keys is None:
@@ -286,8 +327,11 @@ __all__ = [
     "AgentFlow",
     "HistoryPolicy",
     "Hook",
+    "check_flows",
+    "check_references",
     "check_sensitive_keys",
     "compile_actions",
     "compile_agent_flow",
+    "compile_graph_flow",
     "compile_history",
 ]

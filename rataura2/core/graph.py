@@ -11,13 +11,14 @@ import networkx as nx
 
 from rataura2.core.conditions import Condition, ConditionInput, Verdict, build_condition
 from rataura2.core.conditions.base import describe_condition, triggers_of
-from rataura2.core.flow import AgentFlow, compile_agent_flow
+from rataura2.core.conditions.triggers import TRIGGER_NAMES, index_keys, trigger_of
+from rataura2.core.flow import AgentFlow, compile_graph_flow
 from rataura2.core.sensitive import SensitivePolicy, sensitive_paths
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
 from rataura2.core.templates import compile_template
-from rataura2.errors import InvalidConditionError, InvalidFlowError, InvalidGraphError, UnknownAgentError
+from rataura2.core.validation import check_tool_names
+from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError
 from rataura2.vocabulary.enums import ActionType
-from rataura2.vocabulary.events import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class CompiledGraph:
             raise InvalidGraphError(
                 f"conversation {spec.name!r}: initial agent {spec.initial_agent_id} is not one of its agents"
             )
+        check_tool_names(spec)
         self.spec = spec
         outgoing: dict[int, list[CompiledTransition]] = {agent_id: [] for agent_id in spec.agents}
         for t in spec.transitions:
@@ -74,16 +76,16 @@ class CompiledGraph:
         for transitions in outgoing.values():
             transitions.sort(key=lambda c: (-c.spec.priority, c.spec.id))
         self._outgoing: Mapping[int, tuple[CompiledTransition, ...]] = {k: tuple(v) for k, v in outgoing.items()}
-        self._by_event_type: Mapping[int, Mapping[EventType, tuple[CompiledTransition, ...]]] = {
-            agent_id: {
-                event_type: tuple(t for t in transitions if event_type in (triggers_of(t.condition) or (event_type,)))
-                for event_type in EventType
-            }
+        keys = {t.id: _keys(t) for transitions in self._outgoing.values() for t in transitions}
+        self._by_trigger: Mapping[int, Mapping[str, tuple[CompiledTransition, ...]]] = {
+            agent_id: {key: tuple(t for t in transitions if key in keys[t.id]) for key in TRIGGER_NAMES}
             for agent_id, transitions in self._outgoing.items()
         }
-        """Per agent and event type, the transitions that can hold on such an event, in evaluation order."""
+        """Per agent and trigger (an event type, or ``context_update``), the transitions evaluated on such an event,
+        in evaluation order: conditions on the current event under its type, conditions that read state under
+        their trigger events only (see :mod:`~rataura2.core.conditions.triggers`)."""
         self.role = compile_template(spec.role_instructions, f"conversation {spec.name!r}.role_instructions")
-        self.flows: Mapping[int, AgentFlow] = {a.id: self._compile_flow(a) for a in spec.agents.values()}
+        self.flows: Mapping[int, AgentFlow] = {a.id: compile_graph_flow(spec, a) for a in spec.agents.values()}
         """Per agent, its instructions template, on_enter / on_exit actions and history policy."""
         self.sensitive = SensitivePolicy(
             keys=frozenset(spec.sensitive_keys),
@@ -91,34 +93,6 @@ class CompiledGraph:
             agents=frozenset(a.id for a in spec.agents.values() if a.sensitive_input),
         )
         self.graph = self._build_networkx()
-
-    def _compile_flow(self, agent: AgentSpec) -> AgentFlow:
-        """The agent's flow settings, with what they name checked against the graph: a hand-over goes to an agent
-        of this conversation, a tool run is one of the agent's or the conversation's tools."""
-        where = f"agent {agent.name!r}"
-        flow = compile_agent_flow(
-            where,
-            instructions=agent.instructions,
-            on_enter=agent.on_enter,
-            on_exit=agent.on_exit,
-            context_strategy=agent.context_strategy,
-            context_options=agent.context_options,
-            config=agent.config,
-        )
-        tools = {self.spec.tools[t].name for t in (*agent.tool_ids, *self.spec.tool_ids) if t in self.spec.tools}
-        for hook, actions in (("on_enter", flow.on_enter), ("on_exit", flow.on_exit)):
-            for i, action in enumerate(actions):
-                if action.type is ActionType.HANDOVER and self.spec.agent_by_name(action.agent) is None:
-                    raise InvalidFlowError(
-                        f"{where}.{hook}[{i}].agent", f"no agent {action.agent!r} in conversation {self.spec.name!r}"
-                    )
-                if action.type is ActionType.RUN_TOOL and action.tool not in tools:
-                    raise InvalidFlowError(
-                        f"{where}.{hook}[{i}].tool",
-                        f"{action.tool!r} is not a tool of the agent or of the conversation "
-                        f"(they have: {', '.join(sorted(tools)) or 'none'})",
-                    )
-        return flow
 
     # reading ------------------------------------------------------------------------------------------------
     @property
@@ -170,11 +144,12 @@ class CompiledGraph:
 
     # evaluation ----------------------------------------------------------------------------------------------
     def check_transitions(self, agent_id: int, given: ConditionInput) -> Evaluation:
-        """The first of ``agent_id``'s transitions whose condition holds. A condition that raises counts as
-        false; it is logged and reported, and never stops the others from being checked."""
+        """The first of ``agent_id``'s transitions whose condition holds, among those evaluated on the event (all
+        of them without one). A condition that raises counts as false; it is logged and reported, and never stops
+        the others from being checked."""
         errors: list[tuple[int, str]] = []
         event = given.event
-        candidates = self._outgoing[agent_id] if event is None else self._by_event_type[agent_id][event.type]
+        candidates = self._outgoing[agent_id] if event is None else self._by_trigger[agent_id][trigger_of(event)]
         for transition in candidates:
             try:
                 verdict = transition.condition.evaluate(given)
@@ -207,7 +182,7 @@ class CompiledGraph:
                 priority=t.priority,
                 label=edge_label(t),
             )
-        for agent_id, flow in self.flows.items():
+        for agent_id, flow in self.flows.items():  # hand-over actions are edges too
             for hook, actions in (("on_enter", flow.on_enter), ("on_exit", flow.on_exit)):
                 for action in actions:
                     target = self.spec.agent_by_name(action.agent) if action.type is ActionType.HANDOVER else None
@@ -220,43 +195,6 @@ class CompiledGraph:
                             label=f"{hook} hand-over",
                         )
         return graph
-
-    def bouncing_cycles(self) -> list[list[CompiledTransition]]:
-        """Cycles made only of transitions whose conditions read state (rules, expressions, ``since_entered``
-        events) rather than the event being processed: such conditions can stay true, so a session could be
-        handed around the cycle event after event. Each is a list of transitions, in order."""
-        state_edges = nx.DiGraph()
-        for transitions in self._outgoing.values():
-            for t in transitions:
-                if triggers_of(t.condition) is None:
-                    state_edges.add_edge(t.spec.source_agent_id, t.target_agent_id, transition=t)
-        return [
-            [state_edges.edges[u, v]["transition"] for u, v in zip(cycle, [*cycle[1:], cycle[0]], strict=True)]
-            for cycle in nx.simple_cycles(state_edges)
-        ]
-
-    def lint(self) -> list[str]:
-        """What a designer should look at before publishing: agents nobody reaches, and cycles of level-triggered
-        conditions that could bounce a session between agents."""
-        warnings = [f"{a.name} cannot be reached from the initial agent" for a in self.unreachable_agents()]
-        for cycle in self.bouncing_cycles():
-            names = [self.get_agent(t.spec.source_agent_id).name for t in cycle] + [
-                self.get_agent(cycle[0].spec.source_agent_id).name
-            ]
-            ids = ", ".join(str(t.id) for t in cycle)
-            warnings.append(
-                f"{' -> '.join(names)} (transitions {ids}) only reads state that can stay true: a session could "
-                "bounce around it; guard one side (e.g. turns_in_current_agent, an event condition)"
-            )
-        return warnings
-
-    def unreachable_agents(self) -> list[AgentSpec]:
-        reachable = nx.descendants(self.graph, self.spec.initial_agent_id) | {self.spec.initial_agent_id}
-        return [a for a in self.spec.agents.values() if a.id not in reachable]
-
-    def dead_ends(self) -> list[AgentSpec]:
-        """Agents with no way out (often intended: a closing agent)."""
-        return [a for a in self.spec.agents.values() if not self.graph.out_degree(a.id)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -285,15 +223,31 @@ class CompiledGraph:
         """The graph as Mermaid flowchart text (renders on GitHub and in most docs tools)."""
         lines = ["flowchart LR"]
         for agent in self.agents():
-            shape = f'(["{agent.name}"])' if agent.id == self.spec.initial_agent_id else f'["{agent.name}"]'
+            name = mermaid_text(agent.name)
+            shape = f'(["{name}"])' if agent.id == self.spec.initial_agent_id else f'["{name}"]'
             lines.append(f"    a{agent.id}{shape}")
         for t in self.spec.transitions:
-            label = edge_label(t).replace('"', "'")
-            lines.append(f'    a{t.source_agent_id} -->|"{label}"| a{t.target_agent_id}')
+            lines.append(f'    a{t.source_agent_id} -->|"{mermaid_text(edge_label(t))}"| a{t.target_agent_id}')
         for source, target, data in self.graph.edges(data=True):
             if data.get("condition_type") == "action":
-                lines.append(f'    a{source} -.->|"{data["label"]}"| a{target}')
+                lines.append(f'    a{source} -.->|"{mermaid_text(data["label"])}"| a{target}')
         return "\n".join(lines) + "\n"
+
+
+def _keys(transition: CompiledTransition) -> frozenset[str]:
+    triggers = triggers_of(transition.condition)
+    return frozenset(TRIGGER_NAMES) if triggers is None else index_keys(triggers)
+
+
+_MERMAID_ENTITIES = {'"': "#quot;", "#": "#35;", "<": "#lt;", ">": "#gt;", "`": "#96;", "|": "#124;", "&": "#38;"}
+
+
+def mermaid_text(text: str) -> str:
+    """``text`` as a quoted Mermaid label that shows exactly it: quotes, entity and HTML characters, backticks
+    (Markdown labels) and pipes (edge labels) as entity codes, line breaks as spaces, so a name can neither end the
+    label nor add nodes, edges or markup to the chart."""
+    out = "".join(_MERMAID_ENTITIES.get(char, char) for char in text)
+    return " ".join(out.splitlines()) if "\n" in out or "\r" in out else out
 
 
 def edge_label(t: TransitionSpec) -> str:
@@ -302,4 +256,4 @@ def edge_label(t: TransitionSpec) -> str:
     return f"{summary} [p{t.priority}]" if t.priority else summary
 
 
-__all__ = ["CompiledGraph", "CompiledTransition", "Evaluation", "TransitionMatch", "edge_label"]
+__all__ = ["CompiledGraph", "CompiledTransition", "Evaluation", "TransitionMatch", "edge_label", "mermaid_text"]

@@ -3,6 +3,11 @@
 ``process_event`` validates an event, folds it into the context, evaluates the current agent's transitions and
 fires at most one (by default). It is CPU only and deterministic; I/O (loading graphs, persisting) is the business
 of :class:`~rataura2.sessions.manager.SessionManager` and of the store it hands in.
+
+Two guards keep a graph from running away. Conditions that read state are evaluated on trigger events only (see
+:mod:`~rataura2.core.conditions.triggers`), and no session makes more than ``max_transitions_per_turn`` hand-overs
+between two user turns: past it a hand-over is refused and recorded as an error event naming the cycle, and the
+session stays where it is, ready for the user's next turn.
 """
 
 from __future__ import annotations
@@ -10,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rataura2.core.conditions import ConditionInput
-from rataura2.core.context import OWNED_FIELDS, Scope, SessionContext
+from rataura2.core.context import HAND_OVERS_THIS_TURN, OWNED_FIELDS, TYPED_FIELDS, Scope, SessionContext
+from rataura2.core.dedupe import DedupeWindow
 from rataura2.core.events import EventData, EventManager
 from rataura2.core.graph import CompiledGraph, TransitionMatch
 from rataura2.core.result import Hop, TransitionResult, TransitionStatus
@@ -23,13 +30,23 @@ from rataura2.core.spec import AgentSpec
 from rataura2.core.store import SessionStore
 from rataura2.errors import InvalidEventError, SessionEndedError
 from rataura2.settings import checked
-from rataura2.vocabulary.events import API_SOURCE, CONTEXT_UPDATES_KEY, ORCHESTRATOR_SOURCE, EventType
+from rataura2.vocabulary.events import (
+    API_SOURCE,
+    CONTEXT_UPDATES_KEY,
+    INTERNAL_ID_PREFIX,
+    ORCHESTRATOR_SOURCE,
+    EventType,
+    internal_event_id,
+    is_internal_event_id,
+)
 
 logger = logging.getLogger(__name__)
 
 TransitionListener = Callable[["AgentOrchestrator", TransitionResult], None]
 
 _TRANSITION, _CUSTOM, _SESSION_ENDED = EventType.TRANSITION, EventType.CUSTOM, EventType.SESSION_ENDED
+TURN_GUARD = "max_transitions_per_turn"
+"""The ``error_type`` of the error event a refused hand-over records."""
 
 
 class AgentOrchestrator:
@@ -47,24 +64,30 @@ class AgentOrchestrator:
         context: SessionContext | None = None,
         event_manager: EventManager | None = None,
         max_hops_per_event: int | None = None,
+        max_transitions_per_turn: int | None = None,
         store: SessionStore | None = None,
     ) -> None:
         self.session_id = session_id
         self.graph = graph
         self.event_manager = event_manager or EventManager()
         self.max_hops_per_event = int(checked("max_hops_per_event", max_hops_per_event))
+        self.max_transitions_per_turn = int(checked("max_transitions_per_turn", max_transitions_per_turn))
         self.store = store
         self.context = context if context is not None else self._initial_context()
         self._agent_id = 0
         """The current agent, as in the context; kept here too because the event path reads it often."""
         self.ended = False
         self._resync()
-        self._results: dict[str, TransitionResult] = {}
+        self._results = DedupeWindow()
         self._pending_event: EventData | None = None
         """The last event, while the agent that was current when it arrived still is."""
         self._evaluated_at: tuple[int, int] = (self.context.revision, self.current_agent_id)
         self._lock = threading.RLock()
-        self._async_lock: asyncio.Lock | None = None
+        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        """One asyncio lock per event loop (a lock belongs to the loop it first waited on); ``_lock`` orders
+        callers across loops and threads."""
         self._listeners: list[TransitionListener] = []
         self.secrets = Secrets(graph.sensitive)
         """This session's sensitive values, in this process's memory only (``rataura2.core.sensitive``)."""
@@ -88,8 +111,10 @@ class AgentOrchestrator:
                 "agent_entered_event_count": 0,
                 "event_count": 0,
                 "turn_count": 0,
+                HAND_OVERS_THIS_TURN: 0,
                 "user_input": "",
                 "tool_results": {},
+                "tool_errors": {},
                 "agent_decisions": {},
                 "session": {
                     "id": self.session_id,
@@ -146,14 +171,36 @@ class AgentOrchestrator:
         self._listeners.remove(listener)
 
     def seen(self, event_id: str) -> bool:
-        return event_id in self._results
+        with self._lock:
+            return self._processed(event_id) is not None
+
+    def _processed(self, event_id: str) -> TransitionResult | None:
+        """The result an event id got, from the window or, past it, from the store's log."""
+        previous = self._results.get(event_id)
+        if previous is None and self._results.evicted and self.store is not None:
+            previous = self.store.logged_result(self, event_id)
+        return previous
 
     # events --------------------------------------------------------------------------------------------------
     def process_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
         """Apply one event and fire the transition it triggers, if any. See DESIGN.md, "Event processing"."""
         event = EventData.parse(event)
+        if is_internal_event_id(event.id):
+            raise InvalidEventError(
+                "id", f"ids starting with {INTERNAL_ID_PREFIX!r} are the session's own; got {event.id!r}"
+            )
+        return self._process(event)
+
+    def process_own_event(self, event: EventData) -> TransitionResult:
+        """Process one of the session's own events (its start and end, which the session manager records), whose
+        id is in the namespace outside events cannot use."""
+        if not is_internal_event_id(event.id):
+            raise InvalidEventError("id", f"the session's own events have ids starting with {INTERNAL_ID_PREFIX!r}")
+        return self._process(event)
+
+    def _process(self, event: EventData) -> TransitionResult:
         with self._lock:
-            previous = self._results.get(event.id)
+            previous = self._processed(event.id)
             if previous is not None:
                 return previous
             if self.ended:
@@ -173,7 +220,7 @@ class AgentOrchestrator:
                     self.secrets.restore(secrets)
                 self._resync()
                 raise
-            self._results[event.id] = result
+            self._results.add(event.id, event.timestamp, result, self.context.now)
             self._pending_event = None if result.hops else event
             self._evaluated_at = (self.context.revision, self.current_agent_id)
         if result.transitioned:
@@ -183,10 +230,12 @@ class AgentOrchestrator:
 
     async def aprocess_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
         """``process_event`` for asyncio code: callers are served in arrival order and the loop never waits on
-        a store's I/O."""
-        if self._async_lock is None:
-            self._async_lock = asyncio.Lock()
-        async with self._async_lock:
+        a store's I/O. Any event loop may call it (each gets a lock of its own)."""
+        loop = asyncio.get_running_loop()
+        lock = self._async_locks.get(loop)
+        if lock is None:
+            lock = self._async_locks[loop] = asyncio.Lock()
+        async with lock:
             if self.store is None or not self.store.blocks:
                 return self.process_event(event)
             return await asyncio.to_thread(self.process_event, event)
@@ -197,19 +246,31 @@ class AgentOrchestrator:
         self.store, self._listeners = None, []
         try:
             for event in events:
-                self.process_event(event)
+                self._process(EventData.parse(event))
         finally:
             self.store, self._listeners = store, listeners
 
-    def restore_processed(self, results: Mapping[str, TransitionResult], last_event: EventData | None) -> None:
+    def replay_event(self, event: EventData) -> TransitionResult:
+        """Process a logged event again (one of the session's own too), to rebuild the session it came from."""
+        return self._process(event)
+
+    def restore_processed(
+        self,
+        results: Mapping[str, tuple[float, TransitionResult]],
+        last_event: EventData | None,
+        *,
+        complete: bool = True,
+    ) -> None:
         """Mark logged events as already processed, without applying them: for a session rebuilt from a snapshot
-        that already holds their effect. Their ids stay no-ops that return the logged results, and
-        ``last_event`` (the snapshot's own event) is what ``check_transition`` looks at, as it was before."""
+        that already holds their effect. ``results`` are (timestamp, result) by event id, oldest first, and
+        ``complete`` says whether they are all the log holds (if not, older ids are looked up in the store). Their
+        ids stay no-ops that return the logged results, and ``last_event`` (the snapshot's own event) is what
+        ``check_transition`` looks at, as it was before."""
         with self._lock:
-            self._results.update(results)
+            self._results.load(results, complete=complete, now=self.context.now)
             if last_event is not None:
                 last = results.get(last_event.id)
-                self._pending_event = None if last is None or last.hops else last_event
+                self._pending_event = None if last is None or last[1].hops else last_event
             self._evaluated_at = (self.context.revision, self.current_agent_id)
 
     def _check_command(self, event: EventData) -> None:
@@ -228,8 +289,11 @@ class AgentOrchestrator:
                 raise InvalidEventError(
                     f"data.{CONTEXT_UPDATES_KEY}.{owned[0]}", "is kept by the orchestrator and cannot be set"
                 )
+            for key, kind in TYPED_FIELDS.items():
+                if key in updates and not isinstance(updates[key], kind):
+                    raise InvalidEventError(f"data.{CONTEXT_UPDATES_KEY}.{key}", f"must be a {kind.__name__}")
             scope, ttl = event.data.get("scope", "session"), event.data.get("ttl")
-            if scope not in Scope._value2member_map_:
+            if not isinstance(scope, str) or scope not in Scope._value2member_map_:
                 raise InvalidEventError("data.scope", f"must be one of {', '.join(Scope)}, got {scope!r}")
             if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0):
                 raise InvalidEventError("data.ttl", f"must be a positive number of seconds, got {ttl!r}")
@@ -285,8 +349,13 @@ class AgentOrchestrator:
             if match.transition.target_agent_id in visited and hops:
                 note = f"; cycle back to agent {match.transition.target_agent_id} cut"
                 break
+            if self.context.get(HAND_OVERS_THIS_TURN, 0) >= self.max_transitions_per_turn:
+                errors.append((match.transition.id, self._refuse(match, event)))
+                break
             hops.append(self._fire(match, event))
             visited.add(match.transition.target_agent_id)
+        else:
+            note = self._also_holds(given)
         event_id = event.id
         if not hops:
             if errors:
@@ -314,6 +383,53 @@ class AgentOrchestrator:
             self.context.set(key, value, metadata={"source": f"transition {match.transition.id}"})
         return self._enter(match.transition.target_agent_id, match.transition.id, match.verdict.reason, event)
 
+    def _refuse(self, match: TransitionMatch, cause: EventData) -> str:
+        """Refuse a hand-over past ``max_transitions_per_turn`` and record why as an error event (the orchestrator's
+        own, like a hand-over: it is not evaluated, and replaying the cause records it again). Returns the reason."""
+        target = self.graph.get_agent(match.transition.target_agent_id)
+        here = self.get_current_agent()
+        taken = self.context.get(HAND_OVERS_THIS_TURN, 0)
+        recent = self.context.get("transitions")[-taken:] if taken else []
+        path = [str(t["from_agent_name"]) for t in recent[:1]] + [str(t["to_agent_name"]) for t in recent]
+        cycle = " -> ".join([*(path or [here.name]), target.name])
+        reason = (
+            f"hand-over {here.name} -> {target.name} (transition {match.transition.id}) refused: {taken} hand-overs "
+            f"since the user's last turn ({cycle}) reach max_transitions_per_turn={self.max_transitions_per_turn}; "
+            f"the session stays on {here.name} until the user speaks again (it would fire because "
+            f"{match.verdict.reason})"
+        )
+        logger.warning("session %s: %s", self.session_id, reason)
+        record = EventData(
+            type=EventType.AGENT_ERROR,
+            timestamp=cause.timestamp,
+            source=ORCHESTRATOR_SOURCE,
+            id=f"{cause.id}/refused/{match.transition.id}",
+            data={
+                "message": reason,
+                "recoverable": True,
+                "error_type": TURN_GUARD,
+                "transition_id": match.transition.id,
+                "from_agent_id": here.id,
+                "to_agent_id": target.id,
+                "trigger_event_id": cause.id,
+            },
+        )
+        self.event_manager.process_event(record, self.context)
+        return reason
+
+    def _also_holds(self, given: ConditionInput) -> str:
+        """After the last hand-over an event may make: a note if the new agent would move on at once, so that
+        people reading the result see why the session stopped there."""
+        match = self.graph.check_transitions(self.current_agent_id, given).match
+        if match is None:
+            return ""
+        here, target = self.get_current_agent().name, self.graph.get_agent(match.transition.target_agent_id).name
+        hops = self.max_hops_per_event
+        return (
+            f"; then {here} -> {target} (transition {match.transition.id}) holds too ({match.verdict.reason}), "
+            f"not taken: at most {hops} hand-over{'' if hops == 1 else 's'} per event, so it waits for the next one"
+        )
+
     def _enter(self, target_id: int, transition_id: int | None, reason: str, cause: EventData) -> Hop:
         source = self.get_current_agent()
         target = self.graph.get_agent(target_id)
@@ -333,7 +449,7 @@ class AgentOrchestrator:
             timestamp=timestamp,
             data=record,
             source=ORCHESTRATOR_SOURCE,
-            id=f"{cause_id}/transition/{self.context.transition_count}",
+            id=internal_event_id(f"transition/{self.context.transition_count}"),
         )
         self.event_manager.process_event(transition_event, self.context)
         self.context.enter_agent(record, target.name)
@@ -378,6 +494,15 @@ class AgentOrchestrator:
                 self._evaluated_at = (self.context.revision, agent)
                 status = TransitionStatus.ERROR if evaluation.errors else TransitionStatus.NO_TRANSITION
                 return TransitionResult(status, agent, reason="no condition holds", errors=evaluation.errors)
+            if self.context.get(HAND_OVERS_THIS_TURN, 0) >= self.max_transitions_per_turn:
+                self._evaluated_at = (self.context.revision, agent)
+                reason = (
+                    f"transition {match.transition.id} refused: max_transitions_per_turn="
+                    f"{self.max_transitions_per_turn} hand-overs since the user's last turn"
+                )
+                return TransitionResult(
+                    TransitionStatus.ERROR, agent, reason=reason, errors=((match.transition.id, reason),)
+                )
             return self.execute_transition(
                 match.transition.target_agent_id,
                 reason=match.verdict.reason,
@@ -393,10 +518,12 @@ class AgentOrchestrator:
         transition_id: int | None = None,
         context_updates: Mapping[str, Any] | None = None,
         timestamp: float | None = None,
+        event_id: str | None = None,
     ) -> TransitionResult:
         """Move the session to ``target`` (an agent id or name of this conversation) now, setting
         ``context_updates`` with the move. It is logged as a TRANSITION request event, so it is persisted and
-        replayed like any other."""
+        replayed like any other. ``event_id`` makes the call idempotent: a retry with the same id (after a lost
+        answer) returns the first call's result and moves nothing."""
         agent = self.graph.get_agent(target)
         data: dict[str, Any] = {"to_agent_id": agent.id, "reason": reason or "executed by the API"}
         if transition_id is not None:
@@ -404,12 +531,7 @@ class AgentOrchestrator:
         if context_updates:
             data[CONTEXT_UPDATES_KEY] = dict(context_updates)
         return self.process_event(
-            EventData(
-                type=EventType.TRANSITION,
-                data=data,
-                source=API_SOURCE,
-                timestamp=self.context.now if timestamp is None else timestamp,
-            )
+            _api_event(EventType.TRANSITION, data, self.context.now if timestamp is None else timestamp, event_id)
         )
 
     def update_context(
@@ -419,16 +541,30 @@ class AgentOrchestrator:
         scope: str = "session",
         ttl: float | None = None,
         timestamp: float | None = None,
+        event_id: str | None = None,
         **kwargs: Any,
     ) -> TransitionResult:
         """Set context values from outside, as an event (so it is logged and replayed); rules and expressions
-        that read them are evaluated at once."""
+        that read them are evaluated at once. ``event_id`` makes the call idempotent: a retry with the same id
+        (after a lost answer) returns the first call's result and sets nothing twice. Fields the orchestrator
+        keeps (``OWNED_FIELDS``) are refused."""
         updates = {**(values or {}), **kwargs}
         return self.process_event(
             context_update_event(
-                updates, scope=scope, ttl=ttl, timestamp=self.context.now if timestamp is None else timestamp
+                updates,
+                scope=scope,
+                ttl=ttl,
+                timestamp=self.context.now if timestamp is None else timestamp,
+                event_id=event_id,
             )
         )
+
+
+def _api_event(kind: EventType, data: dict[str, Any], timestamp: float, event_id: str | None) -> EventData:
+    values: dict[str, Any] = {"type": kind, "data": data, "source": API_SOURCE, "timestamp": timestamp}
+    if event_id is not None:
+        values["id"] = event_id
+    return EventData(**values)
 
 
 def context_update_event(
@@ -438,6 +574,7 @@ def context_update_event(
     scope: str = "session",
     ttl: float | None = None,
     set_by: str | None = None,
+    event_id: str | None = None,
 ) -> EventData:
     """The event that sets context values from outside (``update_context``, a tool through LiveKit's RunContext,
     an agent's ``set_context`` action); ``set_by`` says who, in the event and in the values' metadata."""
@@ -446,7 +583,7 @@ def context_update_event(
         data["ttl"] = ttl
     if set_by is not None:
         data["set_by"] = set_by
-    return EventData(type=EventType.CUSTOM, data=data, source=API_SOURCE, timestamp=timestamp)
+    return _api_event(EventType.CUSTOM, data, timestamp, event_id)
 
 
 __all__ = ["AgentOrchestrator", "TransitionListener", "context_update_event"]

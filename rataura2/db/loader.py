@@ -7,8 +7,19 @@ from sqlalchemy.orm import Session, selectinload
 
 from rataura2.core.graph import CompiledGraph
 from rataura2.core.spec import AgentSpec, GraphSpec, ToolSpec, TransitionSpec, frozen
-from rataura2.db.models import Agent, Conversation, Transition
+from rataura2.core.validation import check_strays
+from rataura2.db.models import Agent, Conversation, Transition, conversation_agents
 from rataura2.errors import InvalidGraphError, UnknownConversationError
+from rataura2.vocabulary.limits import MAX_SAFE_INTEGER
+
+
+def conversation_id(conversation: int | str) -> int | None:
+    """The id ``conversation`` names (an int, or a string of ASCII digits: "²" is a name), or None for a name."""
+    if isinstance(conversation, int) and not isinstance(conversation, bool):
+        return conversation
+    if isinstance(conversation, str) and conversation.isascii() and conversation.isdigit():
+        return int(conversation)
+    return None
 
 
 def find_conversation(db: Session, conversation: int | str) -> Conversation:
@@ -16,8 +27,11 @@ def find_conversation(db: Session, conversation: int | str) -> Conversation:
     query = select(Conversation).options(
         selectinload(Conversation.agents).selectinload(Agent.tools), selectinload(Conversation.tools)
     )
-    if isinstance(conversation, int) or (isinstance(conversation, str) and conversation.isdigit()):
-        query = query.where(Conversation.id == int(conversation))
+    as_id = conversation_id(conversation)
+    if as_id is not None:
+        if not 0 < as_id <= MAX_SAFE_INTEGER:  # no such row, and a database would refuse the number
+            raise UnknownConversationError(f"no conversation {conversation!r}")
+        query = query.where(Conversation.id == as_id)
     else:
         query = query.where(Conversation.name == conversation)
     row = db.scalars(query).first()
@@ -42,25 +56,37 @@ def transition_spec(row: Transition) -> TransitionSpec:
     )
 
 
-def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
-    """The conversation's agents, tools and the transitions between two of its agents, detached from the session.
+Stray = tuple[TransitionSpec, str]
+"""A transition from an agent of a conversation to an agent (named) that shares no conversation with it."""
 
-    Agents can be shared by conversations, so a transition to an agent outside this conversation belongs to
-    another conversation's graph and is not part of this one.
+
+def read_graph(
+    db: Session, conversation: int | str, *, need_initial_agent: bool = True
+) -> tuple[GraphSpec, list[Stray]]:
+    """The conversation's agents, tools and the transitions between two of its agents, detached from the session;
+    and its strays: transitions from one of its agents to an agent that is in no conversation with that agent.
+
+    Agents can be shared by conversations, so a transition to an agent outside this conversation may belong to
+    another conversation's graph (it is then not part of this one); one that belongs to no graph is a mistake,
+    which :func:`~rataura2.core.validation.check_graph` reports. Without ``need_initial_agent`` a conversation still
+    being built (no initial agent yet) is read too, with initial agent id 0.
     """
     conv = find_conversation(db, conversation)
-    if conv.initial_agent_id is None:
-        raise InvalidGraphError(f"conversation {conv.name!r} has no initial agent")
+    if conv.initial_agent_id is None and need_initial_agent:
+        raise InvalidGraphError(
+            f"conversation {conv.name!r} has no initial agent; set Conversation.initial_agent to one of its agents"
+        )
     agent_rows = {a.id: a for a in conv.agents}
-    if conv.initial_agent_id not in agent_rows and conv.initial_agent is not None:
+    if conv.initial_agent_id is not None and conv.initial_agent_id not in agent_rows and conv.initial_agent:
         agent_rows[conv.initial_agent.id] = conv.initial_agent
     ids = list(agent_rows)
-    transition_rows = db.scalars(
+    outgoing = db.scalars(
         select(Transition)
         .options(selectinload(Transition.business_rules))
-        .where(Transition.source_agent_id.in_(ids), Transition.target_agent_id.in_(ids))
+        .where(Transition.source_agent_id.in_(ids))
         .order_by(Transition.id)
     ).all()
+    inside = [t for t in outgoing if t.target_agent_id in agent_rows]
     tools: dict[int, ToolSpec] = {}
     agents: dict[int, AgentSpec] = {}
     for tool in [*(t for row in agent_rows.values() for t in row.tools), *conv.tools]:
@@ -88,14 +114,13 @@ def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
             context_options=frozen(row.context_options),
             sensitive_input=bool(row.sensitive_input),
         )
-    transitions = [transition_spec(t) for t in transition_rows]
-    return GraphSpec(
+    spec = GraphSpec(
         conversation_id=conv.id,
         name=conv.name,
         description=conv.description,
-        initial_agent_id=conv.initial_agent_id,
+        initial_agent_id=conv.initial_agent_id or 0,
         agents=frozen(agents),  # type: ignore[arg-type]
-        transitions=tuple(transitions),
+        transitions=tuple(transition_spec(t) for t in inside),
         tools=frozen(tools),  # type: ignore[arg-type]
         version=conv.version,
         config=frozen(conv.config),
@@ -103,6 +128,42 @@ def load_graph_spec(db: Session, conversation: int | str) -> GraphSpec:
         tool_ids=tuple(t.id for t in conv.tools),
         sensitive_keys=tuple(conv.sensitive_keys or ()),
     )
+    return spec, _strays(db, [t for t in outgoing if t.target_agent_id not in agent_rows])
+
+
+def _strays(db: Session, leaving: list[Transition]) -> list[Stray]:
+    """Of the transitions leaving a conversation, those whose two agents share no conversation."""
+    if not leaving:
+        return []
+    ends = {t.source_agent_id for t in leaving} | {t.target_agent_id for t in leaving}
+    homes: dict[int, set[int]] = {agent_id: set() for agent_id in ends}
+    for agent_id, conversation_id in db.execute(
+        select(conversation_agents.c.agent_id, conversation_agents.c.conversation_id).where(
+            conversation_agents.c.agent_id.in_(ends)
+        )
+    ):
+        homes[agent_id].add(conversation_id)
+    for conversation_id, agent_id in db.execute(
+        select(Conversation.id, Conversation.initial_agent_id).where(Conversation.initial_agent_id.in_(ends))
+    ):
+        if agent_id is not None:
+            homes[agent_id].add(conversation_id)
+    names = {agent_id: name for agent_id, name in db.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ends)))}
+    return [
+        (transition_spec(t), names.get(t.target_agent_id, str(t.target_agent_id)))
+        for t in leaving
+        if not homes[t.source_agent_id] & homes[t.target_agent_id]
+    ]
+
+
+def load_graph_spec(db: Session, conversation: int | str, *, require_initial: bool = True) -> GraphSpec:
+    """The conversation's graph as plain data (see :func:`read_graph`); a transition that leaves it for an agent
+    in no conversation with its source is an :class:`InvalidConditionError` naming it and the fix. Without
+    ``require_initial`` (lint reads such a graph, to say so among everything else) a conversation with no initial
+    agent is read too, its spec naming agent 0, which no agent is."""
+    spec, strays = read_graph(db, conversation, need_initial_agent=require_initial)
+    check_strays(spec, strays)
+    return spec
 
 
 def load_graph(db: Session, conversation: int | str) -> CompiledGraph:

@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from rataura2.db.loader import conversation_id
 from rataura2.db.models import Conversation, SessionEvent, SessionRecord, SessionSnapshot
 from rataura2.persistence.leases import LOCK_CLASS_AS_OID
 from rataura2.vocabulary.enums import SessionStatus
+from rataura2.vocabulary.limits import MAX_SAFE_INTEGER
 
 
 def next_session_id(db: Session, prefix: str) -> str:
@@ -25,7 +27,7 @@ def next_session_id(db: Session, prefix: str) -> str:
             return candidate
 
 
-def _locked_rows(conn: Connection) -> set[int] | None:
+def locked_rows(conn: Connection) -> set[int] | None:
     """Row ids of the sessions whose advisory lock is held (PostgreSQL), None elsewhere."""
     if conn.dialect.name != "postgresql":
         return None
@@ -46,8 +48,9 @@ def _conditions(status: str | None, conversation: str | None, session_id: str | 
     if status is not None:
         found.append(SessionRecord.status == status)
     if conversation is not None:
+        as_id = conversation_id(conversation)
         found.append(
-            Conversation.id == int(conversation) if conversation.isdigit() else Conversation.name == conversation
+            Conversation.id == min(as_id, MAX_SAFE_INTEGER) if as_id is not None else Conversation.name == conversation
         )
     return found
 
@@ -80,7 +83,7 @@ def list_sessions(
     query = query.where(*_conditions(status, conversation, session_id))
     now = time.time()
     with Session(engine) as db:
-        locked = _locked_rows(db.connection())
+        locked = locked_rows(db.connection())
         out = []
         for record, conversation_name in db.execute(query).all():
             if record.owner is None:

@@ -30,6 +30,7 @@ import tenacity
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from rataura2.core.result import TransitionResult
 from rataura2.errors import BacklogFullError, PersistenceError
 from rataura2.persistence.leases import SessionRow
 from rataura2.persistence.sql_store import EventRecord, Fenced, Release, SqlStore
@@ -38,7 +39,6 @@ from rataura2.settings import checked
 if TYPE_CHECKING:
     from rataura2.core.events import EventData
     from rataura2.core.orchestrator import AgentOrchestrator
-    from rataura2.core.result import TransitionResult
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +129,15 @@ class AsyncStore(SqlStore):
         if record.ended:  # nothing follows an end; the writer lets the session go once it is written
             with self._mutex:
                 self._tracked.pop(record.session_id, None)
+
+    def logged_result(self, orchestrator: AgentOrchestrator, event_id: str) -> TransitionResult | None:
+        """As the sync store's, looking first at what is acknowledged and not written yet."""
+        session_id = orchestrator.session_id
+        with self._cond:
+            for item in reversed(self._queue):
+                if isinstance(item, EventRecord) and item.session_id == session_id and item.event.id == event_id:
+                    return TransitionResult.from_dict(item.result)
+        return super().logged_result(orchestrator, event_id)
 
     def release(self, session_id: str) -> None:
         """Stop driving the session: it is let go once its queued events are written."""

@@ -20,17 +20,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from rataura2.core.result import TransitionResult
 from rataura2.db.models import SessionEvent, SessionRecord, SessionSnapshot
 from rataura2.errors import PersistenceError, SessionExistsError, SessionOwnedError
+from rataura2.persistence.integrity import event_checksum, snapshot_checksum
 from rataura2.persistence.leases import Leases, SessionRow, default_owner, read_row
-from rataura2.persistence.log import SessionLog, read_log
+from rataura2.persistence.log import SessionLog, logged_result, read_log
 from rataura2.settings import checked
 from rataura2.vocabulary.enums import SessionStatus
 
 if TYPE_CHECKING:
     from rataura2.core.events import EventData
     from rataura2.core.orchestrator import AgentOrchestrator
-    from rataura2.core.result import TransitionResult
 
 logger = logging.getLogger(__name__)
 
@@ -59,15 +60,19 @@ class EventRecord:
     turn_count: int
 
     def row(self) -> dict[str, Any]:
+        event = self.event
         return {
             "session_pk": self.pk,
             "seq": self.seq,
-            "event_id": self.event.id,
-            "type": self.event.type.value,
-            "timestamp": self.event.timestamp,
-            "source": self.event.source,
-            "data": self.event.data,
+            "event_id": event.id,
+            "type": event.type.value,
+            "timestamp": event.timestamp,
+            "source": event.source,
+            "data": event.data,
             "result": self.result,
+            "checksum": event_checksum(
+                self.seq, event.id, event.type.value, event.timestamp, event.source, event.data, self.result
+            ),
             "recorded_at": _now(),
         }
 
@@ -159,6 +164,21 @@ class SqlStore:
 
     def session_ended(self, orchestrator: AgentOrchestrator) -> None:
         self.release(orchestrator.session_id)
+
+    def logged_result(self, orchestrator: AgentOrchestrator, event_id: str) -> TransitionResult | None:
+        """The logged result of an event whose id left the session's dedupe window, if it was processed."""
+        session_id = orchestrator.session_id
+        tracked = self._tracked.get(session_id)
+        if tracked is None:
+            return None
+        try:
+            with self.engine.connect() as conn:
+                return logged_result(conn, tracked.pk, session_id, event_id)
+        except SQLAlchemyError as exc:
+            raise PersistenceError(
+                f"could not look up event {event_id!r} of session {session_id!r} in its log; send it again once "
+                f"the database is back: {exc}"
+            ) from exc
 
     def close(self) -> None:
         """Let every session go, so another process can resume them at once."""
@@ -279,17 +299,19 @@ class SqlStore:
                 raise Fenced(session_id)
             if records:
                 conn.execute(insert(SessionEvent), [r.row() for r in records])
-            snapshots = [r for r in records if r.snapshot is not None]
+            snapshots = [(r.seq, r.snapshot) for r in records if r.snapshot is not None]
             if snapshots:
-                latest = snapshots[-1]
+                seq, state = snapshots[-1]
                 conn.execute(
                     insert(SessionSnapshot).values(
-                        session_pk=pk, seq=latest.seq, state=latest.snapshot, created_at=_now()
+                        session_pk=pk,
+                        seq=seq,
+                        state=state,
+                        checksum=snapshot_checksum(seq, state),
+                        created_at=_now(),
                     )
                 )
-                conn.execute(
-                    delete(SessionSnapshot).where(SessionSnapshot.session_pk == pk, SessionSnapshot.seq < latest.seq)
-                )
+                conn.execute(delete(SessionSnapshot).where(SessionSnapshot.session_pk == pk, SessionSnapshot.seq < seq))
 
     def _finished(self, items: Iterable[EventRecord | Release]) -> None:
         """After a commit: sessions that ended or were released in it are no longer held."""

@@ -24,7 +24,7 @@ from rataura2.core.graph import CompiledGraph
 from rataura2.core.spec import AgentSpec, GraphSpec, ToolSpec, TransitionSpec, frozen
 from rataura2.db.loader import find_conversation, load_graph_spec
 from rataura2.db.models import Conversation, ConversationVersion
-from rataura2.errors import InvalidGraphError
+from rataura2.errors import InvalidGraphError, RatauraError
 
 _PUBLISH_ATTEMPTS = 5
 _Spec = TypeVar("_Spec", AgentSpec, ToolSpec, TransitionSpec)
@@ -36,6 +36,8 @@ class PublishedVersion:
     version: int
     spec: dict[str, Any]
     """The spec as stored (:func:`spec_to_dict`, without the version number)."""
+    error: str | None = None
+    """Why the current definition could not be published, when this is the last good version kept instead."""
 
     def graph_spec(self) -> GraphSpec:
         return spec_from_dict(self.spec, self.version)
@@ -139,28 +141,38 @@ def latest_version(db: Session, conversation_id: int) -> ConversationVersion | N
     ).first()
 
 
-def publish(db: Session, conversation: int | str | Conversation) -> PublishedVersion:
+def publish(db: Session, conversation: int | str | Conversation, *, keep_last_good: bool = False) -> PublishedVersion:
     """Publish the conversation's current rows as a new version if they differ from the latest published one;
     either way, return the version new sessions start on. Commits ``db``.
 
-    The graph must compile (every condition is checked) before it is published. Several processes publishing the
-    same edit at once agree on one version number: the loser of the insert race re-reads and finds it.
+    The graph must compile (every condition is checked) before it is published: a definition that does not is
+    never published, and never replaces the last good version. It is an error (an ``InvalidConditionError``,
+    ``InvalidGraphError``...) unless ``keep_last_good`` is set and a version was published before: then that
+    version is returned, with the error in ``PublishedVersion.error``, so that new sessions keep starting on it.
+    Several processes publishing the same edit at once agree on one version number: the loser of the insert race
+    re-reads and finds it.
     """
     ident = conversation.id if isinstance(conversation, Conversation) else conversation
     db.flush()
     for _ in range(_PUBLISH_ATTEMPTS):
         db.expire_all()  # another process may have published since these rows were read
         conv = find_conversation(db, ident)
-        spec = load_graph_spec(db, conv.id)
-        data = spec_to_dict(spec)
-        digest = spec_digest(data)
         latest = latest_version(db, conv.id)
+        try:
+            spec = load_graph_spec(db, conv.id)
+            data = spec_to_dict(spec)
+            digest = spec_digest(data)
+            if latest is None or latest.digest != digest:
+                CompiledGraph(spec)  # only a graph that compiles is published
+        except RatauraError as exc:
+            if not keep_last_good or latest is None:
+                raise
+            return PublishedVersion(conv.id, latest.version, dict(latest.spec), str(exc))
         if latest is not None and latest.digest == digest:
             if conv.version != latest.version:
                 conv.version = latest.version
                 db.commit()
             return PublishedVersion(conv.id, latest.version, dict(latest.spec))
-        CompiledGraph(spec)  # only a graph that compiles is published
         number = conv.version if latest is None else max(conv.version, latest.version + 1)
         db.add(ConversationVersion(conversation_id=conv.id, version=number, digest=digest, spec=data))
         conv.version = number

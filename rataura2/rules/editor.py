@@ -15,6 +15,7 @@ from rataura2.core.conditions.rules_validation import validate_rules
 from rataura2.core.conditions.rules_vocabulary import ACTIONS, OPERATORS, VARIABLES, RuleScope
 from rataura2.db.models import BusinessRulesTransition
 from rataura2.errors import InvalidRulesError, RuleProblem
+from rataura2.vocabulary.limits import MAX_JSON_DEPTH, RULES_MAX_DEPTH, RULES_MAX_JSON_CHARS
 
 
 class AgentLike(Protocol):
@@ -79,6 +80,31 @@ def rules_to_json(rules: BusinessRulesTransition | Sequence[Mapping[str, Any]], 
     return json.dumps(data, indent=indent)
 
 
+def _nesting_over(text: str | bytes, limit: int) -> int | None:
+    """Where JSON ``text`` first nests deeper than ``limit`` (brackets outside strings), or None: checked before
+    the decoder, which recurses."""
+    chars = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    depth = 0
+    in_string = escaped = False
+    for position, char in enumerate(chars):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return position + 1
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
 def json_to_rules(
     text: str | bytes,
     agents: Iterable[AgentLike] | Mapping[int, str] | None = None,
@@ -90,9 +116,16 @@ def json_to_rules(
     problem otherwise. Given the conversation's ``agents`` (rows, specs or ``{id: name}``; and its name for the
     messages), the agents rules move to must be among them; given the transition's target, some rule must move
     there."""
+    if len(text) > RULES_MAX_JSON_CHARS:
+        raise InvalidRulesError(
+            [RuleProblem(None, "", f"is {len(text)} characters of JSON, over {RULES_MAX_JSON_CHARS}")]
+        )
+    too_deep = _nesting_over(text, MAX_JSON_DEPTH + RULES_MAX_DEPTH * 2 + 4)
+    if too_deep is not None:
+        raise InvalidRulesError([RuleProblem(None, "", f"JSON nested too deep (past character {too_deep})")])
     try:
         rules = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidRulesError([RuleProblem(None, "", f"not valid JSON: {exc}")]) from None
     scope = RuleScope(None if agents is None else _agent_names(agents), target_agent_id, conversation)
     return validate_rules(rules, scope)

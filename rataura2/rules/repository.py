@@ -96,7 +96,9 @@ def _assign(db: Session, transition: Transition, plain: list[dict[str, Any]]) ->
     else:
         row.rules = plain
     transition.condition_type = BUSINESS_RULES
-    transition.condition_data = {}  # the old type's data means nothing to business_rules
+    # the old type's data means nothing to business_rules, but the events it is evaluated on still hold
+    old = transition.condition_data or {}
+    transition.condition_data = {"triggers": old["triggers"]} if "triggers" in old else {}
     return row
 
 

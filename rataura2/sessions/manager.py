@@ -7,6 +7,7 @@ database comes in: it loads and publishes graphs, and gives each session the sto
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -16,19 +17,21 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from rataura2.core.events import EventData, EventManager
+from rataura2.core.events import EventData, EventManager, check_session_id
 from rataura2.core.graph import CompiledGraph
 from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.core.result import TransitionResult, TransitionStatus
+from rataura2.db.loader import find_conversation
 from rataura2.errors import PersistenceError, SessionExistsError, UnknownSessionError
 from rataura2.persistence import make_store
 from rataura2.persistence.leases import read_row
 from rataura2.persistence.log import read_log, rebuild
 from rataura2.persistence.sql_store import SqlStore
 from rataura2.persistence.versions import load_version, publish
-from rataura2.vocabulary.events import EventType
+from rataura2.vocabulary.events import EventType, internal_event_id
 
 Durability = Literal["sync", "async", "off"]
+logger = logging.getLogger(__name__)
 
 
 class SessionManager:
@@ -54,6 +57,7 @@ class SessionManager:
         *,
         durability: Durability = "sync",
         max_hops_per_event: int | None = None,
+        max_transitions_per_turn: int | None = None,
         event_manager_factory: Callable[[], EventManager] = EventManager,
         snapshot_every: int | None = None,
         lease_seconds: float | None = None,
@@ -67,6 +71,7 @@ class SessionManager:
         self.engine: Engine = bind if isinstance(bind, Engine) else bind.engine
         self.durability = durability
         self.max_hops_per_event = max_hops_per_event
+        self.max_transitions_per_turn = max_transitions_per_turn
         self.event_manager_factory = event_manager_factory
         self.store: SqlStore | None = None
         if durability != "off":
@@ -80,21 +85,38 @@ class SessionManager:
             )
         self._sessions: dict[str, AgentOrchestrator] = {}
         self._graphs: dict[tuple[int, int], CompiledGraph] = {}
+        self.publish_errors: dict[int, str] = {}
+        """By conversation id: why its current definition could not be published (sessions run on the last good
+        version meanwhile)."""
         self._lock = threading.RLock()
 
     # graphs --------------------------------------------------------------------------------------------------
     def publish_and_compile(self, conversation: int | str) -> CompiledGraph:
         """The compiled graph of the conversation's latest version, publishing its current definition as a new
-        version first if it was edited since the last one (compiled once per version, then shared)."""
+        version first if it was edited since the last one (compiled once per version, then shared).
+
+        A definition that does not compile never replaces the last good version: new sessions keep starting on
+        it, and the error is logged and kept in :attr:`publish_errors` (by conversation id) until an edit that
+        compiles is published. With no version published before, the error is raised."""
         with self._lock:
             try:
                 with Session(self.engine, expire_on_commit=False) as db:
-                    published = publish(db, conversation)
+                    published = publish(db, conversation, keep_last_good=True)
             except OperationalError as exc:
                 raise PersistenceError(
                     f"could not read or publish conversation {conversation!r} (is another session holding "
                     f"uncommitted changes to the definitions?): {exc}"
                 ) from exc
+            if published.error is None:
+                self.publish_errors.pop(published.conversation_id, None)
+            else:
+                self.publish_errors[published.conversation_id] = published.error
+                logger.warning(
+                    "conversation %s: the current definition is not published, new sessions start on version %d: %s",
+                    published.conversation_id,
+                    published.version,
+                    published.error,
+                )
             key = (published.conversation_id, published.version)
             graph = self._graphs.get(key)
             if graph is None:
@@ -119,29 +141,38 @@ class SessionManager:
         *,
         initial_context: Mapping[str, Any] | None = None,
         timestamp: float | None = None,
+        version: int | None = None,
     ) -> AgentOrchestrator:
         """Start a session on the conversation's initial agent and record its SESSION_CREATED event. With a
         durable store the session is recorded (and held) first: :class:`SessionExistsError` if its id is in the
-        database already."""
+        database already. ``version`` starts it on that published version instead of the latest (to try an
+        older one); the definition is not published then."""
+        check_session_id(session_id)
         with self._lock:
             if session_id in self._sessions:
                 raise SessionExistsError(f"session {session_id!r} is already live")
-            graph = self.publish_and_compile(conversation_id)
+            if version is None:
+                graph = self.publish_and_compile(conversation_id)
+            else:
+                with Session(self.engine) as db:
+                    numeric_id = find_conversation(db, conversation_id).id
+                graph = self.compiled_version(numeric_id, version)
             orchestrator = AgentOrchestrator(
                 session_id,
                 graph,
                 event_manager=self.event_manager_factory(),
                 max_hops_per_event=self.max_hops_per_event,
+                max_transitions_per_turn=self.max_transitions_per_turn,
                 store=self.store,
             )
             if self.store is not None:
                 self.store.session_started(orchestrator)
             try:
-                orchestrator.process_event(
+                orchestrator.process_own_event(
                     EventData(
                         type=EventType.SESSION_CREATED,
                         source="session_manager",
-                        id=f"{session_id}/created",
+                        id=internal_event_id("created"),
                         timestamp=time.time() if timestamp is None else timestamp,
                         data={"conversation_id": graph.conversation_id, "version": graph.version},
                     )
@@ -164,6 +195,7 @@ class SessionManager:
         session; :class:`SessionOwnedError` (naming the owner) if another live process drives it and does not let
         go within ``wait`` seconds. An ended session is returned rebuilt but not held: it takes no more events.
         """
+        check_session_id(session_id)
         with self._lock:
             live = self._sessions.get(session_id)
             if live is not None:
@@ -181,6 +213,7 @@ class SessionManager:
                     graph,
                     event_manager_factory=self.event_manager_factory,
                     max_hops_per_event=self.max_hops_per_event,
+                    max_transitions_per_turn=self.max_transitions_per_turn,
                 )
             except BaseException:
                 if not row.ended:
@@ -227,11 +260,16 @@ class SessionManager:
     def load_session(self, session_id: str) -> AgentOrchestrator:
         """A read-only view of a durable session, rebuilt from the database without taking it (whoever drives it
         goes on undisturbed); it has no store, so events given to it are not saved."""
+        check_session_id(session_id)
         with self.engine.connect() as conn:
             log = read_log(conn, read_row(conn, session_id))
         graph = self.compiled_version(log.row.conversation_id, log.row.version)
         return rebuild(
-            log, graph, event_manager_factory=self.event_manager_factory, max_hops_per_event=self.max_hops_per_event
+            log,
+            graph,
+            event_manager_factory=self.event_manager_factory,
+            max_hops_per_event=self.max_hops_per_event,
+            max_transitions_per_turn=self.max_transitions_per_turn,
         )
 
     def release_session(self, session_id: str) -> None:
@@ -277,11 +315,11 @@ class SessionManager:
                 return TransitionResult(
                     TransitionStatus.NO_TRANSITION, orchestrator.current_agent_id, reason="session had ended already"
                 )
-            result = orchestrator.process_event(
+            result = orchestrator.process_own_event(
                 EventData(
                     type=EventType.SESSION_ENDED,
                     source="session_manager",
-                    id=f"{session_id}/ended",
+                    id=internal_event_id("ended"),
                     timestamp=time.time() if timestamp is None else timestamp,
                     data={"reason": reason},
                 )

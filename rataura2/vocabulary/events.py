@@ -123,9 +123,25 @@ directly, so nothing a room participant sends can."""
 ORCHESTRATOR_SOURCE = "orchestrator"
 """The source of the events the orchestrator records itself (hand-overs)."""
 
+INTERNAL_ID_PREFIX = "rataura2:"
+"""Event ids starting with this are the session's own (its start, its end, its hand-overs): an event from outside
+cannot take one, so it can never stand in for them (an outside event with the end's id would make ``end_session``
+a no-op that leaves the session active)."""
+
+
+def internal_event_id(name: str) -> str:
+    """The id of one of the session's own events: ``created``, ``ended``, ``transition/3``."""
+    return INTERNAL_ID_PREFIX + name
+
+
+def is_internal_event_id(event_id: str) -> bool:
+    return event_id.startswith(INTERNAL_ID_PREFIX)
+
+
 __all__ = [
     "API_SOURCE",
     "CONTEXT_UPDATES_KEY",
+    "INTERNAL_ID_PREFIX",
     "LIVEKIT_EVENTS",
     "LIVEKIT_EVENT_MAP",
     "ORCHESTRATOR_SOURCE",
@@ -133,4 +149,6 @@ __all__ = [
     "EventType",
     "LivekitEvent",
     "emitted_events",
+    "internal_event_id",
+    "is_internal_event_id",
 ]

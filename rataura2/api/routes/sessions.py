@@ -33,6 +33,7 @@ from rataura2.api.views import get_conversation
 from rataura2.core.events import EventData
 from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.core.result import TransitionResult
+from rataura2.errors import InvalidGraphError
 from rataura2.persistence.admin import count_sessions, list_sessions
 from rataura2.vocabulary import EventType
 from rataura2.vocabulary.events import ORCHESTRATOR_SOURCE
@@ -76,7 +77,14 @@ def list_all(
 def create(body: SessionCreate, request: Request, _: Operator) -> SessionState:
     manager = api_state(request).manager
     session_id = body.session_id or service.new_session_id()
-    manager.create_session(session_id, body.conversation_id, initial_context=body.initial_context)
+    try:
+        manager.create_session(
+            session_id, body.conversation_id, initial_context=body.initial_context, version=body.version
+        )
+    except InvalidGraphError as exc:
+        if body.version is None:
+            raise
+        raise FieldError(("body", "version"), str(exc)) from None
     return service.state(manager, session_id)
 
 

@@ -11,14 +11,14 @@ from rataura2.api.deps import DB, IfMatch, RowId, set_etag
 from rataura2.api.errors import FieldError
 from rataura2.api.schemas.versions import FindingOut, LintOut, PublishOut, VersionDetail, VersionDiff, VersionOut
 from rataura2.api.views import get_conversation
-from rataura2.core.lint import Finding, Severity, lint_spec
-from rataura2.db.loader import load_graph_spec
+from rataura2.db.lint import lint_conversation
 from rataura2.db.models import ConversationVersion
 from rataura2.document.apply import apply_document
 from rataura2.document.diff import diff_documents
 from rataura2.document.export import document_from_spec, export_document
 from rataura2.document.model import ConversationDocument, Position
-from rataura2.errors import InvalidGraphError, UnknownVersionError
+from rataura2.errors import UnknownVersionError
+from rataura2.lint import Finding
 from rataura2.persistence.versions import latest_version, publish
 
 router = APIRouter(prefix="/api/v1/conversations/{conversation_id}", tags=["versions"])
@@ -30,6 +30,7 @@ def _finding(f: Finding) -> FindingOut:
         severity=f.severity.value,
         code=f.code,
         message=f.message,
+        hint=f.hint,
         agent_ids=list(f.agent_ids),
         transition_ids=list(f.transition_ids),
     )
@@ -39,14 +40,9 @@ def _finding(f: Finding) -> FindingOut:
 def lint(conversation_id: RowId, db: DB, response: Response, _: Viewer) -> LintOut:
     conversation = get_conversation(db, conversation_id)
     set_etag(response, conversation.revision)
-    try:
-        findings = lint_spec(load_graph_spec(db, conversation_id))
-    except InvalidGraphError as exc:
-        findings = [Finding(Severity.ERROR, "no_initial_agent", str(exc))]
+    report = lint_conversation(db, conversation_id)
     return LintOut(
-        ok=not any(f.severity is Severity.ERROR for f in findings),
-        revision=conversation.revision,
-        findings=[_finding(f) for f in findings],
+        ok=not report.errors, revision=conversation.revision, findings=[_finding(f) for f in report.findings]
     )
 
 

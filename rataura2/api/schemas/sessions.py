@@ -24,6 +24,10 @@ class SessionCreate(_In):
         default=None, min_length=1, max_length=200, description="Default: a new id, http:<random>."
     )
     initial_context: dict[str, Any] | None = Field(default=None, description="Context values to start with.")
+    version: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
+        default=None,
+        description="Start on this published version; default: the latest, publishing the definition if it changed.",
+    )
 
 
 class SessionSummary(BaseModel):

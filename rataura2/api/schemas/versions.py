@@ -19,9 +19,10 @@ class ImportOut(BaseModel):
 
 
 class FindingOut(BaseModel):
-    severity: str = Field(description="error (cannot publish), warning or info.")
-    code: str
+    severity: str = Field(description="error (the graph cannot work as written) or warning.")
+    code: str = Field(description="What kind of finding (the codes are listed in docs/testing-flows.md).")
     message: str
+    hint: str = Field(description="What to do about it.")
     agent_ids: list[int]
     transition_ids: list[int]
 

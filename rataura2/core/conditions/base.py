@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from rataura2.core.conditions.triggers import DEFAULT_TRIGGERS, parse_triggers
+from rataura2.core.jsondata import json_problem
 from rataura2.errors import InvalidConditionError
 
 if TYPE_CHECKING:
     from rataura2.core.context import SessionContext
     from rataura2.core.events import EventData
     from rataura2.core.spec import GraphSpec, TransitionSpec
-    from rataura2.vocabulary.events import EventType
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,23 +42,44 @@ class ConditionInput:
 
 
 class Condition(Protocol):
-    """A compiled condition. One that can only hold on certain event types (it looks at the event being
-    processed, never at older ones) says so in a ``triggers`` attribute, a frozenset of EventType; the compiled
-    graph then skips it for every other event. Without the attribute it is checked on every event."""
+    """A compiled condition. It says in a ``triggers`` attribute (a frozenset of trigger names, see
+    :mod:`~rataura2.core.conditions.triggers`) on which events it is evaluated: the event types it looks at, or, for
+    a condition that reads state, its trigger events; the compiled graph skips it for every other event. One that
+    reads state also sets ``reads_state``. Without ``triggers`` a condition is checked on every event."""
 
     def evaluate(self, given: ConditionInput) -> Verdict | None: ...
 
 
-def triggers_of(condition: Condition) -> frozenset[EventType] | None:
-    """The event types on which ``condition`` can hold; None for any (and for checks without an event)."""
-    triggers: frozenset[EventType] | None = getattr(condition, "triggers", None)
+def triggers_of(condition: Condition) -> frozenset[str] | None:
+    """The trigger names on which ``condition`` is evaluated; None for every event."""
+    triggers: frozenset[str] | None = getattr(condition, "triggers", None)
     return triggers
+
+
+def reads_state(condition: Condition) -> bool:
+    """Whether ``condition`` reads the context (and so can stay true), rather than only the event being processed."""
+    return bool(getattr(condition, "reads_state", triggers_of(condition) is None))
 
 
 class ConditionData(BaseModel):
     """Base of each type's ``condition_data`` model: unknown keys are errors, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StateConditionData(ConditionData):
+    """Base of the data of conditions that read state: they may name the events they are evaluated on."""
+
+    triggers: tuple[str, ...] | None = None
+
+    @field_validator("triggers", mode="before")
+    @classmethod
+    def _known_triggers(cls, value: Any) -> tuple[str, ...] | None:
+        return None if value is None else parse_triggers(value)
+
+    def trigger_names(self) -> frozenset[str]:
+        """The events this condition is evaluated on: its own ``triggers``, else the default ones."""
+        return DEFAULT_TRIGGERS if self.triggers is None else frozenset(self.triggers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +118,9 @@ def parse_condition_data(condition_type: str, data: Mapping[str, Any], *, label:
     kind = get_condition_kind(condition_type, label=label)
     if not isinstance(data, Mapping):
         raise InvalidConditionError(label, f"condition_data must be an object, got {type(data).__name__}")
+    found = json_problem(dict(data), "condition_data")  # first: the JSON codecs recurse and refuse 10**5000
+    if found is not None:
+        raise InvalidConditionError(label, f"{found[0]} {found[1]}")
     try:
         return kind.data_model.model_validate(dict(data))
     except ValidationError as exc:

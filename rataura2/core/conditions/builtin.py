@@ -7,11 +7,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-import re2
 from pydantic import Field, field_validator, model_validator
 
-from rataura2.core.conditions.base import ConditionData, ConditionInput, ConditionKind, Verdict, register_condition
+from rataura2.core.conditions.base import (
+    ConditionData,
+    ConditionInput,
+    ConditionKind,
+    StateConditionData,
+    Verdict,
+    register_condition,
+)
 from rataura2.core.conditions.expressions import CustomData, build_custom
+from rataura2.core.conditions.regex import compile_regex
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.vocabulary.enums import ConditionType
 from rataura2.vocabulary.events import LIVEKIT_EVENT_MAP, EventType
@@ -19,20 +26,6 @@ from rataura2.vocabulary.events import LIVEKIT_EVENT_MAP, EventType
 _MISSING = object()
 _USER_MESSAGE, _TOOL_RESULT, _AGENT_DECISION = EventType.USER_MESSAGE, EventType.TOOL_RESULT, EventType.AGENT_DECISION
 """Enum members as plain names: reading them off the class costs a descriptor call on every evaluation."""
-
-
-def _compile_regex(pattern: str, *, case_sensitive: bool = True) -> Any:
-    """A compiled RE2 regex: matching takes time linear in the text, so no pattern a designer writes can stall a
-    session on a long or crafted message (RE2 syntax: no backreferences or lookaround; CEL's ``matches`` is RE2
-    too)."""
-    options = re2.Options()
-    options.log_errors = False
-    options.case_sensitive = case_sensitive
-    try:
-        return re2.compile(pattern, options)
-    except re2.error as exc:
-        message = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-        raise ValueError(f"pattern {pattern!r} is not a valid (RE2) regex: {message}") from None
 
 
 def _dig(value: Any, path: str | None) -> Any:
@@ -72,7 +65,7 @@ class UserInputData(ConditionData):
     @model_validator(mode="after")
     def _regex_compiles(self) -> UserInputData:
         if self.match == "regex":
-            _compile_regex(self.pattern)
+            compile_regex(self.pattern)
         return self
 
 
@@ -95,7 +88,7 @@ class UserInputCondition:
 def _build_user_input(data: UserInputData, spec: TransitionSpec, graph: GraphSpec) -> UserInputCondition:
     description = f"{data.match} {data.pattern!r}"
     if data.match == "regex":
-        rx = _compile_regex(data.pattern, case_sensitive=data.case_sensitive)
+        rx = compile_regex(data.pattern, case_sensitive=data.case_sensitive)
         return UserInputCondition(lambda text: rx.search(text) is not None, f"matches regex {data.pattern!r}")
     needle = data.pattern if data.case_sensitive else data.pattern.casefold()
     fold: Callable[[str], str] = (lambda t: t) if data.case_sensitive else str.casefold
@@ -149,6 +142,8 @@ def _regex_comparison(rx: Any) -> Callable[[Any, Any], bool]:
 class ToolResultData(ConditionData):
     tool_id: int | None = None
     tool_name: str | None = None
+    on_error: bool = False
+    """Fire on the tool's failures (their error text is the result) instead of its successes."""
     result_key: str | None = None
     expected_value: Any = None
     operator: (
@@ -161,7 +156,7 @@ class ToolResultData(ConditionData):
         if op == "regex":
             if not isinstance(self.expected_value, str):
                 raise ValueError("operator 'regex' needs expected_value to be a regex string")
-            _compile_regex(self.expected_value)
+            compile_regex(self.expected_value)
         if op == "in" and not isinstance(self.expected_value, list | str):
             raise ValueError("operator 'in' needs expected_value to be a list or a string")
         return self
@@ -176,6 +171,7 @@ class ToolResultCondition:
     op_name: str
     compare: Callable[[Any, Any], bool]
     expected: Any
+    on_error: bool = False
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
         event = given.event
@@ -187,28 +183,40 @@ class ToolResultCondition:
             or (self.tool_id is not None and data.get("tool_id") == self.tool_id)
         ):
             return None
+        if (data.get("is_error") is True) is not self.on_error:
+            return None
         actual = _dig(data.get("result", _MISSING), self.result_key)
         if actual is _MISSING or not self.compare(actual, self.expected):
             return None
         where = f"result.{self.result_key}" if self.result_key else "result"
         shown = "" if self.op_name == "exists" else f" {self.op_name} {self.expected!r}"
-        return Verdict(f"tool {data.get('tool_name', self.tool_id)!r} returned {where}={actual!r}{shown}")
+        verb = "failed with" if self.on_error else "returned"
+        return Verdict(f"tool {data.get('tool_name', self.tool_id)!r} {verb} {where}={actual!r}{shown}")
 
 
 def _build_tool_result(data: ToolResultData, spec: TransitionSpec, graph: GraphSpec) -> ToolResultCondition:
     tool_id = data.tool_id if data.tool_id is not None else (None if data.tool_name else spec.tool_id)
     tool_name = data.tool_name
+    known = ", ".join(sorted({t.name for t in graph.tools.values()})) or "none"
     if tool_id is not None:
         tool = graph.tools.get(tool_id)
         if tool is None:
-            raise ValueError(f"tool_id {tool_id} is not a tool of this conversation's agents")
+            raise ValueError(
+                f"tool_id {tool_id} is not a tool of this conversation's agents (their tools: {known}); "
+                "give one of them the tool, or name one of theirs"
+            )
         tool_name = tool_name or tool.name
+    elif tool_name is not None and all(t.name != tool_name for t in graph.tools.values()):
+        raise ValueError(
+            f"no agent of this conversation has a tool named {tool_name!r} (their tools: {known}), so this "
+            "transition could never fire; give an agent that tool, or name one of theirs"
+        )
     if tool_id is None and tool_name is None:
         raise ValueError("a tool_result condition needs tool_id or tool_name (or the transition's tool)")
     op = data.operator or ("eq" if "expected_value" in data.model_fields_set else "exists")
     regex = op == "regex"
-    compare = _regex_comparison(_compile_regex(str(data.expected_value))) if regex else COMPARISONS[op]
-    return ToolResultCondition(tool_id, tool_name, data.result_key, op, compare, data.expected_value)
+    compare = _regex_comparison(compile_regex(str(data.expected_value))) if regex else COMPARISONS[op]
+    return ToolResultCondition(tool_id, tool_name, data.result_key, op, compare, data.expected_value, data.on_error)
 
 
 # agent_decision -----------------------------------------------------------------------------------------------
@@ -246,10 +254,22 @@ def _build_agent_decision(data: AgentDecisionData, spec: TransitionSpec, graph: 
 
 
 # event and livekit_event --------------------------------------------------------------------------------------
-class EventConditionData(ConditionData):
-    event_type: EventType
+class _ScopedEventData(StateConditionData):
     event_data: dict[str, Any] = Field(default_factory=dict)
     scope: Literal["event", "since_entered"] = "event"
+
+    @model_validator(mode="after")
+    def _triggers_need_state(self) -> _ScopedEventData:
+        if self.triggers is not None and self.scope != "since_entered":
+            raise ValueError(
+                "triggers only apply with scope 'since_entered' (a condition on the current event is evaluated on "
+                "that event's type); remove triggers or set scope to since_entered"
+            )
+        return self
+
+
+class EventConditionData(_ScopedEventData):
+    event_type: EventType
 
     @field_validator("event_type", mode="before")
     @classmethod
@@ -257,10 +277,8 @@ class EventConditionData(ConditionData):
         return EventType.parse(value)
 
 
-class LivekitEventConditionData(ConditionData):
+class LivekitEventConditionData(_ScopedEventData):
     event_name: str
-    event_data: dict[str, Any] = Field(default_factory=dict)
-    scope: Literal["event", "since_entered"] = "event"
 
     @field_validator("event_name")
     @classmethod
@@ -282,10 +300,16 @@ class EventCondition:
     event_data: Mapping[str, Any]
     since_entered: bool
     livekit_only: bool
+    state_triggers: frozenset[str] = frozenset()
+    """With ``since_entered``: the trigger events it is evaluated on."""
 
     @property
-    def triggers(self) -> frozenset[EventType] | None:
-        return None if self.since_entered else frozenset({self.event_type})
+    def reads_state(self) -> bool:
+        return self.since_entered
+
+    @property
+    def triggers(self) -> frozenset[str]:
+        return self.state_triggers if self.since_entered else frozenset({self.event_type.value})
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         if event["type"] != self.event_type.value:
@@ -314,7 +338,9 @@ class EventCondition:
 
 
 def _build_event(data: EventConditionData, spec: TransitionSpec, graph: GraphSpec) -> EventCondition:
-    return EventCondition(data.event_type, None, data.event_data, data.scope == "since_entered", False)
+    return EventCondition(
+        data.event_type, None, data.event_data, data.scope == "since_entered", False, data.trigger_names()
+    )
 
 
 def _build_livekit_event(data: LivekitEventConditionData, spec: TransitionSpec, graph: GraphSpec) -> EventCondition:
@@ -325,8 +351,11 @@ def _build_livekit_event(data: LivekitEventConditionData, spec: TransitionSpec, 
             data.event_data,
             data.scope == "since_entered",
             True,
+            data.trigger_names(),
         )
-    return EventCondition(EventType(data.event_name), None, data.event_data, data.scope == "since_entered", True)
+    return EventCondition(
+        EventType(data.event_name), None, data.event_data, data.scope == "since_entered", True, data.trigger_names()
+    )
 
 
 def _tool_words(t: TransitionSpec) -> str:

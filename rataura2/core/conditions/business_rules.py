@@ -24,7 +24,13 @@ from typing import Any, Protocol
 
 from business_rules.fields import FIELD_NO_INPUT
 
-from rataura2.core.conditions.base import ConditionData, ConditionInput, ConditionKind, Verdict, register_condition
+from rataura2.core.conditions.base import (
+    ConditionInput,
+    ConditionKind,
+    StateConditionData,
+    Verdict,
+    register_condition,
+)
 from rataura2.core.conditions.rules_validation import validate_rules
 from rataura2.core.conditions.rules_vocabulary import (
     ACTIONS,
@@ -36,6 +42,7 @@ from rataura2.core.conditions.rules_vocabulary import (
     TransitionActions,
     context_from_dict,
 )
+from rataura2.core.conditions.triggers import DEFAULT_TRIGGERS
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.errors import InvalidConditionError
 from rataura2.vocabulary.enums import ConditionType
@@ -176,16 +183,25 @@ class BusinessRulesCondition:
     riders: tuple[CompiledRule, ...]
     """Rules that move nowhere: their context updates and notes join a firing."""
     graph: GraphSpec | None
+    triggers: frozenset[str] = DEFAULT_TRIGGERS
+    """The events the rules are evaluated on (see :mod:`~rataura2.core.conditions.triggers`)."""
+    reads_state: bool = True
 
     @classmethod
     def from_rules(
-        cls, rules: Any, target_agent_id: int, scope: RuleScope, graph: GraphSpec | None
+        cls,
+        rules: Any,
+        target_agent_id: int,
+        scope: RuleScope,
+        graph: GraphSpec | None,
+        triggers: frozenset[str] = DEFAULT_TRIGGERS,
     ) -> BusinessRulesCondition:
         compiled = compile_rules(rules, scope)
         return cls(
             tuple(r for r in compiled if r.moves_to == target_agent_id),
             tuple(r for r in compiled if r.moves_to is None),
             graph,
+            triggers,
         )
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
@@ -222,17 +238,23 @@ def scope_of(graph: GraphSpec, target_agent_id: int | None) -> RuleScope:
     return RuleScope({a.id: a.name for a in graph.agents.values()}, target_agent_id, graph.name)
 
 
-class BusinessRulesData(ConditionData):
-    """No keys: a business_rules transition keeps its rules in BusinessRulesTransition, not in condition_data."""
+NO_RULES = (
+    "a business_rules transition needs a rule set and has none; attach one with "
+    "create_business_rules_transition(db, transition_id, rules) (or BusinessRulesTransition(rules=...)), "
+    "or give the transition another condition type"
+)
+
+
+class BusinessRulesData(StateConditionData):
+    """Only ``triggers``: a business_rules transition keeps its rules in BusinessRulesTransition, not in
+    condition_data."""
 
 
 def _build(data: BusinessRulesData, spec: TransitionSpec, graph: GraphSpec) -> BusinessRulesCondition:
     if not spec.rules:
-        raise InvalidConditionError(
-            spec.label, "a business_rules transition needs a rule set (BusinessRulesTransition) and has none"
-        )
+        raise InvalidConditionError(spec.label, NO_RULES)
     return BusinessRulesCondition.from_rules(
-        list(spec.rules), spec.target_agent_id, scope_of(graph, spec.target_agent_id), graph
+        list(spec.rules), spec.target_agent_id, scope_of(graph, spec.target_agent_id), graph, data.trigger_names()
     )
 
 

@@ -1,23 +1,44 @@
 """``custom`` conditions: CEL expressions over ``context`` and ``event``, which can read data and never run code.
 
-Expressions are checked when saved: they must parse, read only ``context`` and ``event``, and call only CEL's
-standard functions. For speed, an expression that only reads named context fields (``context.turn_count``,
-``has(context.vip)``) is compiled a second time with those fields as plain variables: the engine converts a
-nested map on every call, a plain value almost for free, and the expression is given only the fields it names.
+Expressions are checked when saved: they must be within the limits of :mod:`rataura2.vocabulary.limits` (checked by
+a pre-parse that cannot recurse, before the engine's parser, which can crash on deep nesting), parse, read only
+``context`` and ``event``, and call only CEL's standard functions. An evaluation is bounded too: its inputs are
+measured before it starts, and each comprehension step is counted (see :class:`Steps`); past the limits it stops
+and counts as false, with an error that says so.
+Reading a key that is not there (a context value nobody has set yet, an event without that data) makes the
+expression false, not an error: a designer writes ``context.plan == "gold"`` before any plan is known, and the
+session must not report an error on every event until it is.
+
+For speed, an expression that only reads named context fields (``context.turn_count``, ``has(context.vip)``) is
+compiled a second time with those fields as plain variables: the engine converts a nested map on every call, a
+plain value almost for free, and the expression is given only the fields it names.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import cel
 from pydantic import Field, field_validator
 
-from rataura2.core.conditions.base import ConditionData, ConditionInput, Verdict
+from rataura2.core.conditions.base import ConditionInput, StateConditionData, Verdict
+from rataura2.core.conditions.cel_syntax import (
+    ACCUMULATING,
+    FIELD_PREFIX,
+    HAS_PREFIX,
+    STEP_PREFIX,
+    CelShape,
+    analyse,
+    apply_edits,
+    flatten,
+    step_counters,
+)
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.errors import CelEvaluationError
+from rataura2.vocabulary.limits import CEL_MAX_STEPS, CEL_MAX_WORK, CEL_SIZE_UNIT
 
 CEL_VARIABLES = frozenset({"context", "event"})
 CEL_FUNCTIONS = frozenset(
@@ -56,63 +77,127 @@ CEL_FUNCTIONS = frozenset(
 _OPERATOR = re.compile(r"^@|\W")
 """Operators and internal helpers (``_&&_``, ``!_``, ``@in``) are named with symbols or ``@``."""
 
-_MACRO_VARIABLE = re.compile(r"\.\s*(?:all|exists|exists_one|filter|map)\s*\(\s*([A-Za-z_]\w*)\s*,")
-"""The names that comprehension macros bind (``e`` in ``list.exists(e, ...)``), which the engine lists as variables."""
-
-_FIELD_PREFIX, _HAS_PREFIX = "__ctx_", "__has_"
-_TOKENS = re.compile(
-    r"""
-    (?P<string>[rRbB]{0,2}(?:\"\"\"(?:\\.|[^\\])*?\"\"\"|'''(?:\\.|[^\\])*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'))
-    |(?P<has>\bhas\s*\(\s*context\s*\.\s*(?P<has_field>[A-Za-z_]\w*)\s*\))
-    |(?<![.\w])context\s*\.\s*(?P<field>[A-Za-z_]\w*)
-    |(?P<bare>(?<![.\w])context\b)
-    """,
-    re.VERBOSE,
-)
+_SPARED = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
-def compile_cel(source: str) -> Any:
-    """A compiled CEL program over ``context`` and ``event``; ``ValueError`` naming the problem otherwise."""
+def _engine_compile(source: str) -> Any:
+    """The engine's compile, any failure (a pyo3 PanicException is a BaseException) as a ValueError."""
     try:
-        program = cel.compile(source)
-    except ValueError as exc:
+        return cel.compile(source)
+    except _SPARED:
+        raise
+    except BaseException as exc:
         raise ValueError(f"CEL expression does not parse: {exc}") from None
+
+
+def compile_cel(source: str) -> tuple[Any, CelShape]:
+    """A compiled CEL program over ``context`` and ``event``, and its shape; ``ValueError`` naming the problem
+    otherwise."""
+    shape = analyse(source)  # first: the engine's parser must never see what could crash it
+    program = _engine_compile(source)
     unknown_functions = sorted(f for f in program.functions() if f not in CEL_FUNCTIONS and not _OPERATOR.search(f))
     if unknown_functions:
         raise ValueError(f"CEL expression calls unknown function(s) {', '.join(unknown_functions)}")
-    unknown = set(program.variables()) - CEL_VARIABLES - set(_MACRO_VARIABLE.findall(source))
+    unknown = set(program.variables()) - CEL_VARIABLES - shape.bound
     if unknown:
         raise ValueError(
             f"CEL expression reads unknown variable(s) {', '.join(sorted(unknown))}; only context and event exist"
         )
-    return program
+    return program, shape
 
 
 def flatten_context_reads(source: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
     """``source`` with each ``context.field`` read as a plain variable, and the fields read and tested with
     ``has``; None when the expression uses ``context`` as a whole (then it gets the whole context)."""
-    out: list[str] = []
-    fields: dict[str, None] = {}
-    tested: dict[str, None] = {}
-    position = 0
-    for match in _TOKENS.finditer(source):
-        out.append(source[position : match.start()])
-        position = match.end()
-        if match["string"] is not None:
-            out.append(match["string"])
-        elif match["has"] is not None:
-            tested[match["has_field"]] = None
-            out.append(_HAS_PREFIX + match["has_field"])
-        elif match["field"] is not None:
-            fields[match["field"]] = None
-            out.append(_FIELD_PREFIX + match["field"])
+    flattened = flatten(analyse(source))
+    if flattened is None:
+        return None
+    edits, fields, tested = flattened
+    return apply_edits(source, edits), fields, tested
+
+
+def size_of(value: Any, cap: int) -> int:
+    """What taking ``value`` in costs the engine, in size units (see ``CEL_MAX_WORK``), counted up to ``cap``."""
+    total = 0
+    stack = [value]
+    while stack and total <= cap:
+        item = stack.pop()
+        if isinstance(item, str | bytes):
+            total += 8 + len(item) // CEL_SIZE_UNIT
+        elif isinstance(item, Mapping):
+            total += 2 + len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            total += 2 + len(item)
+            stack.extend(item)
         else:
-            return None
-    out.append(source[position:])
-    return "".join(out), tuple(fields), tuple(tested)
+            total += 1
+    return total
 
 
-class CustomData(ConditionData):
+class Steps:
+    """The step counter of one evaluation: each comprehension calls its ``__rataura_stepN()`` before its body, and
+    gets False-y garbage (a string, which makes the engine stop with an error) once the budget is spent."""
+
+    __slots__ = ("accumulating", "base", "children", "counts", "exhausted", "spent")
+
+    def __init__(self, plan: CostPlan, sizes: Mapping[str, int]) -> None:
+        self.base = [1 + sum(sizes.get(name, 0) for name in reads) // 32 for reads in plan.reads]
+        self.accumulating = plan.accumulating
+        self.children = plan.children
+        self.counts = [0] * len(plan.reads)
+        self.spent = 0
+        self.exhausted = False
+
+    def functions(self) -> dict[str, Any]:
+        return {f"{STEP_PREFIX}{i}": (lambda i=i: self.step(i)) for i in range(len(self.counts))}
+
+    def step(self, index: int) -> bool | str:
+        counts = self.counts
+        counts[index] += 1
+        for child in self.children[index]:  # an inner comprehension starts again at each outer step
+            counts[child] = 0
+        self.spent += self.base[index] + (counts[index] // 8 if self.accumulating[index] else 0)
+        if self.spent > CEL_MAX_STEPS:
+            self.exhausted = True
+            return "cost limit"
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class CostPlan:
+    """What the step counter needs to know of an expression's comprehensions, by index."""
+
+    reads: tuple[tuple[str, ...], ...]
+    accumulating: tuple[bool, ...]
+    children: tuple[tuple[int, ...], ...]
+    plus_operators: int
+
+    @classmethod
+    def of(cls, shape: CelShape, whole_context: bool) -> CostPlan:
+        comprehensions = shape.comprehensions
+        reads = tuple(
+            tuple(sorted({"context" if whole_context and r.startswith(FIELD_PREFIX) else r for r in c.reads}))
+            for c in comprehensions
+        )
+        children = []
+        for c in comprehensions:
+            below = []
+            for other in comprehensions:
+                parent = other.parent
+                while parent is not None and parent != c.index:
+                    parent = comprehensions[parent].parent
+                if parent == c.index:
+                    below.append(other.index)
+            children.append(tuple(below))
+        return cls(reads, tuple(c.macro in ACCUMULATING for c in comprehensions), tuple(children), shape.plus_operators)
+
+
+_UNDEFINED = "Undefined variable or function: '"
+"""How the engine reports a variable it was not given (a context field the flattened expression reads)."""
+
+
+class CustomData(StateConditionData):
     condition_code: str = Field(min_length=1)
 
     @field_validator("condition_code")
@@ -130,6 +215,10 @@ class CelCondition:
     """Context fields passed as plain variables; None: the whole context is passed as ``context``."""
     tested: tuple[str, ...]
     reads_event: bool
+    triggers: frozenset[str]
+    plan: CostPlan | None = None
+    """How to bound an evaluation; None when nothing in the expression can cost more than its inputs' size."""
+    reads_state: bool = True
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
         context = given.context
@@ -139,26 +228,58 @@ class CelCondition:
         else:
             for name in self.fields:
                 if name in context:
-                    activation[_FIELD_PREFIX + name] = context.get(name)
+                    activation[FIELD_PREFIX + name] = context.get(name)
             for name in self.tested:
-                activation[_HAS_PREFIX + name] = name in context
+                activation[HAS_PREFIX + name] = name in context
         if self.reads_event:
             activation["event"] = given.event.summary_view if given.event is not None else {}
+        steps = None if self.plan is None else self._bounded(activation, self.plan)
         try:
             result = self.program.execute(activation)
-        except Exception as exc:  # the engine's own errors: undefined field, no such overload...
-            message = str(exc).replace(_FIELD_PREFIX, "context.").replace(_HAS_PREFIX, "has context.")
+        except _SPARED:
+            raise
+        except KeyError:  # a map without that key: the expression reads something that is not there
+            return None
+        except BaseException as exc:  # the engine's own errors: no such overload, a field not given...
+            if steps is not None and steps.exhausted:
+                raise self._over(f"took more than {CEL_MAX_STEPS} comprehension steps") from None
+            if str(exc).startswith(_UNDEFINED + FIELD_PREFIX):
+                return None  # a context field that is not set (fields are given only when present)
+            message = str(exc).replace(FIELD_PREFIX, "context.").replace(HAS_PREFIX, "has context.")
             raise CelEvaluationError(f"CEL expression {self.source!r} failed: {message}") from None
+        if steps is not None and steps.exhausted:
+            raise self._over(f"took more than {CEL_MAX_STEPS} comprehension steps")
         if not isinstance(result, bool):
             raise CelEvaluationError(f"CEL expression {self.source!r} returned {result!r}, not a bool")
         return Verdict(f"expression {self.source!r} is true") if result else None
 
+    def _bounded(self, activation: dict[str, Any], plan: CostPlan) -> Steps | None:
+        """Measure the inputs (refusing to start past ``CEL_MAX_WORK``) and add the step counters, if any."""
+        sizes = {name: size_of(value, CEL_MAX_WORK) for name, value in activation.items()}
+        work = (1 + plan.plus_operators) ** 2 * sum(sizes.values())
+        if work > CEL_MAX_WORK:
+            raise self._over(f"would take in {work} size units of input, over the limit of {CEL_MAX_WORK}")
+        if not plan.reads:
+            return None
+        steps = Steps(plan, sizes)
+        activation.update(steps.functions())
+        return steps
+
+    def _over(self, what: str) -> CelEvaluationError:
+        return CelEvaluationError(f"CEL expression {self.source!r} stopped at its cost limit: it {what}")
+
 
 def build_custom(data: CustomData, spec: TransitionSpec, graph: GraphSpec) -> CelCondition:
-    program = compile_cel(data.condition_code)
+    source = data.condition_code
+    program, shape = compile_cel(source)
     reads_event = "event" in program.variables()
-    flattened = flatten_context_reads(data.condition_code)
+    flattened = flatten(shape)
+    triggers = data.trigger_names()
+    plan = CostPlan.of(shape, flattened is None) if shape.comprehensions or shape.plus_operators else None
+    edits = step_counters(shape)
     if flattened is None:
-        return CelCondition(program, data.condition_code, None, (), reads_event)
-    source, fields, tested = flattened
-    return CelCondition(cel.compile(source), data.condition_code, fields, tested, reads_event)
+        runtime = _engine_compile(apply_edits(source, edits)) if edits else program
+        return CelCondition(runtime, source, None, (), reads_event, triggers, plan)
+    field_edits, fields, tested = flattened
+    runtime = _engine_compile(apply_edits(source, field_edits + edits))
+    return CelCondition(runtime, source, fields, tested, reads_event, triggers, plan)

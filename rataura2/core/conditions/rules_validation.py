@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from business_rules.fields import FIELD_NO_INPUT, FIELD_NUMERIC, FIELD_SELECT, FIELD_SELECT_MULTIPLE, FIELD_TEXT
 
+from rataura2.core.conditions.regex import compile_regex
 from rataura2.core.conditions.rules_vocabulary import ACTIONS, OPERATORS, VARIABLES, RuleScope, is_number
 from rataura2.errors import InvalidRulesError, RuleProblem
+from rataura2.vocabulary.limits import RULES_MAX_CONDITIONS, RULES_MAX_DEPTH, RULES_MAX_RULES
 
 LEAF_KEYS = frozenset({"name", "operator", "value"})
 RULE_KEYS = frozenset({"conditions", "actions"})
@@ -27,7 +28,10 @@ one), and the select operator that means the same."""
 
 
 def _kind(value: Any) -> str:
-    return f"{type(value).__name__} {value!r}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return f"an integer of {value.bit_length()} bits"  # its repr could be refused (over 4300 digits)
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 200 else text[:197] + '...'}"
 
 
 def _fold(value: Any) -> Any:
@@ -43,12 +47,14 @@ def check_value(input_type: str, value: Any, options: tuple[str, ...], operator:
             return f"needs a string value, got {_kind(value)}"
         if operator == "matches_regex":
             try:
-                re.compile(value)
-            except re.error as exc:
-                return f"value {value!r} is not a valid regex: {exc}"
+                compile_regex(value)
+            except ValueError as exc:
+                return str(exc)
         return None
     if input_type == FIELD_NUMERIC:
-        return None if is_number(value) else f"needs a finite number value (not a bool), got {_kind(value)}"
+        if is_number(value):
+            return None
+        return f"needs a finite number value in the signed 64-bit range (not a bool), got {_kind(value)}"
     allowed = {_fold(o) for o in options}
     if input_type == FIELD_SELECT:
         if not (isinstance(value, str | bool) or is_number(value)):
@@ -68,6 +74,7 @@ class _Checker:
     def __init__(self, scope: RuleScope) -> None:
         self.scope = scope
         self.problems: list[RuleProblem] = []
+        self.leaves = 0
 
     def problem(self, rule: int | None, part: str, message: str) -> None:
         self.problems.append(RuleProblem(rule, part, message))
@@ -78,6 +85,9 @@ class _Checker:
             return
         if not rules:
             self.problem(None, "", "a rule set needs at least one rule")
+        if len(rules) > RULES_MAX_RULES:
+            self.problem(None, "", f"has {len(rules)} rules, over the limit of {RULES_MAX_RULES}")
+            return
         targets: set[int] = set()
         for number, rule in enumerate(rules, start=1):
             targets |= self.rule(number, rule)
@@ -105,23 +115,35 @@ class _Checker:
         return self.actions(number, rule["actions"]) if "actions" in rule else set()
 
     def node(self, number: int, path: str, node: Any) -> None:
-        part = f"condition {path}" if path else "conditions"
-        if not isinstance(node, Mapping):
-            self.problem(number, part, f"must be an object (all, any, or name/operator/value), got {_kind(node)}")
-            return
-        groups = [k for k in ("all", "any") if k in node]
-        if groups:
+        """Check a rule's condition tree, with a stack of our own: a tree nested deeper than
+        ``RULES_MAX_DEPTH`` is one problem, not a RecursionError."""
+        stack: list[tuple[str, Any, int]] = [(path, node, 1)]
+        while stack:
+            path, node, depth = stack.pop()
+            part = f"condition {path}" if path else "conditions"
+            if not isinstance(node, Mapping):
+                self.problem(number, part, f"must be an object (all, any, or name/operator/value), got {_kind(node)}")
+                continue
+            groups = [k for k in ("all", "any") if k in node]
+            if not groups:
+                self.leaves += 1
+                if self.leaves == RULES_MAX_CONDITIONS + 1:
+                    self.problem(number, part, f"the rule set has more than {RULES_MAX_CONDITIONS} conditions")
+                if self.leaves <= RULES_MAX_CONDITIONS:
+                    self.leaf(number, f"condition {path}" if path else "condition", node)
+                continue
             if len(node) != 1:
                 self.problem(number, part, f"{groups[0]!r} must be the only key, got {sorted(map(str, node))}")
-                return
+                continue
             children = node[groups[0]]
             if not isinstance(children, list) or not children:
                 self.problem(number, part, f"{groups[0]!r} must be a non-empty list of conditions")
-                return
-            for index, child in enumerate(children, start=1):
-                self.node(number, f"{path}.{index}" if path else str(index), child)
-            return
-        self.leaf(number, f"condition {path}" if path else "condition", node)
+                continue
+            if depth >= RULES_MAX_DEPTH:
+                self.problem(number, part, f"all/any groups are nested deeper than the limit of {RULES_MAX_DEPTH}")
+                continue
+            for index in range(len(children), 0, -1):  # reversed: problems come out in reading order
+                stack.append((f"{path}.{index}" if path else str(index), children[index - 1], depth + 1))
 
     def leaf(self, number: int, part: str, leaf: Mapping[str, Any]) -> None:
         missing = sorted({"name", "operator"} - set(leaf))

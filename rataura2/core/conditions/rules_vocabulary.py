@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,9 @@ from business_rules.fields import FIELD_SELECT, FIELD_TEXT
 from business_rules.operators import BooleanType, NumericType, SelectType, StringType, type_operator
 from business_rules.variables import BaseVariables, rule_variable
 
+from rataura2.core.conditions.regex import cached_regex
 from rataura2.core.context import OWNED_FIELDS, RESERVED_FIELDS, SessionContext
+from rataura2.core.jsondata import json_problem, number_problem
 from rataura2.vocabulary.enums import AgentType
 from rataura2.vocabulary.events import EventType
 
@@ -42,9 +43,14 @@ def _operator(input_type: str, label: str) -> Callable[[_F], _F]:
 
 class TextType(StringType):  # type: ignore[misc]
     """The library's string type (same name, same operators) plus the negation and the case-insensitive match
-    that designers need and the library lacks."""
+    that designers need and the library lacks. ``matches_regex`` is RE2 (the library's is Python's backtracking
+    ``re``, which a pattern like ``(a+)+$`` stalls on user text)."""
 
     name = "string"
+
+    @_operator(FIELD_TEXT, "Matches Regex")
+    def matches_regex(self, regex: str) -> bool:
+        return cached_regex(regex).search(self.value) is not None
 
     @_operator(FIELD_TEXT, "Does Not Contain")
     def not_contains(self, other_string: str) -> bool:
@@ -249,8 +255,9 @@ class Param:
 
 
 def _check_agent_id(value: Any, scope: RuleScope) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return f"must be an agent id (an integer), got {type(value).__name__} {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int) or number_problem(value):
+        shown = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "out of range"
+        return f"must be an agent id (an integer), got {type(value).__name__} {shown}"
     if scope.agents is not None and value not in scope.agents:
         if scope.conversation is None:
             return f"{value}: there is no such agent"
@@ -267,11 +274,11 @@ def _check_key(value: Any, scope: RuleScope) -> str | None:
 
 
 def _check_json(value: Any, scope: RuleScope) -> str | None:
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        return f"must be a JSON value: {exc}"
-    return None
+    found = json_problem(value, "value")
+    if found is None:
+        return None
+    where, problem = found
+    return f"must be a JSON value: {where} {problem}"
 
 
 def _check_text(value: Any, scope: RuleScope) -> str | None:
@@ -434,7 +441,8 @@ ACTIONS: Mapping[str, ActionInfo] = {
 
 
 def is_number(value: Any) -> bool:
-    """A finite int or float, as JSON holds it; not a bool (the library would take True as 1, never what is meant)."""
+    """A finite int or float in range (a signed 64-bit integer), as JSON holds it; not a bool (the library would
+    take True as 1, never what is meant)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    return not isinstance(value, float) or math.isfinite(value)
+    return number_problem(value) is None

@@ -29,7 +29,8 @@ class Tool(Base):
     __tablename__ = "tools"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    """Unique within a conversation (checked at commit), not across the database."""
     description: Mapped[str | None] = mapped_column(Text)
     function_name: Mapped[str] = mapped_column(String(255))
     parameters_schema: Mapped[dict[str, Any] | None] = mapped_column(default=None)

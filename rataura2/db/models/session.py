@@ -55,6 +55,8 @@ class SessionEvent(Base):
     source: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(ExactJson)
     result: Mapped[dict[str, Any]] = mapped_column(ExactJson)
+    checksum: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the row's content (``rataura2.persistence.integrity``); None on rows older than checksums."""
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -67,6 +69,7 @@ class SessionSnapshot(Base):
     session_pk: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

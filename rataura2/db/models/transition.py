@@ -1,7 +1,7 @@
 """The edges of a graph: transitions, and the business-rules rule sets that decide some of them.
 
-A transition is validated as it is flushed (the condition registry compiles its condition), so a condition that
-would not compile is never stored.
+A transition is checked on its own as it is flushed (its condition data parses), and with its whole graph at
+commit (``rataura2.db.validation``), so a condition that would not compile is never stored.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from sqlalchemy import DateTime, ForeignKey, String, Text, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, synonym
 
-from rataura2.core.conditions import validate_condition_data
+from rataura2.core.validation import check_transition_data
 from rataura2.db.models.base import Base, utcnow
 from rataura2.errors import InvalidConditionError
-from rataura2.vocabulary.enums import ConditionType
 
 if TYPE_CHECKING:
     from rataura2.db.models.agent import Agent, Tool
@@ -75,15 +74,13 @@ class BusinessRulesTransition(Base):
 @event.listens_for(Transition, "before_insert")
 @event.listens_for(Transition, "before_update")
 def _validate_condition(mapper: Mapper[Transition], connection: Connection, target: Transition) -> None:
-    """Refuse to store a transition whose condition would not compile: the flush fails, nothing is written."""
-    data = target.condition_data or {}
-    validate_condition_data(target.condition_type, data, label=target.label())
-    has_tool = target.tool_id is not None or target.tool is not None or "tool_id" in data or "tool_name" in data
-    if target.condition_type == ConditionType.TOOL_RESULT and not has_tool:
-        raise InvalidConditionError(
-            target.label(),
-            "a tool_result condition needs tool_id or tool_name in condition_data, or the transition's tool",
-        )
+    """Refuse to store a transition whose condition would not compile: the flush fails, nothing is written. (What
+    needs the whole graph is checked at commit: ``rataura2.db.validation``.)"""
+    priority = target.priority or 0
+    if isinstance(priority, bool) or not isinstance(priority, int) or not -(2**31) <= priority < 2**31:
+        raise InvalidConditionError(target.label(), f"priority must be a 32-bit integer, got {priority!r}"[:200])
+    has_tool = target.tool_id is not None or target.tool is not None
+    check_transition_data(target.condition_type, target.condition_data or {}, has_tool=has_tool, label=target.label())
 
 
 __all__ = ["BusinessRulesTransition", "Transition"]

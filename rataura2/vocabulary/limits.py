@@ -1,0 +1,71 @@
+"""The bounds on what definitions and events may hold: one place for each, so that the checks at save, at the
+call and at evaluation, the docs and the tests all agree.
+
+They exist so that no definition a designer saves and no event a caller sends can crash, stall or bloat a worker
+process: each is far above what a real assistant needs and far below what the engines below us (the CEL parser
+and evaluator, the JSON codecs, the databases) can take.
+"""
+
+from __future__ import annotations
+
+# CEL expressions (``custom`` conditions) ---------------------------------------------------------------------
+CEL_MAX_LENGTH = 2000
+"""Characters in one expression. The engine's recursive evaluator overflows the stack at some 10,000 chained
+operators; this keeps every expression two orders of magnitude below that."""
+CEL_MAX_DEPTH = 250
+"""Nesting of an expression as the pre-parse estimates it (brackets, plus the operators chained at each level: an
+over-estimate of the syntax tree's depth). The engine's parser refuses some 90 nested brackets on its own."""
+CEL_MAX_COMPREHENSION_NESTING = 2
+"""Comprehension macros (``all``, ``exists``, ``exists_one``, ``map``, ``filter``) inside one another."""
+CEL_MAX_COMPREHENSIONS = 4
+"""Comprehension macros in one expression."""
+CEL_MAX_STEPS = 2000
+"""The steps one evaluation may take in comprehensions (about 4 us each). A step costs 1, plus the size of the
+inputs its body reads over 32, plus, for ``map`` and ``filter`` (whose result the engine copies at every step), the
+length of the result so far over 8. Past the limit the evaluation stops and counts as false, with an error that
+says so: some 10 ms at most."""
+CEL_MAX_WORK = 50_000
+"""The size of an evaluation's inputs (about a microsecond each for the engine to take in: a number 1, a text 8 plus
+its length over :data:`CEL_SIZE_UNIT`, a list or map 2 plus its entries), multiplied by (1 + its ``+`` operators)
+squared, which bounds what concatenations can build. Past it the evaluation is not started and counts as false."""
+CEL_SIZE_UNIT = 64
+"""Characters of text counted as one more size unit."""
+
+# business rules ----------------------------------------------------------------------------------------------
+RULES_MAX_RULES = 200
+"""Rules in one rule set."""
+RULES_MAX_DEPTH = 16
+"""``all`` / ``any`` groups inside one another."""
+RULES_MAX_CONDITIONS = 1000
+"""Conditions (leaves) in one rule set."""
+RULES_MAX_JSON_CHARS = 1_000_000
+"""Characters of a rule set given as JSON text."""
+
+# numbers and JSON data ---------------------------------------------------------------------------------------
+MAX_SAFE_INTEGER = 2**63 - 1
+"""Integers in events, context values and rules: a signed 64-bit range, what CEL, PostgreSQL and SQLite hold."""
+MAX_JSON_DEPTH = 32
+"""Nesting of lists and objects in event data, context values and rule values."""
+TIMESTAMP_MIN, TIMESTAMP_MAX = 0.0, 253_402_300_799.0
+"""Event timestamps: seconds since the epoch, up to the last second of year 9999 (what dates can print)."""
+MAX_ID_LENGTH = 256
+"""Characters of an event id, an event source or a session id."""
+
+__all__ = [
+    "CEL_MAX_COMPREHENSIONS",
+    "CEL_MAX_COMPREHENSION_NESTING",
+    "CEL_MAX_DEPTH",
+    "CEL_MAX_LENGTH",
+    "CEL_MAX_STEPS",
+    "CEL_MAX_WORK",
+    "CEL_SIZE_UNIT",
+    "MAX_ID_LENGTH",
+    "MAX_JSON_DEPTH",
+    "MAX_SAFE_INTEGER",
+    "RULES_MAX_CONDITIONS",
+    "RULES_MAX_DEPTH",
+    "RULES_MAX_JSON_CHARS",
+    "RULES_MAX_RULES",
+    "TIMESTAMP_MAX",
+    "TIMESTAMP_MIN",
+]
