@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from rataura2.core.conditions import validate_condition_data
 from rataura2.core.conditions.base import ConditionInput
-from rataura2.core.conditions.builtin import _compile_regex
 from rataura2.core.conditions.expressions import CelCondition, build_custom, compile_cel
+from rataura2.core.conditions.regex import compile_regex
 from rataura2.core.context import OWNED_FIELDS, SessionContext
 from rataura2.core.events import EventData
 from rataura2.errors import CelEvaluationError, InvalidConditionError, InvalidEventError, InvalidRulesError
@@ -145,9 +145,9 @@ def test_any_regex_compiles_as_re2_or_is_refused_and_matches_in_linear_time(piec
         validate_condition_data("user_input", {"pattern": pattern or "a", "match": "regex"}, label="t")
     except InvalidConditionError:
         with pytest.raises(ValueError):
-            _compile_regex(pattern or "a")
+            compile_regex(pattern or "a")
         return
-    _compile_regex(pattern or "a").search(text * 50)  # RE2: no backtracking, whatever the pattern
+    compile_regex(pattern or "a").search(text * 50)  # RE2: no backtracking, whatever the pattern
 
 
 rule_json = st.recursive(

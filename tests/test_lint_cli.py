@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -32,16 +33,29 @@ def command(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def broken(db: Session) -> None:
-    build_graph(
+    graph = build_graph(
         db,
         ["Triage", "Billing", "Orphan"],
         [
             ("Triage", "Billing", "user_input", {"pattern": "invoice"}, 5),
             ("Triage", "Billing", "user_input", {"pattern": "my invoice is wrong"}),
-            ("Billing", "Triage", "tool_result", {"tool_name": "refund", "operator": "exists"}),
         ],
         name="support",
     )
+    # saving refuses a condition on a tool nobody has (rataura2.core.validation): this row stands for one that an
+    # earlier version stored, which lint must still report
+    db.execute(
+        text(
+            "INSERT INTO transitions (id, source_agent_id, target_agent_id, condition_type, condition_data, priority)"
+            " VALUES (3, :billing, :triage, 'tool_result', :data, 0)"
+        ),
+        {
+            "billing": graph.agents["Billing"].id,
+            "triage": graph.agents["Triage"].id,
+            "data": json.dumps({"tool_name": "refund", "operator": "exists"}),
+        },
+    )
+    db.commit()
 
 
 def test_the_demo_has_no_findings(db: Session, database_url: str) -> None:
