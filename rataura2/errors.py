@@ -6,6 +6,7 @@ field or object is at fault, names it in an attribute, so that callers and HTTP 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -52,6 +53,37 @@ class InvalidRulesError(RatauraError):
         self.problems = tuple(problems)
         text = "; ".join(str(p) for p in self.problems)
         super().__init__(text if len(self.problems) == 1 else f"{len(self.problems)} problems: {text}")
+
+
+class InvalidFlowError(RatauraError):
+    """An agent's or a conversation's flow settings are refused (a template, an ``on_enter`` / ``on_exit`` action, a
+    context strategy, a sensitive-data mark); ``field`` names the object and the field at fault, e.g.
+    ``agent 'Greeter'.on_enter[1].tool``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+    @property
+    def subject(self) -> tuple[str, str]:
+        """The kind and name of the object at fault: ``("agent", "Greeter")``."""
+        match = _SUBJECT.match(self.field)
+        return (match.group(1), match.group(2) or match.group(3)) if match else ("", "")
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        """The field within that object, as a path: ``("on_enter", 1, "tool")``."""
+        match = _SUBJECT.match(self.field)
+        rest = self.field[match.end() :] if match else self.field
+        return tuple(int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", rest))
+
+
+_SUBJECT = re.compile(r"^(agent|conversation|tool) (?:'([^']*)'|\"([^\"]*)\")")
+
+
+class InvalidTemplateError(InvalidFlowError):
+    """A template does not compile: a syntax error, or a filter or test that does not exist."""
 
 
 class InvalidGraphError(RatauraError):

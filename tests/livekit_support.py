@@ -126,9 +126,18 @@ class Running:
 
 
 @asynccontextmanager
-async def running(db: Session, conversation: Conversation, **start: Any) -> AsyncIterator[Running]:
+async def running(
+    db: Session,
+    conversation: Conversation,
+    *,
+    tools: ToolRegistry | None = None,
+    manager: SessionManager | None = None,
+    **start: Any,
+) -> AsyncIterator[Running]:
     """An orchestrated text-mode AgentSession on ``conversation``, closed at the end."""
-    handler = LivekitSessionHandler(db, SessionManager(db), tools=registry())
+    handler = LivekitSessionHandler(
+        db, manager if manager is not None else SessionManager(db), tools=tools if tools is not None else registry()
+    )
     session = text_agent_session()
     async with asyncio.timeout(TIMEOUT):
         orchestrator = await handler.start_session(session, conversation.id, **start)

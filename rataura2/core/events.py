@@ -334,7 +334,7 @@ class ContextUpdateHandler(EventHandler):
                 value,
                 scope=data.get("scope", "session"),
                 ttl=data.get("ttl"),
-                metadata={"source": event.source},
+                metadata={"source": event.source, **({"set_by": data["set_by"]} if "set_by" in data else {})},
                 timestamp=event.timestamp,
             )
 

@@ -11,9 +11,13 @@ from typing import TYPE_CHECKING, Any
 from rataura2.core.conditions import Condition, ConditionInput, Verdict, build_condition
 from rataura2.core.conditions.base import describe_condition, triggers_of
 from rataura2.core.conditions.triggers import TRIGGER_NAMES, index_keys, trigger_of
+from rataura2.core.flow import AgentFlow, compile_graph_flow
+from rataura2.core.sensitive import SensitivePolicy, sensitive_paths
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
+from rataura2.core.templates import compile_template
 from rataura2.core.validation import check_tool_names
 from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError
+from rataura2.vocabulary.enums import ActionType
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -82,6 +86,14 @@ class CompiledGraph:
         """Per agent and trigger (an event type, or ``context_update``), the transitions evaluated on such an event,
         in evaluation order: conditions on the current event under its type, conditions that read state under
         their trigger events only (see :mod:`~rataura2.core.conditions.triggers`)."""
+        self.role = compile_template(spec.role_instructions, f"conversation {spec.name!r}.role_instructions")
+        self.flows: Mapping[int, AgentFlow] = {a.id: compile_graph_flow(spec, a) for a in spec.agents.values()}
+        """Per agent, its instructions template, on_enter / on_exit actions and history policy."""
+        self.sensitive = SensitivePolicy(
+            keys=frozenset(spec.sensitive_keys),
+            tool_paths={t.name: paths for t in spec.tools.values() if (paths := sensitive_paths(t.parameters_schema))},
+            agents=frozenset(a.id for a in spec.agents.values() if a.sensitive_input),
+        )
 
     # reading ------------------------------------------------------------------------------------------------
     @property
@@ -110,6 +122,26 @@ class CompiledGraph:
 
     def agents(self) -> Iterator[AgentSpec]:
         return iter(self.spec.agents.values())
+
+    def get_flow(self, agent_id: int) -> AgentFlow:
+        self.get_agent(agent_id)
+        return self.flows[agent_id]
+
+    def tools_of(self, agent_id: int) -> tuple[int, ...]:
+        """The ids of the tools the agent is offered: its own, then the conversation's."""
+        own = self.get_agent(agent_id).tool_ids
+        return (*own, *(t for t in self.spec.tool_ids if t not in own))
+
+    def instructions(self, agent_id: int, values: Mapping[str, Any]) -> str:
+        """The agent's instructions for a session whose context is ``values``: the conversation's role
+        instructions, then the agent's own, both rendered (a template that fails to render is used as written)."""
+        agent = self.get_agent(agent_id)
+        own = self.flows[agent_id].instructions.render_or_source(values, f"agent {agent.name!r}.instructions")
+        own = own or f"You are {agent.name}."
+        if not self.role.source:
+            return own
+        role = self.role.render_or_source(values, f"conversation {self.spec.name!r}.role_instructions")
+        return f"{role}\n\n{own}" if role.strip() else own
 
     # evaluation ----------------------------------------------------------------------------------------------
     def check_transitions(self, agent_id: int, given: ConditionInput) -> Evaluation:
@@ -155,6 +187,18 @@ class CompiledGraph:
                 priority=t.priority,
                 label=edge_label(t),
             )
+        for agent_id, flow in self.flows.items():  # hand-over actions are edges too
+            for hook, actions in (("on_enter", flow.on_enter), ("on_exit", flow.on_exit)):
+                for action in actions:
+                    target = self.spec.agent_by_name(action.agent) if action.type is ActionType.HANDOVER else None
+                    if target is not None:
+                        graph.add_edge(
+                            agent_id,
+                            target.id,
+                            key=f"{hook}:handover",
+                            condition_type="action",
+                            label=f"{hook} hand-over",
+                        )
         return graph
 
     def to_dict(self) -> dict[str, Any]:
@@ -189,6 +233,9 @@ class CompiledGraph:
             lines.append(f"    a{agent.id}{shape}")
         for t in self.spec.transitions:
             lines.append(f'    a{t.source_agent_id} -->|"{mermaid_text(edge_label(t))}"| a{t.target_agent_id}')
+        for source, target, data in self.graph.edges(data=True):
+            if data.get("condition_type") == "action":
+                lines.append(f'    a{source} -.->|"{mermaid_text(data["label"])}"| a{target}')
         return "\n".join(lines) + "\n"
 
 

@@ -24,6 +24,7 @@ from rataura2.core.dedupe import DedupeWindow
 from rataura2.core.events import EventData, EventManager
 from rataura2.core.graph import CompiledGraph, TransitionMatch
 from rataura2.core.result import Hop, TransitionResult, TransitionStatus
+from rataura2.core.sensitive import Secrets
 from rataura2.core.spec import AgentSpec
 from rataura2.core.store import SessionStore
 from rataura2.errors import InvalidEventError, SessionEndedError
@@ -95,6 +96,8 @@ class AgentOrchestrator:
         """One asyncio lock per event loop (a lock belongs to the loop it first waited on); ``_lock`` orders
         callers across loops and threads."""
         self._listeners: list[TransitionListener] = []
+        self.secrets = Secrets(graph.sensitive)
+        """This session's sensitive values, in this process's memory only (``rataura2.core.sensitive``)."""
 
     def _initial_context(self) -> SessionContext:
         spec = self.graph.spec
@@ -156,6 +159,16 @@ class AgentOrchestrator:
         with self._lock:
             return self.context.to_dict()
 
+    def template_values(self) -> dict[str, Any]:
+        """What templates are rendered against: the context's values, with the sensitive ones this process holds
+        in place of their marker (and those it does not hold, after a resume elsewhere, missing)."""
+        with self._lock:
+            values = self.context.to_dict()
+            for key in self.graph.sensitive.keys:
+                values.pop(key, None)
+            values.update(self.secrets.values)
+            return values
+
     def add_transition_listener(self, listener: TransitionListener) -> None:
         """Call ``listener(orchestrator, result)`` after each event that moved the session (the LiveKit bridge
         performs its hand-overs from here)."""
@@ -199,6 +212,9 @@ class AgentOrchestrator:
                 return previous
             if self.ended:
                 raise SessionEndedError(f"session {self.session_id!r} has ended; event {event.id} refused")
+            secrets = self.secrets.checkpoint() if self.secrets.active else None
+            if secrets is not None:
+                event = self.secrets.redact(event, self._agent_id)
             self._check_command(event)
             checkpoint = self.context.checkpoint()
             try:
@@ -207,6 +223,8 @@ class AgentOrchestrator:
                     self.store.event_processed(self, event, result)
             except BaseException:
                 self.context.restore(checkpoint)
+                if secrets is not None:
+                    self.secrets.restore(secrets)
                 self._resync()
                 raise
             self._results.add(event.id, event.timestamp, result, self.context.now)
@@ -540,11 +558,14 @@ class AgentOrchestrator:
         (after a lost answer) returns the first call's result and sets nothing twice. Fields the orchestrator
         keeps (``OWNED_FIELDS``) are refused."""
         updates = {**(values or {}), **kwargs}
-        data: dict[str, Any] = {CONTEXT_UPDATES_KEY: updates, "scope": scope}
-        if ttl is not None:
-            data["ttl"] = ttl
         return self.process_event(
-            _api_event(EventType.CUSTOM, data, self.context.now if timestamp is None else timestamp, event_id)
+            context_update_event(
+                updates,
+                scope=scope,
+                ttl=ttl,
+                timestamp=self.context.now if timestamp is None else timestamp,
+                event_id=event_id,
+            )
         )
 
 
@@ -555,4 +576,23 @@ def _api_event(kind: EventType, data: dict[str, Any], timestamp: float, event_id
     return EventData(**values)
 
 
-__all__ = ["TURN_GUARD", "AgentOrchestrator", "TransitionListener", "was_refused"]
+def context_update_event(
+    values: Mapping[str, Any],
+    *,
+    timestamp: float,
+    scope: str = "session",
+    ttl: float | None = None,
+    set_by: str | None = None,
+    event_id: str | None = None,
+) -> EventData:
+    """The event that sets context values from outside (``update_context``, a tool through LiveKit's RunContext,
+    an agent's ``set_context`` action); ``set_by`` says who, in the event and in the values' metadata."""
+    data: dict[str, Any] = {CONTEXT_UPDATES_KEY: dict(values), "scope": scope}
+    if ttl is not None:
+        data["ttl"] = ttl
+    if set_by is not None:
+        data["set_by"] = set_by
+    return _api_event(EventType.CUSTOM, data, timestamp, event_id)
+
+
+__all__ = ["TURN_GUARD", "AgentOrchestrator", "TransitionListener", "context_update_event", "was_refused"]

@@ -16,6 +16,11 @@ def frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping or {}))
 
 
+LATER = {"omit_default": True}
+"""Field metadata of fields added after graphs were first published: stored in a version only when set, so that a
+graph that does not use them keeps the digest (and the version) it had."""
+
+
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
     id: int
@@ -42,6 +47,14 @@ class AgentSpec:
     tts_model: str | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
     tool_ids: tuple[int, ...] = ()
+    on_enter: tuple[Mapping[str, Any], ...] = field(default=(), metadata=LATER)
+    """Actions when the session enters the agent (see ``rataura2.core.flow``)."""
+    on_exit: tuple[Mapping[str, Any], ...] = field(default=(), metadata=LATER)
+    """Actions when the session leaves the agent for another."""
+    context_strategy: str = field(default="append", metadata=LATER)
+    context_options: Mapping[str, Any] = field(default_factory=dict, metadata=LATER)
+    sensitive_input: bool = field(default=False, metadata=LATER)
+    """What the user says to this agent is sensitive: recorded as ``[redacted]``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +86,12 @@ class GraphSpec:
     description: str | None = None
     version: int = 1
     config: Mapping[str, Any] = field(default_factory=dict)
+    role_instructions: str | None = None
+    """A prompt every agent of the conversation starts with (a template)."""
+    tool_ids: tuple[int, ...] = ()
+    """Conversation-level tools, offered to every agent."""
+    sensitive_keys: tuple[str, ...] = ()
+    """Context keys whose values are sensitive (see ``rataura2.core.sensitive``)."""
 
     def agent_by_name(self, name: str) -> AgentSpec | None:
         wanted = name.casefold()

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rataura2.core.conditions import build_condition, validate_condition_data
+from rataura2.core.flow import check_flows
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.errors import DuplicateToolNameError, InvalidConditionError
 from rataura2.vocabulary.enums import ConditionType
@@ -83,12 +84,14 @@ def check_conditions(spec: GraphSpec) -> None:
 def check_graph(spec: GraphSpec, *, strays: Iterable[tuple[TransitionSpec, str]] = ()) -> None:
     """Raise the first problem of a conversation's graph, naming the transition (or tool) and the fix: tool names
     repeated (:func:`check_tool_names`), an edge leaving the conversation (:func:`check_strays`), a condition that
-    does not compile against this graph (:func:`check_conditions`).
+    does not compile against this graph (:func:`check_conditions`), an agent's action naming an agent or a tool the
+    graph lacks (``rataura2.core.flow.check_flows``).
 
     ``spec`` may lack a usable initial agent (a conversation being built): only what is there is checked."""
     check_tool_names(spec)
     check_strays(spec, strays)
     check_conditions(spec)
+    check_flows(spec)
 
 
 __all__ = [

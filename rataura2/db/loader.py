@@ -24,7 +24,9 @@ def conversation_id(conversation: int | str) -> int | None:
 
 def find_conversation(db: Session, conversation: int | str) -> Conversation:
     """A conversation by id or by name."""
-    query = select(Conversation).options(selectinload(Conversation.agents).selectinload(Agent.tools))
+    query = select(Conversation).options(
+        selectinload(Conversation.agents).selectinload(Agent.tools), selectinload(Conversation.tools)
+    )
     as_id = conversation_id(conversation)
     if as_id is not None:
         if not 0 < as_id <= MAX_SAFE_INTEGER:  # no such row, and a database would refuse the number
@@ -89,11 +91,11 @@ def read_graph(
     inside = [t for t in outgoing if t.target_agent_id in agent_rows]
     tools: dict[int, ToolSpec] = {}
     agents: dict[int, AgentSpec] = {}
+    for tool in [*(t for row in agent_rows.values() for t in row.tools), *conv.tools]:
+        tools[tool.id] = ToolSpec(
+            tool.id, tool.name, tool.function_name, tool.description, frozen(tool.parameters_schema)
+        )
     for row in agent_rows.values():
-        for tool in row.tools:
-            tools[tool.id] = ToolSpec(
-                tool.id, tool.name, tool.function_name, tool.description, frozen(tool.parameters_schema)
-            )
         agents[row.id] = AgentSpec(
             id=row.id,
             name=row.name,
@@ -108,6 +110,11 @@ def read_graph(
             tts_model=row.tts_model,
             config=frozen(row.config),
             tool_ids=tuple(t.id for t in row.tools),
+            on_enter=tuple(row.on_enter or ()),
+            on_exit=tuple(row.on_exit or ()),
+            context_strategy=row.context_strategy or "append",
+            context_options=frozen(row.context_options),
+            sensitive_input=bool(row.sensitive_input),
         )
     spec = GraphSpec(
         conversation_id=conv.id,
@@ -119,6 +126,9 @@ def read_graph(
         tools=frozen(tools),  # type: ignore[arg-type]
         version=conv.version,
         config=frozen(conv.config),
+        role_instructions=conv.role_instructions or None,
+        tool_ids=tuple(t.id for t in conv.tools),
+        sensitive_keys=tuple(conv.sensitive_keys or ()),
     )
     return spec, _strays(db, [t for t in outgoing if t.target_agent_id not in agent_rows])
 

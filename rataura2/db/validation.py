@@ -40,8 +40,8 @@ class Touched:
 
 
 _RELEVANT: dict[type[Any], tuple[str, ...]] = {
-    Conversation: ("agents", "initial_agent_id", "initial_agent"),
-    Agent: ("tools", "conversations"),
+    Conversation: ("agents", "initial_agent_id", "initial_agent", "tools"),
+    Agent: ("tools", "conversations", "on_enter", "on_exit", "name"),
     Tool: ("name",),
 }
 """Per model, the attributes whose change can make a graph invalid (others, like a conversation's version

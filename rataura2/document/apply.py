@@ -27,7 +27,13 @@ from rataura2.document.model import AgentDocument, ConversationDocument, Transit
 from rataura2.editing.layout import set_positions
 from rataura2.editing.membership import remove_agent
 from rataura2.editing.revision import bump_revision, check_revision
-from rataura2.errors import InvalidConditionError, InvalidDocumentError, InvalidRulesError, NameTakenError
+from rataura2.errors import (
+    InvalidConditionError,
+    InvalidDocumentError,
+    InvalidFlowError,
+    InvalidRulesError,
+    NameTakenError,
+)
 from rataura2.rules.repository import assign_business_rules
 
 BUSINESS_RULES = ConditionType.BUSINESS_RULES.value
@@ -53,10 +59,14 @@ def check_references(document: ConversationDocument) -> None:
             seen.add(name)
     if document.initial_agent is not None and document.initial_agent not in agents:
         raise InvalidDocumentError(("initial_agent",), f"no agent named {document.initial_agent!r}")
+    for index, tool in enumerate(document.conversation_tools):
+        if tool not in tools:
+            raise InvalidDocumentError(("conversation_tools", index), f"no tool named {tool!r}")
     for index, agent in enumerate(document.agents):
         for t_index, tool in enumerate(agent.tools):
             if tool not in tools:
                 raise InvalidDocumentError(("agents", index, "tools", t_index), f"no tool named {tool!r}")
+        _check_action_references(document, index, agent, agents)
     for index, t in enumerate(document.transitions):
         for field in ("source", "target"):
             if getattr(t, field) not in agents:
@@ -70,6 +80,25 @@ def check_references(document: ConversationDocument) -> None:
             raise InvalidDocumentError(
                 ("transitions", index, "rules"), f"only business_rules transitions have rules, not {t.condition_type}"
             )
+
+
+def _check_action_references(
+    document: ConversationDocument, index: int, agent: AgentDocument, agents: list[str]
+) -> None:
+    """A hand-over action names an agent of the document, a tool run one of the agent's or the conversation's
+    tools."""
+    offered = {*agent.tools, *document.conversation_tools}
+    for hook in ("on_enter", "on_exit"):
+        for a_index, action in enumerate(getattr(agent, hook) or ()):
+            if not isinstance(action, dict):
+                continue  # the agent's own check says what is wrong with it
+            path = ("agents", index, hook, a_index)
+            if action.get("type") == "handover" and action.get("agent") not in agents:
+                raise InvalidDocumentError((*path, "agent"), f"no agent named {action.get('agent')!r}")
+            if action.get("type") == "run_tool" and action.get("tool") not in offered:
+                raise InvalidDocumentError(
+                    (*path, "tool"), f"{action.get('tool')!r} is not a tool of the agent or of the conversation"
+                )
 
 
 def _rules_by_id(rules: list[dict[str, Any]], ids: dict[str, int], path: tuple[str | int, ...]) -> list[Any]:
@@ -109,10 +138,16 @@ class _Writer:
         conv.description = doc.description
         conv.is_active = doc.is_active
         conv.config = doc.config
+        conv.role_instructions = doc.role_instructions
+        conv.sensitive_keys = list(doc.sensitive_keys) or None
         self.write_tools()
+        conv.tools = [self.tools[name] for name in doc.conversation_tools]
         self.write_agents()
         conv.initial_agent = self.agents[doc.initial_agent] if doc.initial_agent is not None else None
-        self.db.flush()
+        try:
+            self.db.flush()  # agents, tools and the conversation are checked here, by the models' own hooks
+        except InvalidFlowError as exc:
+            raise InvalidDocumentError(self._path_of(exc), exc.message) from None
         set_positions(
             self.db,
             conv.id,
@@ -123,6 +158,17 @@ class _Writer:
         )
         self.write_transitions()
         self.db.flush()
+
+    def _path_of(self, exc: InvalidFlowError) -> tuple[str | int, ...]:
+        """Where in the document the object an :class:`InvalidFlowError` names sits."""
+        kind, name = exc.subject
+        if kind == "agent":
+            names = [a.name for a in self.document.agents]
+            return ("agents", names.index(name), *exc.path) if name in names else ("agents", *exc.path)
+        if kind == "tool":
+            names = [t.name for t in self.document.tools]
+            return ("tools", names.index(name), *exc.path) if name in names else ("tools", *exc.path)
+        return exc.path
 
     def write_tools(self) -> None:
         names = [t.name for t in self.document.tools]

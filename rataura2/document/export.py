@@ -78,6 +78,19 @@ def _condition_data(data: Mapping[str, Any] | None, tool_names: Mapping[int, str
     return _optional(plain)
 
 
+def _flow_fields(
+    on_enter: Any, on_exit: Any, strategy: str | None, options: Mapping[str, Any] | None, sensitive: bool
+) -> dict[str, Any]:
+    """An agent's flow settings as a document holds them (no actions and no options are absent)."""
+    return {
+        "on_enter": canonical(on_enter) if on_enter else None,
+        "on_exit": canonical(on_exit) if on_exit else None,
+        "context_strategy": strategy or "append",
+        "context_options": _optional(options),
+        "sensitive_input": bool(sensitive),
+    }
+
+
 def conversation_transitions(db: Session, agent_ids: list[int]) -> list[Transition]:
     """The transitions of a conversation's graph (both ends among its agents), by id."""
     return list(
@@ -109,6 +122,7 @@ def export_document(db: Session, conversation: Conversation) -> ConversationDocu
         )
     transitions = conversation_transitions(db, list(names))
     tools: dict[int, Tool] = {t.id: t for a in agents for t in a.tools}
+    tools.update({t.id: t for t in conversation.tools})
     for t in transitions:
         if t.tool is not None:
             tools[t.tool.id] = t.tool
@@ -124,6 +138,9 @@ def export_document(db: Session, conversation: Conversation) -> ConversationDocu
         initial_agent=names.get(conversation.initial_agent_id) if conversation.initial_agent_id else None,
         is_active=conversation.is_active,
         config=_optional(conversation.config),
+        role_instructions=conversation.role_instructions or None,
+        conversation_tools=sorted(t.name for t in conversation.tools),
+        sensitive_keys=list(conversation.sensitive_keys or ()),
         tools=[
             ToolDocument(
                 name=t.name,
@@ -150,6 +167,7 @@ def export_document(db: Session, conversation: Conversation) -> ConversationDocu
                 is_active=a.is_active,
                 tools=sorted(t.name for t in a.tools),
                 position=Position(x=placed[a.id][0], y=placed[a.id][1]) if a.id in placed else None,
+                **_flow_fields(a.on_enter, a.on_exit, a.context_strategy, a.context_options, a.sensitive_input),
             )
             for a in agents
         ],
@@ -179,13 +197,16 @@ def document_from_spec(spec: Mapping[str, Any]) -> ConversationDocument:
     def agent_name(agent_id: Any) -> str:
         return names.get(agent_id, str(agent_id)) if isinstance(agent_id, int) else str(agent_id)
 
-    used_tools = {i for a in spec["agents"] for i in a.get("tool_ids", ())}
+    used_tools = {i for a in spec["agents"] for i in a.get("tool_ids", ())} | set(spec.get("tool_ids", ()))
     used_tools |= {t["tool_id"] for t in spec["transitions"] if t.get("tool_id") is not None}
     return ConversationDocument(
         name=spec["name"],
         description=spec.get("description"),
         initial_agent=names.get(spec["initial_agent_id"]),
         config=_optional(spec.get("config")),
+        role_instructions=spec.get("role_instructions") or None,
+        conversation_tools=sorted(tool_names[i] for i in spec.get("tool_ids", ()) if i in tool_names),
+        sensitive_keys=list(spec.get("sensitive_keys") or ()),
         tools=[
             ToolDocument(
                 name=t["name"],
@@ -209,6 +230,13 @@ def document_from_spec(spec: Mapping[str, Any]) -> ConversationDocument:
                 tts_model=a.get("tts_model"),
                 config=_optional(a.get("config")),
                 tools=sorted(tool_names[i] for i in a.get("tool_ids", ()) if i in tool_names),
+                **_flow_fields(
+                    a.get("on_enter"),
+                    a.get("on_exit"),
+                    a.get("context_strategy"),
+                    a.get("context_options"),
+                    a.get("sensitive_input", False),
+                ),
             )
             for a in sorted(spec["agents"], key=lambda a: a["id"])
         ],

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rataura2.vocabulary.enums import AgentType, ConditionType, LLMProvider, STTProvider, TTSProvider
+from rataura2.vocabulary.enums import AgentType, ConditionType, ContextStrategy, LLMProvider, STTProvider, TTSProvider
 
 FORMAT: Literal["rataura2.conversation/1"] = "rataura2.conversation/1"
 Name = Field(min_length=1, max_length=255)
@@ -46,6 +46,23 @@ class AgentDocument(_Strict):
     is_active: bool = True
     tools: list[str] = Field(default_factory=list, description="Names of tools in the document's tools.")
     position: Position | None = None
+    on_enter: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Actions, in order, when the session enters the agent: say, run_tool, set_context, "
+        "end_conversation, handover (docs/designing-flows.md).",
+    )
+    on_exit: list[dict[str, Any]] | None = Field(
+        default=None, description="Actions, in order, when the session leaves the agent: say, run_tool, set_context."
+    )
+    context_strategy: ContextStrategy = Field(
+        default=ContextStrategy.APPEND, description="The chat history the agent starts with at a hand-over."
+    )
+    context_options: dict[str, Any] | None = Field(
+        default=None, description="n (last_n); summary_prompt or summary_template (reset_with_summary)."
+    )
+    sensitive_input: bool = Field(
+        default=False, description="What the user says to this agent is recorded as [redacted]."
+    )
 
 
 class TransitionDocument(_Strict):
@@ -72,6 +89,15 @@ class ConversationDocument(_Strict):
     initial_agent: str | None = Field(default=None, description="Name of one of the agents.")
     is_active: bool = True
     config: dict[str, Any] | None = None
+    role_instructions: str | None = Field(
+        default=None, description="A prompt every agent starts with (a template, like instructions)."
+    )
+    conversation_tools: list[str] = Field(
+        default_factory=list, description="Names of tools in the document's tools, offered to every agent."
+    )
+    sensitive_keys: list[str] = Field(
+        default_factory=list, description="Context keys whose values are never recorded in clear text."
+    )
     tools: list[ToolDocument] = Field(default_factory=list)
     agents: list[AgentDocument] = Field(default_factory=list)
     transitions: list[TransitionDocument] = Field(default_factory=list)

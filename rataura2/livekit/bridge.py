@@ -11,8 +11,12 @@ How a hand-over keeps the conversation whole:
 * Routing comes before answering. An :class:`OrchestratedAgent` asks :meth:`SessionBridge.before_reply` before each
   LLM call; a new user turn is processed there, and when it moves the session the old agent yields an empty reply
   and the new agent answers in its ``on_enter``, with the turn in its chat history.
-* The chat history goes along (a copy of the old agent's, with the triggering user message), unless the new agent's
-  ``config`` says ``fresh_history``; ``session.history`` keeps everything either way.
+* The chat history the new agent starts with follows its context strategy (``rataura2.livekit.history``): the old
+  agent's history by default, or none, the last items, or a summary; what caused the hand-over always goes along
+  (the user's message, a note of the tool call and result or decision that moved the session).
+  ``session.history`` keeps everything either way.
+* The new agent's instructions are rendered against the context as it is at the hand-over; its ``on_enter``
+  actions run before it answers, the old agent's ``on_exit`` actions before it leaves (``rataura2.livekit.actions``).
 * No user turn is lost in the switch. Between ``update_agent`` and the new agent's ``on_enter`` LiveKit refuses new
   speech: text sent through :meth:`SessionBridge.user_input` (the terminal chat, the room's text input) waits for the
   hand-over; spoken turns that LiveKit drops in that window (final transcripts heard during it) are answered by the
@@ -38,10 +42,15 @@ from rataura2.core.orchestrator import AgentOrchestrator, was_refused
 from rataura2.core.result import TransitionResult
 from rataura2.core.spec import AgentSpec
 from rataura2.errors import MessageTooLongError, SessionEndedError, UnknownSessionError
-from rataura2.livekit import translate
+from rataura2.livekit import history, translate
+from rataura2.livekit.actions import run_actions
 from rataura2.livekit.factory import LivekitAgentFactory, OrchestratedAgent
+from rataura2.livekit.tools import BoundTool
+from rataura2.livekit.values import SessionValues
+from rataura2.livekit.values import attach as attach_values
 from rataura2.sessions.manager import SessionManager
 from rataura2.settings import get_settings
+from rataura2.vocabulary.enums import ContextStrategy
 from rataura2.vocabulary.events import EventType, emitted_events
 
 logger = logging.getLogger(__name__)
@@ -85,6 +94,8 @@ class SessionBridge:
         agent_session: AgentSession[Any],
         factory: LivekitAgentFactory,
         session_manager: SessionManager,
+        *,
+        resumed: bool = False,
     ) -> None:
         self.orchestrator = orchestrator
         self.agent_session = agent_session
@@ -106,6 +117,17 @@ class SessionBridge:
         self._listeners: list[HandoffListener] = []
         self._problem_listeners: list[ProblemListener] = []
         self._tool_ids = {tool.name: tool.id for tool in self.graph.spec.tools.values()}
+        self._bound_tools: dict[str, BoundTool] = {}
+        self.resumed = resumed
+        """A session taken over from another worker: its current agent was entered before, so its ``on_enter``
+        actions are not run again."""
+        self._end_reason: str | None = None
+        self.values = SessionValues(self)
+        """The session's context values for tools (``RunContext.userdata``); see ``rataura2.livekit.values``."""
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
 
     # starting ------------------------------------------------------------------------------------------------
     def initial_agent(self) -> OrchestratedAgent:
@@ -113,26 +135,32 @@ class SessionBridge:
         or, for a resumed session, the agent it was on, with the conversation so far as its history."""
         self.factory.check(self.graph)
         current = self.orchestrator.get_current_agent()
-        agent = self._build(current, None if current.config.get("fresh_history") else self._history_so_far())
+        agent = self._build(current, self._history_so_far(current))
         self._active = agent
         return agent
 
-    def _history_so_far(self) -> llm.ChatContext | None:
-        """The context's messages as a chat history (a resumed session's; a new one has none). They were counted
-        when they happened: their ids are marked as seen."""
-        history = llm.ChatContext.empty()
-        for message in self.orchestrator.context.get("conversation") or []:
-            if message.get("role") in ("user", "assistant") and message.get("text"):
-                item = history.add_message(
-                    role=message["role"], content=str(message["text"]), created_at=float(message["timestamp"])
-                )
-                self._seen_items.add(item.id)
-        return history if history.items else None
+    def _history_so_far(self, agent: AgentSpec) -> llm.ChatContext | None:
+        """The context's messages as a chat history (a resumed session's; a new one has none), as much of it as
+        the agent's context strategy keeps. They were counted when they happened: their ids are marked as seen."""
+        context = self.orchestrator.context
+        kept = history.resumed_history(
+            self.graph.get_flow(agent.id).history,
+            context.get("conversation") or [],
+            float(context.get("agent_entered_at") or 0.0),
+            self.orchestrator.template_values(),
+            f"agent {agent.name!r}",
+        )
+        chat = llm.ChatContext.empty()
+        for role, text, timestamp in kept:
+            item = chat.add_message(role=role, content=text, created_at=timestamp)  # type: ignore[arg-type]
+            self._seen_items.add(item.id)
+        return chat if chat.items else None
 
     def attach(self) -> None:
         """Subscribe to the AgentSession and the orchestrator, and start processing."""
         for name in SESSION_EVENTS:
             self.agent_session.on(name, self._on_session_event)
+        attach_values(self.agent_session, self.values)
         self.orchestrator.add_transition_listener(self._on_transition)
         self._pump = asyncio.create_task(self._run(), name=f"rataura2-bridge-{self.session_id}")
 
@@ -145,6 +173,11 @@ class SessionBridge:
     @property
     def closed(self) -> bool:
         return self._closed.is_set()
+
+    @property
+    def end_reason(self) -> str | None:
+        """Why the conversation ended itself (an ``end_conversation`` action, or a tool), if it did."""
+        return self._end_reason
 
     async def wait_ended(self) -> None:
         """Until the session has ended (AgentSession closed, room left) and its last events were processed."""
@@ -247,7 +280,7 @@ class SessionBridge:
                     result = await self.orchestrator.aprocess_event(event)
                     if result.errors:
                         self._tell_problems(result)
-                self._sync(job.carry, result)
+                self._sync(job.carry, result, event)
             except SessionEndedError:  # ended through the API: nothing more to route
                 logger.info("session %s was ended elsewhere; LiveKit events are no longer routed", self.session_id)
                 self._ended = True
@@ -269,8 +302,27 @@ class SessionBridge:
         reason = f"{event.data.get('livekit_event')}: {event.data.get('reason')}"
         if event.data.get("error"):
             reason += f" ({event.data['error']})"
+        if self._end_reason is not None:  # ended by an end_conversation action or a tool
+            reason = self._end_reason
         with contextlib.suppress(UnknownSessionError):
             await self.session_manager.aend_session(self.session_id, reason=reason)
+
+    def request_end(self, reason: str) -> None:
+        """End the conversation with ``reason`` once what is being said has been spoken: the AgentSession closes
+        (draining its speech), then the orchestrator session ends with this reason."""
+        if self._end_reason is not None or self._closed.is_set():
+            return
+        self._end_reason = reason
+        logger.info("session %s: ending (%s)", self.session_id, reason)
+        self.agent_session.shutdown(drain=True)
+
+    def bound_tool(self, name: str) -> BoundTool:
+        """The tool of this conversation named ``name``, bound to its callable."""
+        bound = self._bound_tools.get(name)
+        if bound is None:
+            spec = next(t for t in self.graph.spec.tools.values() if t.name == name)
+            bound = self._bound_tools[name] = BoundTool(spec, self.factory.tools)
+        return bound
 
     def abort(self) -> None:
         """Stop processing at once (the LiveKit session could not start)."""
@@ -287,7 +339,9 @@ class SessionBridge:
                 job.done.set_result(None)
 
     # hand-overs ----------------------------------------------------------------------------------------------
-    def _sync(self, carry: llm.ChatMessage | None, result: TransitionResult | None) -> None:
+    def _sync(
+        self, carry: llm.ChatMessage | None, result: TransitionResult | None, cause: EventData | None = None
+    ) -> None:
         """Give the session the orchestrator's current agent, if it has another one."""
         old = self._active
         if old is None or self._ended or self._closed.is_set():
@@ -295,8 +349,15 @@ class SessionBridge:
         target = self.orchestrator.get_current_agent()
         if target.id == old.spec.id:
             return
-        reason = result.reason if result is not None and result.transitioned else self._last_reason()
-        new = self._build(target, self._history_for(old, target, carry))
+        moved_by_this = result is not None and result.transitioned
+        reason = result.reason if result is not None and moved_by_this else self._last_reason()
+        note = history.handover_note(cause if moved_by_this else None, old.spec.name, target.name, reason)
+        policy = self.graph.get_flow(target.id).history
+        values = self.orchestrator.template_values()
+        start = history.start_history(policy, old.chat_ctx, carry, note, values, f"agent {target.name!r}")
+        new = self._build(target, start, values)
+        if policy.strategy is ContextStrategy.RESET_WITH_SUMMARY and policy.summary_prompt is not None:
+            new.summary_source = old.chat_ctx.copy()  # summarised by the new agent's LLM as it enters
         handoff = Handoff(old.spec, target, reason)
         self._active, self._pending = new, handoff
         logger.info("session %s: hand-over %s -> %s (%s)", self.session_id, old.spec.name, target.name, reason)
@@ -316,14 +377,12 @@ class SessionBridge:
             except Exception:
                 logger.exception("session %s: problem listener failed", self.session_id)
 
-    def _history_for(self, old: OrchestratedAgent, target: AgentSpec, carry: llm.ChatMessage | None) -> llm.ChatContext:
-        history = llm.ChatContext.empty() if target.config.get("fresh_history") else old.chat_ctx.copy()
-        if carry is not None and history.get_by_id(carry.id) is None:
-            history.insert(carry)
-        return history
-
-    def _build(self, spec: AgentSpec, history: llm.ChatContext | None) -> OrchestratedAgent:
-        return self.factory.build(spec, self.graph, chat_ctx=history, hooks=self)
+    def _build(
+        self, spec: AgentSpec, chat_ctx: llm.ChatContext | None, values: dict[str, Any] | None = None
+    ) -> OrchestratedAgent:
+        if values is None:
+            values = self.orchestrator.template_values()
+        return self.factory.build(spec, self.graph, chat_ctx=chat_ctx, hooks=self, values=values)
 
     def _last_reason(self) -> str:
         transitions = self.orchestrator.context.get("transitions") or []
@@ -334,7 +393,7 @@ class SessionBridge:
 
     # AgentHooks ------------------------------------------------------------------------------------------------
     async def before_reply(self, agent: OrchestratedAgent, chat_ctx: llm.ChatContext) -> bool:
-        message = _latest_user_message(chat_ctx)
+        message = history.latest_user_message(chat_ctx)
         if message is not None:
             fact = translate.user_turn(message)
             self.submit_fact(fact)
@@ -361,6 +420,12 @@ class SessionBridge:
         if agent is not self._active:
             return  # superseded by a later hand-over before it could start
         handoff, self._pending = self._pending, None
+        if agent.summary_source is not None:
+            await self._summarize(agent)
+        if not (self.resumed and handoff is None) and await run_actions(self, agent, "on_enter"):
+            return  # the conversation ended, or moved on: this agent says nothing more
+        if agent is not self._active:
+            return
         if handoff is None or handoff.to_agent.id != agent.spec.id:
             greeting = agent.spec.config.get("greeting")
             if greeting:
@@ -371,6 +436,39 @@ class SessionBridge:
             self.agent_session.generate_reply(user_input=" ".join(heard))
         elif agent.spec.config.get("reply_on_enter", True):
             self.agent_session.generate_reply()
+
+    async def exiting(self, agent: OrchestratedAgent) -> None:
+        """Run the agent's ``on_exit`` actions when another agent takes over (not when the session closes)."""
+        if agent is self._active or self._closed.is_set() or self._end_reason is not None:
+            return
+        await run_actions(self, agent, "on_exit")
+
+    async def _summarize(self, agent: OrchestratedAgent) -> None:
+        """Start ``agent`` with a summary of the history it replaces, written by its own LLM; if that fails, with
+        that whole history instead."""
+        source, agent.summary_source = agent.summary_source, None
+        policy = self.graph.get_flow(agent.spec.id).history
+        if source is None or policy.summary_prompt is None:
+            return
+        where = f"agent {agent.spec.name!r}.context_options.summary_prompt"
+        prompt = policy.summary_prompt.render_or_source(self.orchestrator.template_values(), where)
+        try:
+            if not isinstance(agent.llm, llm.LLM):
+                raise TypeError(f"agent {agent.spec.name!r} has no LLM that can write a summary")
+            summary = await history.summarize(agent.llm, prompt, source)
+            if not summary:
+                raise ValueError("the LLM wrote an empty summary")
+            updated = history.with_summary(agent.chat_ctx, summary)
+        except Exception as exc:
+            logger.warning(
+                "session %s: no summary for %s (%s: %s); it gets the whole history",
+                self.session_id,
+                agent.spec.name,
+                type(exc).__name__,
+                exc,
+            )
+            updated = history.with_history(agent.chat_ctx, source)
+        await agent.update_chat_ctx(updated)
 
     # text input ----------------------------------------------------------------------------------------------
     async def wait_ready(self) -> None:
@@ -428,10 +526,3 @@ def check_turn_size(text: str) -> None:
             f"your message ({len(text):,} characters) is too long: as an event it is {size:,} bytes, over the limit "
             f"of {limit:,} (RATAURA2_MAX_EVENT_BYTES); nothing was sent, send it in shorter parts"
         )
-
-
-def _latest_user_message(chat_ctx: llm.ChatContext) -> llm.ChatMessage | None:
-    for item in reversed(chat_ctx.items):
-        if isinstance(item, llm.ChatMessage) and item.role == "user":
-            return item
-    return None

@@ -18,7 +18,7 @@ import logging
 import sys
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from rataura2.db.session import init_db
 from rataura2.errors import MessageTooLongError, ToolConfigError
 from rataura2.livekit.bridge import Handoff
 from rataura2.livekit.session_handler import LivekitSessionHandler, text_agent_session
+from rataura2.livekit.tools import ToolRegistry
 from rataura2.settings import Settings, get_settings
 
 DEFAULT_TOOL_MODULES = tuple(Settings.model_fields["tool_modules"].default.split(","))
@@ -56,11 +57,13 @@ def import_tool_modules(modules: Iterable[str]) -> None:
 
 
 class ChatPrinter:
-    """Prints what happens in the session: replies with the agent that spoke, tool calls, hand-overs, errors."""
+    """Prints what happens in the session: replies with the agent that spoke, tool calls, hand-overs, errors.
+    ``scrub`` hides what the session knows to be sensitive in tool calls and results."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, scrub: Callable[[str], str] | None = None) -> None:
         self.console = console
         self.speaker = "agent"
+        self.scrub = scrub or (lambda text: text)
         self._told: set[str] = set()
         """Problems shown since the user's last turn: the same one, met again on the next events, is shown once."""
 
@@ -77,9 +80,8 @@ class ChatPrinter:
     def on_tools(self, event: FunctionToolsExecutedEvent) -> None:
         for call, output in event.zipped():
             verb = "failed" if output.is_error else "->"
-            self.console.print(
-                f"  [dim]tool {escape(call.name)}({escape(call.arguments)}) {verb} {escape(output.output)}"
-            )
+            arguments, result = self.scrub(call.arguments), self.scrub(output.output)
+            self.console.print(f"  [dim]tool {escape(call.name)}({escape(arguments)}) {verb} {escape(result)}")
 
     def on_handoff(self, handoff: Handoff) -> None:
         self.console.print(
@@ -110,13 +112,16 @@ async def chat(
     console: Console,
     lines: Iterable[str] | None = None,
     tool_modules: Iterable[str] = DEFAULT_TOOL_MODULES,
+    tools: ToolRegistry | None = None,
 ) -> dict[str, Any]:
-    """Run one chat session; returns its final context. ``lines`` defaults to standard input."""
+    """Run one chat session; returns its final context. ``lines`` defaults to standard input; ``tools`` to the
+    default registry, where the ``tool_modules`` register. The chat ends when the input does, or when the
+    conversation ends itself (an ``end_conversation`` action)."""
     import_tool_modules(tool_modules)
     sessions = await asyncio.to_thread(init_db, database_url)
     db = sessions()
     try:
-        handler = LivekitSessionHandler(db, speech=False)
+        handler = LivekitSessionHandler(db, tools=tools, speech=False)
         agent_session = text_agent_session()
         printer = ChatPrinter(console)
         agent_session.on("conversation_item_added", printer.on_item)
@@ -125,6 +130,7 @@ async def chat(
         orchestrator = await handler.start_session(
             agent_session, conversation, session_id=f"chat-{uuid.uuid4().hex[:8]}"
         )
+        printer.scrub = orchestrator.secrets.scrub
         bridge = handler.bridge(orchestrator.session_id)
         try:
             bridge.add_handoff_listener(printer.on_handoff)
@@ -142,19 +148,25 @@ async def chat(
             )
             await bridge.settle()
             async for text in _read(lines, console):
+                if bridge.closed:
+                    break
                 printer.new_turn()
                 try:
                     await bridge.user_input(text)
                 except MessageTooLongError as exc:
                     console.print(f"[red]error:[/red] {escape(str(exc))}")
+                if bridge.closed:
+                    break
         finally:
             await agent_session.aclose()
             await bridge.wait_ended()
             await handler.aclose()
         final = orchestrator.get_context()
+        reason = final["session"].get("end_reason")
         console.print(
             f"Session ended on [cyan]{escape(str(final['current_agent_name']))}[/cyan] after "
-            f"{_count(final['turn_count'], 'turn')} and {_count(len(final['transitions']), 'hand-over')}."
+            f"{_count(final['turn_count'], 'turn')} and {_count(len(final['transitions']), 'hand-over')}"
+            + (f" ({escape(str(reason))})." if reason and not str(reason).startswith("close:") else ".")
         )
         return final
     finally:

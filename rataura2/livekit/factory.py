@@ -6,17 +6,21 @@ registered callables (``tools``), and a decision tool whose targets are the agen
 Building reads no database: ``create_agent`` loads the conversation's graph once, the session bridge builds from
 the graph it already holds.
 
-Agent options, in the agent's ``config``: ``fresh_history`` (true: the agent starts with an empty chat history
-instead of the conversation so far), ``reply_on_enter`` (false: say nothing when taking over), ``greeting``
-(instructions for a first reply when the session starts on this agent), ``offline`` (the offline LLM's rules) and
-``llm_options`` / ``stt_options`` / ``tts_options`` (plugin arguments).
+Instructions are the conversation's role instructions followed by the agent's own, both templates rendered against
+the session's context when the agent is built (that is, when the session enters it). The agent's tools are its own
+and the conversation's. The decision tool describes each target with the description of the edge that leads there.
+
+Agent options, in the agent's ``config``: ``fresh_history`` (the older spelling of context strategy ``reset``),
+``reply_on_enter`` (false: say nothing when taking over), ``greeting`` (instructions for a first reply when the
+session starts on this agent), ``offline`` (the offline LLM's rules) and ``llm_options`` / ``stt_options`` /
+``tts_options`` (plugin arguments).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit.agents import Agent, FlushSentinel, ModelSettings, TurnHandlingOptions, llm
 
@@ -50,6 +54,10 @@ class AgentHooks(Protocol):
         """``agent`` has become the session's active agent."""
         ...
 
+    async def exiting(self, agent: OrchestratedAgent) -> None:
+        """LiveKit is taking ``agent`` off the session (another agent takes over, or the session closes)."""
+        ...
+
 
 class OrchestratedAgent(Agent):
     """A graph agent as LiveKit runs it. Before each reply it asks the bridge whether it still has the floor: the
@@ -72,18 +80,22 @@ class OrchestratedAgent(Agent):
         chat_ctx: llm.ChatContext | None = None,
         hooks: AgentHooks | None = None,
         speech: bool = True,
+        instructions: str | None = None,
+        target_descriptions: Mapping[str, str] | None = None,
     ) -> None:
         self.spec = spec
         self.hooks = hooks
         self.decision_targets = decision_targets
         self.entered = asyncio.Event()
         """Set when LiveKit has made this agent active (its ``on_enter`` ran)."""
+        self.summary_source: llm.ChatContext | None = None
+        """For context strategy reset_with_summary by LLM: the history to summarise when the agent enters."""
         all_tools: list[llm.Tool] = list(tools)
         if decision_targets:
-            all_tools.append(decision_tool(decision_targets, self._decide))
+            all_tools.append(decision_tool(decision_targets, self._decide, target_descriptions))
         super().__init__(
             id=spec.name,
-            instructions=spec.instructions or f"You are {spec.name}.",
+            instructions=instructions if instructions is not None else spec.instructions or f"You are {spec.name}.",
             chat_ctx=chat_ctx,
             tools=list(all_tools),
             llm=providers.build_llm(spec),
@@ -98,6 +110,10 @@ class OrchestratedAgent(Agent):
                 await self.hooks.entered(self)  # schedules this agent's first reply, if any...
         finally:
             self.entered.set()  # ...before anyone waiting for the hand-over sends the next turn
+
+    async def on_exit(self) -> None:
+        if self.hooks is not None:
+            await self.hooks.exiting(self)
 
     def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
@@ -149,8 +165,9 @@ class LivekitAgentFactory:
         hooks: AgentHooks | None = None,
     ) -> OrchestratedAgent:
         """The LiveKit agent of Agent row ``agent_id``, in ``conversation`` (default: the first conversation the
-        agent belongs to), whose graph decides the decision tool's targets. Reads the database (once per
-        conversation version when a session manager is given); from async code use :meth:`acreate_agent`."""
+        agent belongs to), whose graph decides the decision tool's targets; its instructions are rendered against
+        an empty context. Reads the database (once per conversation version when a session manager is given); from
+        async code use :meth:`acreate_agent`."""
         graph = self.load_graph(agent_id, conversation)
         return self.build(graph.get_agent(agent_id), graph, chat_ctx=chat_ctx, hooks=hooks)
 
@@ -183,9 +200,13 @@ class LivekitAgentFactory:
         *,
         chat_ctx: llm.ChatContext | None = None,
         hooks: AgentHooks | None = None,
+        values: Mapping[str, Any] | None = None,
     ) -> OrchestratedAgent:
-        """The LiveKit agent of ``spec`` (an agent of ``graph``), without touching the database."""
-        tools: list[llm.Tool] = [function_tool_for(graph.spec.tools[tid], self.tools) for tid in spec.tool_ids]
+        """The LiveKit agent of ``spec`` (an agent of ``graph``), without touching the database; its instructions
+        are rendered against ``values`` (the session's context)."""
+        tools: list[llm.Tool] = [
+            function_tool_for(graph.spec.tools[tid], self.tools) for tid in graph.tools_of(spec.id)
+        ]
         return OrchestratedAgent(
             spec,
             tools=tools,
@@ -193,13 +214,15 @@ class LivekitAgentFactory:
             chat_ctx=chat_ctx,
             hooks=hooks,
             speech=self.speech,
+            instructions=graph.instructions(spec.id, values or {}),
+            target_descriptions=target_descriptions(graph, spec.id),
         )
 
     def check(self, graph: CompiledGraph) -> None:
         """Fail now, not at a hand-over, if any agent of ``graph`` cannot be built here (a plugin not installed, a
         key missing, a tool without a callable, a bad offline rule set)."""
         for spec in graph.agents():
-            for tid in spec.tool_ids:
+            for tid in graph.tools_of(spec.id):
                 function_tool_for(graph.spec.tools[tid], self.tools)
             providers.check(spec, providers.KINDS if self.speech else ("llm",))
 
@@ -223,17 +246,37 @@ class LivekitAgentFactory:
         return conversation
 
 
-def decision_targets(graph: CompiledGraph, agent_id: int) -> tuple[str, ...]:
-    """The names of the agents that ``agent_id``'s agent_decision edges lead to, in evaluation order: the edges the
-    decision tool can take, those keyed ``transition_to`` (the key it sends) that accept the target's name."""
-    names: list[str] = []
+def _decision_edges(graph: CompiledGraph, agent_id: int) -> list[tuple[str, str | None]]:
+    """(target name, edge description) of ``agent_id``'s agent_decision edges that the decision tool can take (those
+    keyed ``transition_to``, the key it sends), in evaluation order."""
+    edges = []
     for transition in graph.get_agent_transitions(agent_id):
         data = transition.spec.condition_data
         if (
             transition.spec.condition_type == AGENT_DECISION
             and data.get("decision_key", "transition_to") == "transition_to"
         ):
-            name = graph.get_agent(transition.target_agent_id).name
-            if name not in names:
-                names.append(name)
-    return tuple(names)
+            edges.append((graph.get_agent(transition.target_agent_id).name, transition.spec.description))
+    return edges
+
+
+def decision_targets(graph: CompiledGraph, agent_id: int) -> tuple[str, ...]:
+    """The names of the agents that ``agent_id``'s agent_decision edges lead to, in evaluation order."""
+    return tuple(dict.fromkeys(name for name, _ in _decision_edges(graph, agent_id)))
+
+
+def target_descriptions(graph: CompiledGraph, agent_id: int) -> dict[str, str]:
+    """When to hand over to each target: the descriptions of the edges that lead there (or, if none has one, the
+    target agent's description)."""
+    found: dict[str, list[str]] = {}
+    for name, description in _decision_edges(graph, agent_id):
+        texts = found.setdefault(name, [])
+        if description and description.strip() and description.strip() not in texts:
+            texts.append(description.strip())
+    out = {}
+    for name, texts in found.items():
+        fallback = graph.get_agent(name).description
+        text = "; ".join(texts) or (fallback or "").strip()
+        if text:
+            out[name] = " ".join(text.split())
+    return out

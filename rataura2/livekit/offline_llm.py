@@ -10,6 +10,10 @@ scripts it: call a tool, call the decision tool, or fail, when the user's latest
         "fail": [{"when_user_says": "crash", "message": "the model is down"}]
     }}
 
+A tool call can take arguments from what the user said, as a real model would: ``"arguments_from_user": {"name":
+"my name is (\\w+)"}`` puts the first group of an RE2 regex (or the whole match) in ``name``; ``{"size":
+{"pattern": "(\\d+) people", "type": "integer"}}`` converts it. A rule whose pattern finds nothing is skipped.
+
 Rules are only looked at in the first round of a turn (the latest item is the user's message, not a tool output)
 and never when the framework forces a text reply (``tool_choice="none"``), so a scripted tool call cannot loop.
 """
@@ -19,11 +23,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
+import re2
 from livekit.agents import APIConnectOptions, NotGivenOr, llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from rataura2.errors import OfflineConfigError, OfflineLLMError
 
@@ -40,9 +45,70 @@ class _Rule(BaseModel):
         return self.when_user_says.casefold() in text.casefold()
 
 
+class Capture(BaseModel):
+    """An argument taken from the user's words: the first group of ``pattern`` (RE2), or the whole match."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pattern: str = Field(min_length=1)
+    type: Literal["string", "integer", "number"] = "string"
+    _regex: Any = PrivateAttr(default=None)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        _compile(value)
+        return value
+
+    def find(self, text: str) -> Any:
+        """The captured value, converted; None if the pattern finds nothing."""
+        if self._regex is None:
+            self._regex = _compile(self.pattern)
+        match = self._regex.search(text)
+        if match is None:
+            return None
+        found = match.group(1) if self._regex.groups else match.group(0)
+        if self.type == "integer":
+            return int(found)
+        if self.type == "number":
+            return float(found)
+        return found
+
+
+def _compile(pattern: str) -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        message = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(f"not a valid (RE2) regex: {message}") from None
+
+
 class ToolCallRule(_Rule):
     tool: str = Field(min_length=1)
     arguments: dict[str, Any] = Field(default_factory=dict)
+    arguments_from_user: dict[str, Capture] = Field(default_factory=dict)
+
+    @field_validator("arguments_from_user", mode="before")
+    @classmethod
+    def _patterns(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: {"pattern": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    def arguments_for(self, text: str) -> dict[str, Any] | None:
+        """The call's arguments for what the user said; None if a pattern finds nothing there."""
+        arguments = dict(self.arguments)
+        for name, capture in self.arguments_from_user.items():
+            try:
+                value = capture.find(text)
+            except ValueError:
+                return None
+            if value is None:
+                return None
+            arguments[name] = value
+        return arguments
 
 
 class DecideRule(_Rule):
@@ -156,7 +222,9 @@ class OfflineStream(llm.LLMStream):
                 return _call(DECISION_TOOL_NAME, {"target": decide.target, "reason": reason})
         for rule in rules.tool_calls:
             if rule.matches(text) and rule.tool in available:
-                return _call(rule.tool, rule.arguments)
+                arguments = rule.arguments_for(text)
+                if arguments is not None:
+                    return _call(rule.tool, arguments)
         return None
 
     def _send_text(self, request_id: str, text: str) -> None:

@@ -100,9 +100,9 @@ class LivekitSessionHandler:
         goes on with its current agent, which gets the conversation so far as chat history.
         """
         session_id = session_id or (room.name if room is not None and room.name else f"livekit-{uuid.uuid4().hex}")
-        orchestrator = await self._open(session_id, conversation_id, initial_context, resume)
+        orchestrator, resumed = await self._open(session_id, conversation_id, initial_context, resume)
         try:
-            bridge = SessionBridge(orchestrator, agent_session, self.factory, self.session_manager)
+            bridge = SessionBridge(orchestrator, agent_session, self.factory, self.session_manager, resumed=resumed)
             agent = bridge.initial_agent()  # every agent of the graph is checked here: fail before starting
             self._bridges[session_id] = bridge
             bridge.attach()
@@ -127,7 +127,8 @@ class LivekitSessionHandler:
 
     async def _open(
         self, session_id: str, conversation_id: int | str, initial_context: Mapping[str, Any] | None, resume: bool
-    ) -> AgentOrchestrator:
+    ) -> tuple[AgentOrchestrator, bool]:
+        """The session's orchestrator, and whether it was resumed (rather than created)."""
         if resume:
             try:
                 orchestrator = await asyncio.to_thread(self.session_manager.resume_session, session_id)
@@ -136,8 +137,11 @@ class LivekitSessionHandler:
             else:
                 if orchestrator.ended:
                     raise SessionExistsError(f"session {session_id!r} has ended; start another one")
-                return orchestrator
-        return await self.session_manager.acreate_session(session_id, conversation_id, initial_context=initial_context)
+                return orchestrator, True
+        created = await self.session_manager.acreate_session(
+            session_id, conversation_id, initial_context=initial_context
+        )
+        return created, False
 
     def room_options(self, bridge: SessionBridge) -> room_io.RoomOptions:
         """Audio where the graph's agents have STT / TTS; text in, through the bridge (it waits for hand-overs)."""

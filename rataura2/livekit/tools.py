@@ -18,15 +18,17 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, get_origin, get_type_hints, overload
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from livekit.agents import ToolError, function_tool, llm
+from livekit.agents import RunContext, ToolError, function_tool, llm
 
+from rataura2.core.sensitive import sensitive_paths, values_at, without_marks
 from rataura2.core.spec import ToolSpec
 from rataura2.errors import ToolConfigError
 from rataura2.livekit.offline_llm import DECISION_TOOL_NAME
+from rataura2.livekit.values import current_tool, find_values
 
 logger = logging.getLogger(__name__)
 
@@ -77,60 +79,117 @@ by ``--tools`` so that they register here."""
 register_tool = default_registry.register
 
 
-def function_tool_for(spec: ToolSpec, registry: ToolRegistry) -> llm.RawFunctionTool[Any, Any]:
-    """The LiveKit function tool of a Tool row: its name and description, its schema as parameters, its callable."""
-    if not TOOL_NAME.match(spec.name):
-        raise ToolConfigError(f"tool {spec.name!r}: a tool name may only hold letters, digits, '_' and '-' (1-64)")
-    if spec.name == DECISION_TOOL_NAME:
-        raise ToolConfigError(f"tool {spec.name!r}: the name is reserved for the decision tool")
-    fn = registry.get(spec.function_name)
-    if fn is None:
-        raise ToolConfigError(
-            f"tool {spec.name!r}: no callable is registered for function {spec.function_name!r} "
-            f"(register one with rataura2.livekit.tools.register_tool; "
-            f"registered: {', '.join(registry) or 'none'})"
-        )
-    schema = dict(spec.parameters_schema) or {"type": "object", "properties": {}}
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise ToolConfigError(
-            f"tool {spec.name!r}: parameters_schema is not a valid JSON schema: {exc.message}"
-        ) from None
-    validator = Draft202012Validator(schema)
+class BoundTool:
+    """A Tool row bound to its callable: arguments checked against the row's schema, the call (sync callables in a
+    worker thread), the result as text. What the LLM's function tool and an agent's ``run_tool`` action both run.
 
-    async def call(raw_arguments: dict[str, Any]) -> str:
+    A callable that declares a ``RunContext`` parameter gets LiveKit's RunContext of the call; through it (its
+    ``userdata``, or ``rataura2.livekit.values.session_values``) it reads and sets the session's context values.
+    """
+
+    def __init__(self, spec: ToolSpec, registry: ToolRegistry) -> None:
+        if not TOOL_NAME.match(spec.name):
+            raise ToolConfigError(f"tool {spec.name!r}: a tool name may only hold letters, digits, '_' and '-' (1-64)")
+        if spec.name == DECISION_TOOL_NAME:
+            raise ToolConfigError(f"tool {spec.name!r}: the name is reserved for the decision tool")
+        fn = registry.get(spec.function_name)
+        if fn is None:
+            raise ToolConfigError(
+                f"tool {spec.name!r}: no callable is registered for function {spec.function_name!r} "
+                f"(register one with rataura2.livekit.tools.register_tool; "
+                f"registered: {', '.join(registry) or 'none'})"
+            )
+        schema = dict(spec.parameters_schema) or {"type": "object", "properties": {}}
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise ToolConfigError(
+                f"tool {spec.name!r}: parameters_schema is not a valid JSON schema: {exc.message}"
+            ) from None
+        self.spec = spec
+        self.fn = fn
+        self.schema = without_marks(schema)
+        """The schema the LLM sees (rataura2's ``sensitive`` marks removed)."""
+        self.sensitive = sensitive_paths(schema)
+        self.context_parameter = _context_parameter(fn)
+        self._validator = Draft202012Validator(schema)
+
+    async def run(self, arguments: dict[str, Any], context: RunContext[Any] | None) -> str:
+        """Check ``arguments``, call the function and return its result as text; a bad call or a failure is a
+        ``ToolError`` (its message is what the LLM reads)."""
+        name = self.spec.name
+        if self.sensitive:
+            values = find_values(context.session if context is not None else None)
+            if values is not None:  # before anything can log them
+                for path in self.sensitive:
+                    values.learn_secret(list(values_at(arguments, path)))
         problems = [
             f"{'/'.join(str(p) for p in error.absolute_path) or 'arguments'}: {error.message}"
-            for error in validator.iter_errors(raw_arguments)
+            for error in self._validator.iter_errors(arguments)
         ]
         if problems:
-            raise ToolError(f"invalid arguments for {spec.name}: {'; '.join(problems)}")
+            raise ToolError(f"invalid arguments for {name}: {'; '.join(problems)}")
+        kwargs = dict(arguments)
+        if self.context_parameter is not None:
+            kwargs[self.context_parameter] = context
+        token = current_tool.set(name)
         try:
-            if inspect.iscoroutinefunction(fn):
-                result = await fn(**raw_arguments)
+            if inspect.iscoroutinefunction(self.fn):
+                result = await self.fn(**kwargs)
             else:
-                result = await asyncio.to_thread(fn, **raw_arguments)
+                result = await asyncio.to_thread(self.fn, **kwargs)
         except ToolError:
             raise
         except Exception as exc:
-            logger.exception("tool %s (%s) failed", spec.name, spec.function_name)
-            raise ToolError(f"{spec.name} failed: {exc}") from exc
+            if self.sensitive:  # its message or traceback may hold what it was given
+                logger.error("tool %s (%s) failed: %s", name, self.spec.function_name, type(exc).__name__)
+            else:
+                logger.exception("tool %s (%s) failed", name, self.spec.function_name)
+            raise ToolError(f"{name} failed: {exc}") from exc
+        finally:
+            current_tool.reset(token)
         return result if isinstance(result, str) else json.dumps(result, default=str)
 
+
+def _context_parameter(fn: ToolFunction) -> str | None:
+    """The name of ``fn``'s ``RunContext`` parameter, if it has one."""
+    try:
+        hints = get_type_hints(fn)
+    except Exception:
+        hints = {}
+    for name, parameter in inspect.signature(fn).parameters.items():
+        hint = hints.get(name, parameter.annotation)
+        if hint is RunContext or get_origin(hint) is RunContext:
+            return name
+        if isinstance(hint, str) and hint.split("[")[0].split(".")[-1] == "RunContext":
+            return name
+    return None
+
+
+def function_tool_for(spec: ToolSpec, registry: ToolRegistry) -> llm.RawFunctionTool[Any, Any]:
+    """The LiveKit function tool of a Tool row: its name and description, its schema as parameters, its callable."""
+    bound = BoundTool(spec, registry)
+
+    # LiveKit passes the RunContext by the annotation (which must be RunContext itself, not Optional), and a
+    # caller that calls the tool directly may leave it out
+    async def call(raw_arguments: dict[str, Any], context: RunContext[Any] = None) -> str:  # type: ignore[assignment]
+        return await bound.run(raw_arguments, context)
+
     return function_tool(
-        call, raw_schema={"name": spec.name, "description": spec.description or spec.name, "parameters": schema}
+        call, raw_schema={"name": spec.name, "description": spec.description or spec.name, "parameters": bound.schema}
     )
 
 
 Decide = Callable[[str, str], Awaitable[str]]
 
 
-def decision_tool(targets: Sequence[str], decide: Decide) -> llm.RawFunctionTool[Any, Any]:
+def decision_tool(
+    targets: Sequence[str], decide: Decide, descriptions: Mapping[str, str] | None = None
+) -> llm.RawFunctionTool[Any, Any]:
     """The tool through which the LLM hands the conversation over, only to ``targets`` (the agents this agent's
-    agent_decision edges lead to). A target off that list is refused with a ``ToolError`` that lists the allowed
-    ones, so the LLM can try again; an allowed one goes to ``decide(target, reason)``, whose answer is the tool's
-    output."""
+    agent_decision edges lead to), each described by ``descriptions`` (when to choose it: the edge's description).
+    A target off that list is refused with a ``ToolError`` that lists the allowed ones, so the LLM can try again;
+    an allowed one goes to ``decide(target, reason)``, whose answer is the tool's output."""
     allowed = {t.casefold(): t for t in targets}
     schema = {
         "type": "object",
@@ -141,10 +200,18 @@ def decision_tool(targets: Sequence[str], decide: Decide) -> llm.RawFunctionTool
         "required": ["target", "reason"],
         "additionalProperties": False,
     }
-    description = (
-        "Hand the conversation over to another agent when the user's request belongs there. "
-        f"Possible agents: {', '.join(targets)}."
-    )
+    described = [(t, (descriptions or {}).get(t, "")) for t in targets]
+    if any(text for _, text in described):
+        lines = "\n".join(f"- {t}: {text}" if text else f"- {t}" for t, text in described)
+        description = (
+            "Hand the conversation over to another agent when the user's request belongs there. "
+            f"The agents you can hand over to, and when:\n{lines}"
+        )
+    else:
+        description = (
+            "Hand the conversation over to another agent when the user's request belongs there. "
+            f"Possible agents: {', '.join(targets)}."
+        )
 
     async def call(raw_arguments: dict[str, Any]) -> str:
         target = str(raw_arguments.get("target", ""))

@@ -95,6 +95,13 @@ async def run_job(ctx: JobContext, sessions: sessionmaker[Session], *, room_io: 
         await asyncio.to_thread(db.close)
 
     ctx.add_shutdown_callback(close)
+    bridge = handler.bridge(orchestrator.session_id)
+
+    def finished() -> None:
+        if bridge.end_reason is not None:  # the conversation ended itself: the job is done, leave the room
+            ctx.shutdown(reason=bridge.end_reason)
+
+    bridge.add_done_callback(finished)
     return Job(handler, agent_session, orchestrator, db)
 
 

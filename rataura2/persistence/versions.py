@@ -57,7 +57,21 @@ def _plain(value: Any) -> Any:
 
 
 def _fields_to_dict(item: Any) -> dict[str, Any]:
-    return {f.name: _plain(getattr(item, f.name)) for f in dataclasses.fields(item)}
+    """The fields of a spec as JSON data; a field added later (``LATER`` metadata) only when it is set, so that
+    adding one changes no digest of a graph that does not use it."""
+    out = {}
+    for f in dataclasses.fields(item):
+        value = _plain(getattr(item, f.name))
+        if f.metadata.get("omit_default") and value == _plain(_default(f)):
+            continue
+        out[f.name] = value
+    return out
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
 
 
 def _fields_from_dict(cls: type[_Spec], raw: Mapping[str, Any]) -> _Spec:
@@ -78,7 +92,7 @@ def _fields_from_dict(cls: type[_Spec], raw: Mapping[str, Any]) -> _Spec:
 
 def spec_to_dict(spec: GraphSpec) -> dict[str, Any]:
     """The spec as plain JSON data, without its version number (which is not part of what a version is)."""
-    return {
+    data: dict[str, Any] = {
         "conversation_id": spec.conversation_id,
         "name": spec.name,
         "description": spec.description,
@@ -88,6 +102,14 @@ def spec_to_dict(spec: GraphSpec) -> dict[str, Any]:
         "transitions": [_fields_to_dict(t) for t in sorted(spec.transitions, key=lambda t: t.id)],
         "tools": [_fields_to_dict(t) for t in sorted(spec.tools.values(), key=lambda t: t.id)],
     }
+    # conversation fields added later, stored only when set (see _fields_to_dict)
+    if spec.role_instructions:
+        data["role_instructions"] = spec.role_instructions
+    if spec.tool_ids:
+        data["tool_ids"] = list(spec.tool_ids)
+    if spec.sensitive_keys:
+        data["sensitive_keys"] = list(spec.sensitive_keys)
+    return data
 
 
 def spec_from_dict(data: Mapping[str, Any], version: int) -> GraphSpec:
@@ -103,6 +125,9 @@ def spec_from_dict(data: Mapping[str, Any], version: int) -> GraphSpec:
         tools=frozen(tools),  # type: ignore[arg-type]
         version=version,
         config=frozen(data.get("config")),
+        role_instructions=data.get("role_instructions"),
+        tool_ids=tuple(data.get("tool_ids") or ()),
+        sensitive_keys=tuple(data.get("sensitive_keys") or ()),
     )
 
 

@@ -75,4 +75,37 @@ class SessionStatus(StrEnum):
     ENDED = "ended"
 
 
-__all__ = ["AgentType", "ConditionType", "LLMProvider", "Role", "STTProvider", "SessionStatus", "TTSProvider"]
+class ContextStrategy(StrEnum):
+    """What chat history an agent starts with when the session hands over to it."""
+
+    APPEND = "append"
+    """The conversation so far (the default)."""
+    RESET = "reset"
+    """Nothing but what caused the hand-over."""
+    RESET_WITH_SUMMARY = "reset_with_summary"
+    """A summary of the conversation so far (by the agent's LLM, or a template), and what caused the hand-over."""
+    LAST_N = "last_n"
+    """The last ``n`` items of the conversation, and what caused the hand-over."""
+
+
+class ActionType(StrEnum):
+    """What an agent's ``on_enter`` / ``on_exit`` actions can do."""
+
+    SAY = "say"
+    RUN_TOOL = "run_tool"
+    SET_CONTEXT = "set_context"
+    END_CONVERSATION = "end_conversation"
+    HANDOVER = "handover"
+
+
+__all__ = [
+    "ActionType",
+    "AgentType",
+    "ConditionType",
+    "ContextStrategy",
+    "LLMProvider",
+    "Role",
+    "STTProvider",
+    "SessionStatus",
+    "TTSProvider",
+]

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy import String, Text, event, false
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, validates
 
+from rataura2.core.flow import compile_agent_flow
+from rataura2.core.sensitive import check_marks
 from rataura2.db.models.base import Base, agent_tools, checked_enum, conversation_agents
-from rataura2.vocabulary.enums import AgentType, LLMProvider, STTProvider, TTSProvider
+from rataura2.vocabulary.enums import AgentType, ContextStrategy, LLMProvider, STTProvider, TTSProvider
 
 if TYPE_CHECKING:
     from rataura2.db.models.conversation import Conversation
@@ -31,6 +34,7 @@ class Tool(Base):
     description: Mapped[str | None] = mapped_column(Text)
     function_name: Mapped[str] = mapped_column(String(255))
     parameters_schema: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """The JSON schema of its arguments; an argument marked ``"sensitive": true`` is never recorded in clear."""
     is_active: Mapped[bool] = mapped_column(default=True)
 
     agents: Mapped[list[Agent]] = relationship(secondary=agent_tools, back_populates="tools")
@@ -54,6 +58,19 @@ class Agent(Base):
     tts_model: Mapped[str | None] = mapped_column(String(255))
     config: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     is_active: Mapped[bool] = mapped_column(default=True)
+    on_enter: Mapped[list[Any] | None] = mapped_column(default=None)
+    """Actions, in order, when the session enters this agent: say, run_tool, set_context, end_conversation,
+    handover (``rataura2.core.flow``)."""
+    on_exit: Mapped[list[Any] | None] = mapped_column(default=None)
+    """Actions, in order, when the session leaves this agent for another: say, run_tool, set_context."""
+    context_strategy: Mapped[str] = mapped_column(
+        String(30), default=ContextStrategy.APPEND.value, server_default=ContextStrategy.APPEND.value
+    )
+    """The chat history the agent starts with at a hand-over (``ContextStrategy``)."""
+    context_options: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """``n`` for last_n; ``summary_prompt`` or ``summary_template`` for reset_with_summary."""
+    sensitive_input: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """What the user says to this agent is sensitive: its LLM hears it, the records say ``[redacted]``."""
 
     tools: Mapped[list[Tool]] = relationship(secondary=agent_tools, back_populates="agents")
     conversations: Mapped[list[Conversation]] = relationship(secondary=conversation_agents, back_populates="agents")
@@ -79,6 +96,31 @@ class Agent(Base):
     @validates("tts_provider")
     def _check_tts_provider(self, key: str, value: Any) -> str:
         return checked_enum(TTSProvider, key, value)
+
+    @validates("context_strategy")
+    def _check_context_strategy(self, key: str, value: Any) -> str:
+        return checked_enum(ContextStrategy, key, value)
+
+
+@event.listens_for(Agent, "before_insert")
+@event.listens_for(Agent, "before_update")
+def _validate_flow(mapper: Mapper[Agent], connection: Connection, target: Agent) -> None:
+    """Refuse to store an agent whose instructions, actions or context strategy would not compile."""
+    compile_agent_flow(
+        f"agent {target.name!r}",
+        instructions=target.instructions,
+        on_enter=target.on_enter,
+        on_exit=target.on_exit,
+        context_strategy=target.context_strategy,
+        context_options=target.context_options,
+        config=target.config,
+    )
+
+
+@event.listens_for(Tool, "before_insert")
+@event.listens_for(Tool, "before_update")
+def _validate_marks(mapper: Mapper[Tool], connection: Connection, target: Tool) -> None:
+    check_marks(target.parameters_schema, f"tool {target.name!r}.parameters_schema")
 
 
 _ORIGINAL_NAMES = {

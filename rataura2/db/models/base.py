@@ -66,5 +66,22 @@ conversation_agents = Table(
 )
 """Which agents a conversation has, and where each sits on the conversation's canvas (the studio's layout)."""
 
+conversation_tools = Table(
+    "conversation_tools",
+    Base.metadata,
+    Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    Column("tool_id", ForeignKey("tools.id", ondelete="CASCADE"), primary_key=True),
+)
+"""Conversation-level tools: offered to every agent of the conversation."""
 
-__all__ = ["Base", "ExactJson", "JsonType", "agent_tools", "checked_enum", "conversation_agents", "utcnow"]
+
+__all__ = [
+    "Base",
+    "ExactJson",
+    "JsonType",
+    "agent_tools",
+    "checked_enum",
+    "conversation_agents",
+    "conversation_tools",
+    "utcnow",
+]

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
-from rataura2.db.models.base import Base, ExactJson, conversation_agents, utcnow
+from rataura2.core.flow import check_sensitive_keys
+from rataura2.core.templates import compile_template
+from rataura2.db.models.base import Base, ExactJson, conversation_agents, conversation_tools, utcnow
 
 if TYPE_CHECKING:
-    from rataura2.db.models.agent import Agent
+    from rataura2.db.models.agent import Agent, Tool
 
 
 class Conversation(Base):
@@ -41,9 +44,15 @@ class Conversation(Base):
     the latest version is the current definition and a session starts on it without reading the definition."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    role_instructions: Mapped[str | None] = mapped_column(Text)
+    """A prompt every agent of the conversation starts with (a template, like instructions)."""
+    sensitive_keys: Mapped[list[Any] | None] = mapped_column(default=None)
+    """Context keys whose values are sensitive: never recorded in clear text (``rataura2.core.sensitive``)."""
 
     initial_agent: Mapped[Agent | None] = relationship(foreign_keys=[initial_agent_id])
     agents: Mapped[list[Agent]] = relationship(secondary=conversation_agents, back_populates="conversations")
+    tools: Mapped[list[Tool]] = relationship(secondary=conversation_tools)
+    """Conversation-level tools, offered to every agent of the conversation."""
 
 
 class ConversationVersion(Base):
@@ -63,6 +72,15 @@ class ConversationVersion(Base):
     digest: Mapped[str] = mapped_column(String(64))
     spec: Mapped[dict[str, Any]] = mapped_column(ExactJson)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+@event.listens_for(Conversation, "before_insert")
+@event.listens_for(Conversation, "before_update")
+def _validate_flow(mapper: Mapper[Conversation], connection: Connection, target: Conversation) -> None:
+    """Refuse to store role instructions that would not compile, or a malformed list of sensitive keys."""
+    where = f"conversation {target.name!r}"
+    compile_template(target.role_instructions, f"{where}.role_instructions")
+    check_sensitive_keys(target.sensitive_keys, where)
 
 
 __all__ = ["Conversation", "ConversationVersion"]
