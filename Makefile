@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := studio/node_modules/.ci-installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean studio studio-build studio-check studio-e2e
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +21,20 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) lint  ## Lint, type-check and run the whole test suite (starts PostgreSQL if it is down).
+test: $(STAMP) lint studio-check  ## Lint, type-check and run the whole test suite (starts PostgreSQL if it is down).
 	bash scripts/ensure-postgres.sh
 	$(BIN)/pytest -q
+
+$(NODE_STAMP): studio/package-lock.json
+	bash scripts/ensure-node.sh
+	cd studio && npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+studio-build: $(STAMP) $(NODE_STAMP)  ## Build the studio into rataura2/studio_dist when it is missing or stale.
+	$(BIN)/python scripts/build_studio.py
+
+studio-check: $(NODE_STAMP)  ## The studio's type-check (tsc), lint (eslint) and unit tests (Vitest).
+	cd studio && npm run --silent typecheck && npm run --silent lint && npm run --silent test
 
 bench: $(STAMP)  ## Benchmarks against peers and the performance budget; writes docs/benchmarks.{md,png}.
 	bash scripts/ensure-postgres.sh

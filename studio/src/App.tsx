@@ -1,0 +1,3 @@
+export function App() {
+  return <h1>rataura2 Studio</h1>;
+}
