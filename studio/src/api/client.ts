@@ -101,6 +101,7 @@ export class ApiClient {
     this.request<unknown>("PUT", `/conversations/${cid}/layout`, { body: { positions }, revision });
 
   tools = () => this.request<Tool[]>("GET", "/tools");
+  createTool = (body: { name: string; function_name: string; description?: string }) => this.request<Tool>("POST", "/tools", { body });
   vocabulary = (cid: number) => this.request<Vocabulary>("GET", "/rules/vocabulary", { query: { conversation_id: cid } });
 
   document = (cid: number) => this.request<unknown>("GET", `/conversations/${cid}/document`);

@@ -1,0 +1,33 @@
+import { autoLayout, NODE_HEIGHT, NODE_WIDTH } from "./layout";
+
+test("auto-layout puts each agent right of the agents that hand over to it", () => {
+  const positions = autoLayout(
+    [1, 2, 3, 4],
+    [
+      { id: 10, source: 1, target: 2 },
+      { id: 11, source: 1, target: 3 },
+      { id: 12, source: 2, target: 4 },
+      { id: 13, source: 2, target: 4 },
+      { id: 14, source: 4, target: 4 },
+    ],
+    1,
+  );
+  expect(Object.keys(positions)).toHaveLength(4);
+  expect(positions[2]!.x).toBeGreaterThan(positions[1]!.x);
+  expect(positions[3]!.x).toBeGreaterThan(positions[1]!.x);
+  expect(positions[4]!.x).toBeGreaterThan(positions[2]!.x);
+});
+
+test("auto-layout never stacks two agents on one another", () => {
+  const ids = Array.from({ length: 12 }, (_, i) => i + 1);
+  const edges = ids.slice(1).map((id) => ({ id: 100 + id, source: 1, target: id }));
+  const positions = autoLayout(ids, edges, 1);
+  for (const a of ids)
+    for (const b of ids) {
+      if (a >= b) continue;
+      const pa = positions[a]!;
+      const pb = positions[b]!;
+      const overlap = Math.abs(pa.x - pb.x) < NODE_WIDTH && Math.abs(pa.y - pb.y) < NODE_HEIGHT;
+      expect(overlap, `agents ${a} and ${b} overlap`).toBe(false);
+    }
+});
