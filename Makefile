@@ -20,6 +20,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(STAMP) lint studio-check  ## Lint, type-check and run the whole test suite (starts PostgreSQL if it is down).
 	bash scripts/ensure-postgres.sh

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bench.workloads import event_stream
 from rataura2.db.models import Agent, Conversation, Transition
 from rataura2.db.session import init_db
-from rataura2.orchestration.orchestrator import Durability, SessionManager
+from rataura2.sessions.manager import Durability, SessionManager
 
 
 @dataclass(frozen=True)
@@ -54,5 +54,5 @@ def throughput(store: str, url: str, durability: Durability, events: int) -> Thr
         manager.flush(timeout=120)
         written = time.perf_counter() - start
         manager.close()
-    sessions.kw["bind"].dispose()
+    sessions.dispose()
     return Throughput(store, durability, events / acknowledged, events / written)

@@ -18,10 +18,9 @@ from bench.databases import sqlite_database
 from rataura2.db.models import Agent as AgentRow
 from rataura2.db.models import Conversation, Transition
 from rataura2.db.session import init_db
-from rataura2.livekit_agent.offline_llm import OfflineLLM
-from rataura2.livekit_agent.session_handler import text_agent_session
-from rataura2.orchestration.livekit_integration import LivekitSessionHandler
-from rataura2.orchestration.orchestrator import Durability, SessionManager
+from rataura2.livekit.offline_llm import OfflineLLM
+from rataura2.livekit.session_handler import LivekitSessionHandler, text_agent_session
+from rataura2.sessions.manager import Durability, SessionManager
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ async def _orchestrated(url: str, durability: Durability, turns: int) -> float:
         await handler.aclose()
         await asyncio.to_thread(manager.close)
         db.close()
-        sessions.kw["bind"].dispose()
+        sessions.dispose()
 
 
 def turn_cost(turns: int) -> TurnCost:

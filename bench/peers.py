@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from bench.workloads import Workload
-from rataura2.conditions import ConditionInput, build_condition
-from rataura2.graph.loader import transition_spec
-from rataura2.graph.manager import AgentGraphManager
-from rataura2.livekit_agent.events import EventData, EventManager
-from rataura2.orchestration.context import SessionContext
+from rataura2.core.conditions import ConditionInput, build_condition
+from rataura2.core.context import SessionContext
+from rataura2.core.events import EventData, EventManager
+from rataura2.core.graph import CompiledGraph
+from rataura2.db.loader import transition_spec
 
 
 class _Routing:
     """What every contender shares: a context, the event handlers, and the compiled conditions of each agent."""
 
     def __init__(self, workload: Workload) -> None:
-        self.graph = AgentGraphManager(workload.spec)
+        self.graph = CompiledGraph(workload.spec)
         self.context = SessionContext(
             {
                 "turn_count": 0,
@@ -173,6 +173,6 @@ def rules_from_database(
 
     def close() -> None:
         db.close()
-        sessions.kw["bind"].dispose()
+        sessions.dispose()
 
     return step, close

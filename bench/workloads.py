@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rataura2.conditions import condition_types
-from rataura2.graph.spec import AgentSpec, GraphSpec, ToolSpec, TransitionSpec
-from rataura2.livekit_agent.events import EventData, LivekitEventHandler
+from rataura2.core.conditions import condition_types
+from rataura2.core.events import EventData, LivekitEventHandler
+from rataura2.core.spec import AgentSpec, GraphSpec, ToolSpec, TransitionSpec
 
 HOP_WORD = "hop"
 

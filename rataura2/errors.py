@@ -103,3 +103,77 @@ class PersistenceError(RuntimeError):
 class BacklogFullError(PersistenceError):
     """``durability="async"``: the write-behind buffer is full (the database has been away too long); the event
     is refused rather than buffered beyond the bound or dropped."""
+
+
+class InvalidDocumentError(RatauraError):
+    """A conversation document was refused; ``path`` is where in the document (``("transitions", 2, "source")``),
+    so an editor or an HTTP answer can point at the field."""
+
+    def __init__(self, path: Iterable[str | int], message: str) -> None:
+        self.path = tuple(path)
+        self.message = message
+        where = ".".join(str(p) for p in self.path)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class StaleRevisionError(RatauraError):
+    """An edit was based on a revision of the conversation that is no longer the latest: someone else changed it
+    in between. Reload, then edit again."""
+
+    def __init__(self, conversation_id: int, current: int, expected: int) -> None:
+        self.conversation_id = conversation_id
+        self.current = current
+        self.expected = expected
+        super().__init__(
+            f"conversation {conversation_id} is at revision {current}, not {expected}; reload it and edit again"
+        )
+
+
+class NameTakenError(RatauraError):
+    """A name that must be unique (a conversation's, a tool's, an agent's within its conversation) is taken."""
+
+
+class UnknownTokenError(RatauraError, LookupError):
+    """No API token with that id."""
+
+
+class UnknownToolError(RatauraError, LookupError):
+    """No tool with that id or name."""
+
+
+class UnknownVersionError(RatauraError, LookupError):
+    """No published version with that number."""
+
+
+class NoConversationError(RatauraError):
+    """A job came with no conversation in its metadata and no default is configured."""
+
+
+class WorkerConfigError(RatauraError):
+    """The worker cannot run as configured (no LiveKit server URL)."""
+
+
+class ProviderUnavailableError(RatauraError):
+    """A provider cannot be used here: unknown, its plugin not installed (``install_hint``), or its credentials
+    missing (``env_vars``). Raised when the agent is built, with the agent and the provider in the message."""
+
+    def __init__(self, message: str, *, install_hint: str | None = None, env_vars: tuple[str, ...] = ()) -> None:
+        self.install_hint = install_hint
+        self.env_vars = env_vars
+        super().__init__(message)
+
+
+class ToolConfigError(RatauraError):
+    """A tool cannot be offered: no callable registered for its function name, a bad name or a bad schema."""
+
+
+class OfflineConfigError(RatauraError):
+    """An agent's ``config["offline"]`` rule set is malformed."""
+
+
+class OfflineLLMError(RuntimeError):
+    """A failure scripted by a ``fail`` rule; the session reports it as an ``error`` event, like a real outage."""
+
+
+class CelEvaluationError(RuntimeError):
+    """The expression failed on this context (a missing field, a type mismatch): it counts as false."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,20 +38,18 @@ class Settings(BaseSettings):
 
 
 def checked(name: str, value: float | None) -> float:
-    """``value`` for the setting ``name`` (its configured value when None), held to the setting's own bounds: a
-    constructor argument is checked like the environment variable it stands in for."""
+    """``value`` for the setting ``name`` (its configured value when None), validated by pydantic against the
+    setting's own field: a constructor argument is held to the bounds of the environment variable it stands in for."""
     if value is None:
         configured: float = getattr(get_settings(), name)
         return configured
     field = Settings.model_fields[name]
-    for bound in field.metadata:
-        low = getattr(bound, "ge", None)
-        if low is not None and not value >= low:
-            raise ValueError(f"{name} must be at least {low}, got {value!r}")
-        above = getattr(bound, "gt", None)
-        if above is not None and not value > above:
-            raise ValueError(f"{name} must be more than {above}, got {value!r}")
-    return value
+    constrained: Any = Annotated[field.annotation, *field.metadata]
+    try:
+        valid: float = TypeAdapter(constrained).validate_python(value)
+    except ValidationError as exc:
+        raise ValueError(f"{name}: {exc.errors()[0]['msg'].lower()}, got {value!r}") from None
+    return valid
 
 
 @lru_cache(maxsize=1)

@@ -16,10 +16,11 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.db.models import SessionEvent, SessionRecord
 from rataura2.db.session import init_db
 from rataura2.errors import SessionOwnedError
-from rataura2.orchestration.orchestrator import AgentOrchestrator, SessionManager
+from rataura2.sessions.manager import SessionManager
 from tests.builders import build_graph
 
 T0 = 1_764_000_000.0
@@ -115,7 +116,7 @@ def reference_run(
         drive(manager, session_id, events)
         if end_at is not None:
             manager.end_session(session_id, timestamp=end_at)
-    factory.kw["bind"].dispose()
+    factory.dispose()
     return orchestrator
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from rataura2.db.session import init_db
+from rataura2.db.session import Database, init_db
 
 ADMIN_URL = os.environ.get("RATAURA2_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -59,15 +59,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    factory = init_db(database_url)
-    yield factory
-    bind = factory.kw["bind"]
-    bind.dispose()
+def sessions(database_url: str) -> Iterator[Database]:
+    with init_db(database_url) as database:
+        yield database
 
 
 @pytest.fixture
-def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
+def db(sessions: Database) -> Iterator[Session]:
     with sessions() as session:
         yield session
 
@@ -78,4 +76,4 @@ def sqlite_db(tmp_path: Path) -> Iterator[Session]:
     factory = init_db(f"sqlite:///{tmp_path / 'core.db'}")
     with factory() as session:
         yield session
-    factory.kw["bind"].dispose()
+    factory.dispose()

@@ -20,10 +20,12 @@ from typing import Any
 from livekit.agents import AgentSession, llm
 from sqlalchemy.orm import Session
 
+from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.db.models import Agent, Conversation, Tool, Transition
-from rataura2.livekit_agent.tools import ToolRegistry, register_tool
-from rataura2.orchestration.livekit_integration import LivekitSessionHandler, SessionBridge, text_agent_session
-from rataura2.orchestration.orchestrator import AgentOrchestrator, SessionManager
+from rataura2.livekit.bridge import SessionBridge
+from rataura2.livekit.session_handler import LivekitSessionHandler, text_agent_session
+from rataura2.livekit.tools import ToolRegistry, register_tool
+from rataura2.sessions.manager import SessionManager
 
 TIMEOUT = 10.0
 FIT_SHIP_SCHEMA = {

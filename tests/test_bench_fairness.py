@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from bench.peers import langgraph_router, rules_from_database, transitions_machine
 from bench.workloads import build_workload, event_stream
-from rataura2.graph.manager import AgentGraphManager
-from rataura2.orchestration.orchestrator import AgentOrchestrator
+from rataura2.core.graph import CompiledGraph
+from rataura2.core.orchestrator import AgentOrchestrator
 
 
 def test_every_contender_takes_the_same_path() -> None:
     workload = build_workload(5, 10)
     events = list(event_stream(400))
-    ours = AgentOrchestrator("bench", AgentGraphManager(workload.spec))
+    ours = AgentOrchestrator("bench", CompiledGraph(workload.spec))
     path = []
     for event in events:
         ours.process_event(event)

@@ -17,17 +17,24 @@ from business_rules.engine import check_conditions_recursively, run_all
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from rataura2.conditions import ConditionInput
-from rataura2.conditions.business_rules import BusinessRulesCondition
-from rataura2.conditions.rules_validation import validate_rules
-from rataura2.conditions.rules_vocabulary import OPERATORS, VARIABLES, RuleScope, classify_user_input, context_from_dict
+from rataura2.core.conditions import ConditionInput
+from rataura2.core.conditions.business_rules import BusinessRulesCondition
+from rataura2.core.conditions.rules_validation import validate_rules
+from rataura2.core.conditions.rules_vocabulary import (
+    OPERATORS,
+    VARIABLES,
+    RuleScope,
+    classify_user_input,
+    context_from_dict,
+)
+from rataura2.core.events import EventData
+from rataura2.core.graph import CompiledGraph
+from rataura2.core.orchestrator import AgentOrchestrator
+from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
+from rataura2.db.loader import load_graph
 from rataura2.db.models import Agent, BusinessRulesTransition, Conversation, Transition
 from rataura2.errors import InvalidConditionError, InvalidRulesError, UnknownAgentError, UnknownTransitionError
-from rataura2.graph.manager import AgentGraphManager
-from rataura2.graph.spec import AgentSpec, GraphSpec, TransitionSpec
-from rataura2.livekit_agent.events import EventData, EventType
-from rataura2.orchestration.orchestrator import AgentOrchestrator, SessionManager
-from rataura2.transitions.business_rules_adapter import (
+from rataura2.rules.repository import (
     ConversationVariables,
     TransitionActions,
     TransitionController,
@@ -36,6 +43,8 @@ from rataura2.transitions.business_rules_adapter import (
     get_business_rules_transition,
     update_business_rules_transition,
 )
+from rataura2.sessions.manager import SessionManager
+from rataura2.vocabulary.events import EventType
 from tests.builders import build_graph
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,10 +71,10 @@ def rule(conditions: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str,
     return {"conditions": conditions, "actions": actions}
 
 
-def graph(rules: Sequence[dict[str, Any]], source: int = GENERAL) -> AgentGraphManager:
+def graph(rules: Sequence[dict[str, Any]], source: int = GENERAL) -> CompiledGraph:
     """General, Combat and Market; the rules decide ``source`` -> Combat (transition 1)."""
     spec = TransitionSpec(1, source, COMBAT, "business_rules", rules=tuple(rules))
-    return AgentGraphManager(GraphSpec(7, "EVE", GENERAL, AGENTS, (spec,)))
+    return CompiledGraph(GraphSpec(7, "EVE", GENERAL, AGENTS, (spec,)))
 
 
 class Pilot:
@@ -608,7 +617,7 @@ def test_update_get_and_delete(eve: tuple[Session, Any]) -> None:
     db.expire_all()
     assert [t.id for t in _transitions(db)] == [to_market.id]
     assert db.scalars(select(BusinessRulesTransition)).all() == []
-    AgentGraphManager.load(db, built.conversation.id)  # still a valid graph
+    load_graph(db, built.conversation.id)  # still a valid graph
 
 
 def test_rules_are_checked_against_every_conversation_holding_the_transition(db: Session) -> None:
@@ -641,7 +650,7 @@ def test_an_agent_in_no_conversation_must_exist(db: Session) -> None:
 def test_a_business_rules_transition_without_rules_is_refused_at_load(sqlite_db: Session) -> None:
     built = build_graph(sqlite_db, ["A", "B"], [("A", "B", "business_rules", {})])
     with pytest.raises(InvalidConditionError, match="needs a rule set"):
-        AgentGraphManager.load(sqlite_db, built.conversation.id)
+        load_graph(sqlite_db, built.conversation.id)
 
 
 def test_bad_rules_that_reached_the_database_are_refused_at_load(sqlite_db: Session) -> None:
@@ -650,7 +659,7 @@ def test_bad_rules_that_reached_the_database_are_refused_at_load(sqlite_db: Sess
     sqlite_db.add(BusinessRulesTransition(transition=transition, rules=[rule(leaf("user_input", "foo", "x"), [])]))
     sqlite_db.commit()
     with pytest.raises(InvalidConditionError) as info:
-        AgentGraphManager.load(sqlite_db, built.conversation.id)
+        load_graph(sqlite_db, built.conversation.id)
     assert info.value.transition.startswith(f"transition {transition.id} (")
     assert "rule 1, condition: unknown operator 'foo'" in str(info.value)
 

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from rataura2.core.events import EventData, LivekitEventHandler
+from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.errors import InvalidConditionError
-from rataura2.livekit_agent.events import EventData, LivekitEventHandler
-from rataura2.orchestration.orchestrator import AgentOrchestrator, SessionManager
+from rataura2.sessions.manager import SessionManager
 from tests.builders import build_graph
 
 _clock = itertools.count(1)
@@ -341,7 +342,7 @@ def test_invalid_condition_is_refused_when_saved(
 
 
 def test_cel_reads_of_context_fields_become_plain_variables_outside_string_literals() -> None:
-    from rataura2.conditions.expressions import flatten_context_reads
+    from rataura2.core.conditions.expressions import flatten_context_reads
 
     source, fields, tested = flatten_context_reads(
         'has(context.vip) && context.vip && context.user_input.contains("context.secret") && event.type == "x"'
@@ -371,7 +372,7 @@ def test_regexes_run_in_linear_time_and_refuse_backtracking_features(sqlite_db: 
     orchestrator = session(sqlite_db, "user_input", {"pattern": "^(a+)+$", "match": "regex"})
     assert not orchestrator.process_event(ev("user_message", message="a" * 5000 + "b"))
     with pytest.raises(InvalidConditionError, match="RE2"):
-        from rataura2.conditions import validate_condition_data
+        from rataura2.core.conditions import validate_condition_data
 
         validate_condition_data("user_input", {"pattern": r"(a)\1", "match": "regex"}, label="t")
 

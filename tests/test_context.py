@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rataura2.livekit_agent.events import EventData
-from rataura2.orchestration.context import ContextManager, ContextValue, Scope, SessionContext
+from rataura2.core.context import ContextManager, ContextValue, Scope, SessionContext
+from rataura2.core.events import EventData
 
 
 def event(kind: str, ts: float, **data: object) -> EventData:

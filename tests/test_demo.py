@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from rataura2.cli import app
+from rataura2.cli.main import app
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED_PATH = (

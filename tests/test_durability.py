@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from rataura2.db.models import SessionRecord, SessionSnapshot
 from rataura2.db.session import init_db, make_engine
 from rataura2.errors import BacklogFullError, PersistenceError, UnknownSessionError
-from rataura2.orchestration.orchestrator import SessionManager
 from rataura2.persistence.async_store import AsyncStore
+from rataura2.sessions.manager import SessionManager
 from tests._procs import ROOT, T0, build_conversation, drive, logged_ids, reference_run, script, spawn_args
 
 
@@ -79,7 +79,7 @@ def test_killed_writer_is_resumed_elsewhere_with_every_acknowledged_event(databa
     assert resumed.get_current_agent() == never_crashed.get_current_agent()
     user_turns = sum(e["type"] == "user_message" for e in events)
     assert resumed.get_context()["turn_count"] == never_crashed.get_context()["turn_count"] == user_turns
-    factory.kw["bind"].dispose()
+    factory.dispose()
 
 
 def test_sync_session_resumes_in_a_new_manager_exactly(db: Session, database_url: str) -> None:

@@ -6,18 +6,17 @@ import math
 
 import pytest
 
-from rataura2.errors import InvalidEventError
-from rataura2.livekit_agent.events import (
-    LIVEKIT_EVENT_MAP,
+from rataura2.core.context import SessionContext
+from rataura2.core.events import (
     AgentEventHandler,
     EventData,
     EventHandler,
     EventManager,
-    EventType,
     LivekitEventHandler,
     SessionEventHandler,
 )
-from rataura2.orchestration.context import SessionContext
+from rataura2.errors import InvalidEventError
+from rataura2.vocabulary.events import LIVEKIT_EVENT_MAP, EventType
 
 
 def test_event_type_accepts_value_and_name() -> None:

@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
+from rataura2.core.graph import CompiledGraph
+from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
+from rataura2.db.loader import load_graph
 from rataura2.db.models import Agent, Conversation, Transition
+from rataura2.drawing import draw_graph
 from rataura2.errors import InvalidConditionError, InvalidGraphError, UnknownAgentError, UnknownConversationError
-from rataura2.graph.manager import AgentGraphManager
-from rataura2.graph.spec import AgentSpec, GraphSpec, TransitionSpec
 from tests.builders import build_graph
 
 
@@ -26,7 +28,7 @@ def test_load_builds_a_multigraph_with_every_transition(db: Session) -> None:
             ("Combat", "General", "custom", {"condition_code": "context.turn_count > 5"}),
         ],
     )
-    manager = AgentGraphManager.load(db, graph.conversation.id)
+    manager = load_graph(db, graph.conversation.id)
     assert manager.graph.number_of_edges() == 4
     assert manager.graph.number_of_edges(graph.agents["General"].id, graph.agents["Combat"].id) == 2
     assert manager.get_initial_agent().name == "General"
@@ -41,9 +43,9 @@ def test_load_builds_a_multigraph_with_every_transition(db: Session) -> None:
 
 def test_by_name_and_unknown_conversation(db: Session) -> None:
     build_graph(db, ["A"], [], name="Support line")
-    assert AgentGraphManager.load(db, "Support line").spec.name == "Support line"
+    assert load_graph(db, "Support line").spec.name == "Support line"
     with pytest.raises(UnknownConversationError, match="Nope"):
-        AgentGraphManager.load(db, "Nope")
+        load_graph(db, "Nope")
 
 
 def test_transitions_to_agents_outside_the_conversation_are_not_part_of_it(db: Session) -> None:
@@ -58,14 +60,14 @@ def test_transitions_to_agents_outside_the_conversation_are_not_part_of_it(db: S
         )
     )
     db.commit()
-    assert AgentGraphManager.load(db, graph.conversation.id).graph.number_of_edges() == 0
+    assert load_graph(db, graph.conversation.id).graph.number_of_edges() == 0
 
 
 def test_a_conversation_without_initial_agent_is_refused(db: Session) -> None:
     db.add(Conversation(name="empty"))
     db.commit()
     with pytest.raises(InvalidGraphError, match="no initial agent"):
-        AgentGraphManager.load(db, "empty")
+        load_graph(db, "empty")
 
 
 def test_bad_data_that_reached_the_database_is_an_error_at_load_naming_the_transition(db: Session) -> None:
@@ -74,7 +76,7 @@ def test_bad_data_that_reached_the_database_is_an_error_at_load_naming_the_trans
     db.commit()
     db.expire_all()
     with pytest.raises(InvalidConditionError) as info:
-        AgentGraphManager.load(db, graph.conversation.id)
+        load_graph(db, graph.conversation.id)
     assert "transition 1" in str(info.value) and "not a valid (RE2) regex" in str(info.value)
 
 
@@ -87,17 +89,17 @@ def test_tool_result_with_a_tool_id_from_another_conversation_is_refused() -> No
         (TransitionSpec(5, 1, 2, "tool_result", {"tool_id": 42}),),
     )
     with pytest.raises(InvalidConditionError, match=r"transition 5.*tool_id 42"):
-        AgentGraphManager(spec)
+        CompiledGraph(spec)
 
 
 def test_mermaid_and_png(tmp_path: Path, sqlite_db: Session) -> None:
     graph = build_graph(sqlite_db, ["General", "Combat"], [("General", "Combat", "user_input", {"pattern": "pvp"})])
-    manager = AgentGraphManager.load(sqlite_db, graph.conversation.id)
+    manager = load_graph(sqlite_db, graph.conversation.id)
     mermaid = manager.to_mermaid()
     assert mermaid.startswith("flowchart LR")
     assert f'a{graph.agents["General"].id}(["General"])' in mermaid
     assert "says 'pvp'" in mermaid
-    png = manager.draw(tmp_path / "graph.png")
+    png = draw_graph(manager, tmp_path / "graph.png")
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
@@ -119,7 +121,7 @@ def test_models_accept_ids_in_place_of_objects_and_check_enums(db: Session) -> N
     db.add(conversation)
     db.add(Transition(source_agent=a.id, target_agent=b.id, condition_type="agent_decision", condition_data={}))
     db.commit()
-    assert AgentGraphManager.load(db, "ids").graph.number_of_edges() == 1
+    assert load_graph(db, "ids").graph.number_of_edges() == 1
     with pytest.raises(ValueError, match="llm_provider must be one of"):
         Agent(name="C", llm_provider="skynet")
     with pytest.raises(TypeError, match="colour"):
@@ -134,7 +136,7 @@ def test_lint_reports_level_triggered_cycles_that_could_bounce_a_session() -> No
         TransitionSpec(3, 2, 3, "user_input", {"pattern": "c"}),
         TransitionSpec(4, 3, 2, "custom", {"condition_code": "true"}),
     )
-    manager = AgentGraphManager(GraphSpec(1, "g", 1, agents, transitions))
+    manager = CompiledGraph(GraphSpec(1, "g", 1, agents, transitions))
     cycles = manager.bouncing_cycles()
     assert [[t.id for t in cycle] for cycle in cycles] in ([[1, 2]], [[2, 1]])
     warnings = manager.lint()

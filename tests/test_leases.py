@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from rataura2.errors import SessionExistsError, SessionOwnedError
-from rataura2.orchestration.orchestrator import SessionManager
+from rataura2.sessions.manager import SessionManager
 from tests._procs import ROOT, T0, build_conversation, drive, logged_ids, reference_run, script, spawn_args
 
 

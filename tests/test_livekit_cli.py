@@ -14,11 +14,11 @@ from livekit.agents import AgentServer
 from livekit.agents.testing import fake_job_context
 from rich.console import Console
 
-from rataura2.cli import main
+from rataura2.cli.main import main
 from rataura2.db.session import init_db
 from rataura2.demo.seed import DEMO_CONVERSATION, seed_demo
-from rataura2.livekit_agent import worker
-from rataura2.livekit_agent.chat import chat
+from rataura2.livekit import worker
+from rataura2.livekit.chat import chat
 from tests.livekit_support import TIMEOUT, seed
 
 RATAURA2 = [sys.executable, "-m", "rataura2.cli"]
@@ -30,7 +30,7 @@ def demo_url(tmp_path: Path) -> str:
     sessions = init_db(url)
     with sessions() as db:
         seed_demo(db)
-    sessions.kw["bind"].dispose()
+    sessions.dispose()
     return url
 
 
@@ -73,7 +73,7 @@ async def test_chat_runs_tools_and_shows_them(tmp_path: Path) -> None:
     sessions = init_db(url)
     with sessions() as db:
         seed(db)
-    sessions.kw["bind"].dispose()
+    sessions.dispose()
     console = Console(record=True, width=200)
     async with asyncio.timeout(TIMEOUT):
         final = await chat(
@@ -103,7 +103,7 @@ async def test_the_worker_entrypoint_starts_the_conversation_of_a_dispatched_job
             await job.agent_session.aclose()
             await job.handler.bridge(job.orchestrator.session_id).wait_ended()
             await job.handler.aclose()
-    sessions.kw["bind"].dispose()
+    sessions.dispose()
     reply = result.expect[-1].is_message(role="assistant").event().item
     assert reply.text_content == '[Combat] You said: "I want combat".'
     context = job.orchestrator.get_context()

@@ -13,15 +13,15 @@ import pytest
 from livekit.agents import Agent, ToolError, inference
 from sqlalchemy.orm import Session
 
+from rataura2.core.spec import AgentSpec, ToolSpec
 from rataura2.errors import UnknownAgentError
-from rataura2.graph.spec import AgentSpec, ToolSpec
-from rataura2.livekit_agent import providers
-from rataura2.livekit_agent.factory import LivekitAgentFactory, OrchestratedAgent
-from rataura2.livekit_agent.offline_llm import DECISION_TOOL_NAME, OfflineConfigError, OfflineLLM
-from rataura2.livekit_agent.providers import PLUGINS, ProviderUnavailableError
-from rataura2.livekit_agent.tools import ToolConfigError, ToolRegistry, function_tool_for
-from rataura2.orchestration.livekit_integration import text_agent_session
-from rataura2.orchestration.orchestrator import SessionManager
+from rataura2.livekit import providers
+from rataura2.livekit.factory import LivekitAgentFactory, OrchestratedAgent
+from rataura2.livekit.offline_llm import DECISION_TOOL_NAME, OfflineConfigError, OfflineLLM
+from rataura2.livekit.providers import PLUGINS, ProviderUnavailableError
+from rataura2.livekit.session_handler import text_agent_session
+from rataura2.livekit.tools import ToolConfigError, ToolRegistry, function_tool_for
+from rataura2.sessions.manager import SessionManager
 from tests.livekit_support import FIT_SHIP_SCHEMA, TIMEOUT, registry, seed
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"

@@ -11,11 +11,11 @@ from livekit.agents import UserInputTranscribedEvent
 from livekit.rtc._proto import participant_pb2, room_pb2
 from sqlalchemy.orm import Session
 
-from rataura2.livekit_agent.bridge import Handoff
-from rataura2.livekit_agent.events import EventType
-from rataura2.livekit_agent.offline_llm import DECISION_TOOL_NAME
-from rataura2.orchestration.livekit_integration import LivekitSessionHandler, text_agent_session
-from rataura2.orchestration.orchestrator import SessionManager
+from rataura2.livekit.bridge import Handoff
+from rataura2.livekit.offline_llm import DECISION_TOOL_NAME
+from rataura2.livekit.session_handler import LivekitSessionHandler, text_agent_session
+from rataura2.sessions.manager import SessionManager
+from rataura2.vocabulary.events import EventType
 from tests.livekit_support import TIMEOUT, event_types, messages, registry, running, seed
 
 
@@ -336,7 +336,7 @@ async def test_a_conversation_with_an_agent_that_cannot_run_here_does_not_start(
     sqlite_db, conversation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rataura2.db.models import Agent
-    from rataura2.livekit_agent.providers import ProviderUnavailableError
+    from rataura2.livekit.providers import ProviderUnavailableError
 
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     sqlite_db.query(Agent).filter_by(name="Market").one().llm_provider = "anthropic"

@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from rataura2.core.events import EventData
+from rataura2.core.graph import CompiledGraph
+from rataura2.core.orchestrator import AgentOrchestrator
+from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
 from rataura2.errors import SessionEndedError, SessionExistsError, UnknownAgentError
-from rataura2.graph.manager import AgentGraphManager
-from rataura2.graph.spec import AgentSpec, GraphSpec, TransitionSpec
-from rataura2.livekit_agent.events import EventData
-from rataura2.orchestration.orchestrator import AgentOrchestrator, SessionManager
+from rataura2.sessions.manager import SessionManager
 from tests.builders import build_graph
 
 _clock = itertools.count(1)
@@ -29,7 +30,7 @@ def msg(text: str, **extra: Any) -> EventData:
 def in_memory(agents: list[str], transitions: list[TransitionSpec], **kwargs: Any) -> AgentOrchestrator:
     """An orchestrator on a graph built from specs directly: the core needs no database at all."""
     specs = {i: AgentSpec(id=i, name=name) for i, name in enumerate(agents, start=1)}
-    graph = AgentGraphManager(
+    graph = CompiledGraph(
         GraphSpec(conversation_id=1, name="mem", initial_agent_id=1, agents=specs, transitions=tuple(transitions))
     )
     return AgentOrchestrator("mem", graph, **kwargs)
@@ -332,9 +333,9 @@ def test_check_and_execute_transition_carries_the_rules_updates_and_transition_i
 
 
 def test_constructor_settings_are_held_to_the_settings_bounds(sqlite_db: Session) -> None:
-    with pytest.raises(ValueError, match="max_hops_per_event must be at least 1"):
+    with pytest.raises(ValueError, match="max_hops_per_event: input should be greater than or equal to 1"):
         in_memory(["A"], [], max_hops_per_event=0)
-    with pytest.raises(ValueError, match="lease_seconds must be more than 0"):
+    with pytest.raises(ValueError, match="lease_seconds: input should be greater than 0"):
         SessionManager(sqlite_db, lease_seconds=-5)
     with pytest.raises(ValueError, match="snapshot_every"):
         SessionManager(sqlite_db, snapshot_every=0)

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from rataura2.cli import app
+from rataura2.cli.main import app
 from rataura2.db.models import SessionRecord
-from rataura2.orchestration.orchestrator import SessionManager
+from rataura2.sessions.manager import SessionManager
 from tests._procs import T0, build_conversation, drive, script
 
 

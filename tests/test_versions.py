@@ -6,11 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rataura2.core.events import EventData
+from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.db.models import Conversation, ConversationVersion, Transition
 from rataura2.db.session import init_db
-from rataura2.livekit_agent.events import EventData
-from rataura2.orchestration.orchestrator import AgentOrchestrator, SessionManager
 from rataura2.persistence import publish_conversation
+from rataura2.sessions.manager import SessionManager
 from tests._procs import T0
 from tests.builders import build_graph
 
@@ -51,7 +52,7 @@ def test_sessions_keep_their_version_and_new_ones_take_the_latest(db: Session, d
 
     new = manager.create_session("new", conversation_id, timestamp=T0)  # same manager, no restart
     assert new.get_context()["conversation_version"] == 2
-    assert manager.get_graph(conversation_id) is new.graph  # compiled once per version, shared
+    assert manager.publish_and_compile(conversation_id) is new.graph  # compiled once per version, shared
     assert say(new, "let's talk combat") == "Router"
     assert say(new, "I want to fight") == "Combat"
     assert say(old, "I want to fight") == "Router"  # version 1 knows nothing of "fight"...
@@ -64,7 +65,7 @@ def test_sessions_keep_their_version_and_new_ones_take_the_latest(db: Session, d
         assert resumed.graph.version == 1
         assert say(resumed, "trade please") == "Router"
         assert say(resumed, "combat please") == "Combat"
-    other_factory.kw["bind"].dispose()
+    other_factory.dispose()
 
     # an edit nobody published explicitly reaches the next new session: it is published on first use
     edge.condition_data = {"pattern": "battle"}
@@ -89,7 +90,7 @@ def test_a_published_version_is_frozen_whatever_happens_to_the_rows(db: Session)
     db.commit()
     assert publish_conversation(db, graph.conversation.id) == 2
     with SessionManager(db, durability="off") as manager:
-        v1 = manager.get_graph_version(graph.conversation.id, 1)
+        v1 = manager.compiled_version(graph.conversation.id, 1)
         assert [a.name for a in v1.agents()] == ["A", "B"]
         assert len(v1.spec.transitions) == 1
-        assert [a.name for a in manager.get_graph(graph.conversation.id).agents()] == ["A"]
+        assert [a.name for a in manager.publish_and_compile(graph.conversation.id).agents()] == ["A"]

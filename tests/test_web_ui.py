@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from rataura2.conditions.rules_vocabulary import ConversationVariables
+from rataura2.core.conditions.rules_vocabulary import ConversationVariables
+from rataura2.core.spec import AgentSpec
 from rataura2.db.models import AgentType
 from rataura2.errors import InvalidRulesError
-from rataura2.graph.spec import AgentSpec
-from rataura2.livekit_agent.events import EventType
-from rataura2.transitions.business_rules_adapter import create_business_rules_transition
-from rataura2.transitions.web_ui import generate_ui_config, json_to_rules, rules_to_json
+from rataura2.rules.editor import generate_ui_config, json_to_rules, rules_to_json
+from rataura2.rules.repository import create_business_rules_transition
+from rataura2.vocabulary.events import EventType
 from tests.builders import build_graph
 
 AGENTS = [AgentSpec(1, "General"), AgentSpec(2, "Combat")]

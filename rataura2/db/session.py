@@ -53,8 +53,36 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-def init_db(url: str | None = None, *, engine: Engine | None = None) -> sessionmaker[Session]:
-    """Upgrade the database at ``url`` to the latest migration and return a sessionmaker bound to it."""
+class Database(sessionmaker[Session]):
+    """A database at the latest migration: calling it opens a :class:`~sqlalchemy.orm.Session` (it is a
+    ``sessionmaker``), and it owns its engine, so ``dispose()`` (or leaving a ``with`` block) lets the connections
+    go without reaching into the factory's arguments."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(bind=engine, expire_on_commit=False)
+        self.engine = engine
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        """Close every pooled connection (the handle stays usable; new sessions reconnect)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.dispose()
+
+
+def init_db(url: str | None = None, *, engine: Engine | None = None) -> Database:
+    """Upgrade the database at ``url`` (default: the ``RATAURA2_DATABASE_URL`` setting) to the latest migration and
+    return a handle that opens sessions on it: ``with init_db(url) as db: session = db()``."""
     engine = engine or make_engine(url)
     upgrade(engine)
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return Database(engine)
+
+
+__all__ = ["Database", "init_db", "make_engine", "upgrade"]

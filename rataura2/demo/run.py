@@ -8,13 +8,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from rataura2.core.events import EventData
+from rataura2.core.result import TransitionResult
 from rataura2.db.session import init_db
 from rataura2.demo.script import SCRIPT, build_event
 from rataura2.demo.seed import seed_demo
-from rataura2.livekit_agent.events import EventData
-from rataura2.orchestration.orchestrator import SessionManager
-from rataura2.orchestration.result import TransitionResult
+from rataura2.drawing import draw_graph
 from rataura2.persistence.admin import next_session_id
+from rataura2.sessions.manager import SessionManager
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def run_demo(database_url: str, *, console: Console | None = None, graph_png: Pa
     with sessions() as db:
         conversation = seed_demo(db)
         manager = SessionManager(db)  # durability="sync": every event is in the database before it is shown
-        graph = manager.get_graph(conversation.id)
+        graph = manager.publish_and_compile(conversation.id)
         console.print(
             f"[bold]{conversation.name}[/bold] (version {graph.version}): "
             f"{len(graph.spec.agents)} agents, {len(graph.spec.transitions)} transitions, "
@@ -77,6 +78,6 @@ def run_demo(database_url: str, *, console: Console | None = None, graph_png: Pa
         )
         manager.close()
         if graph_png is not None:
-            graph.draw(graph_png)
+            draw_graph(graph, graph_png)
             console.print(f"Graph drawn to {graph_png}")
     return turns

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rataura2.livekit_agent.events import EventData, EventType, LivekitEventHandler
+from rataura2.core.events import EventData, LivekitEventHandler
+from rataura2.vocabulary.events import EventType
 
 START = 1_764_000_000.0
 

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rataura2.db.models import Agent, AgentType, Conversation, LLMProvider, Tool, Transition
-from rataura2.transitions.business_rules_adapter import create_business_rules_transition
+from rataura2.db.models import Agent, Conversation, Tool, Transition
+from rataura2.rules.repository import create_business_rules_transition
+from rataura2.vocabulary.enums import AgentType, LLMProvider
 
 DEMO_CONVERSATION = "EVE Online Assistant"
 

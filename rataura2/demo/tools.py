@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rataura2.livekit_agent.tools import register_tool
+from rataura2.livekit.tools import register_tool
 
 HULL_PRICES = {"rifter": 450_000, "merlin": 420_000, "thrasher": 1_200_000, "drake": 48_000_000}
 ITEM_PRICES = {"tritanium": 4.2, "plex": 4_800_000.0, "rifter": 450_000.0, "200mm autocannon ii": 310_000.0}

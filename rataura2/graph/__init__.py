@@ -1,1 +1,1 @@
-"""Conversation graphs: plain specs loaded from the database, compiled once, shared by every session."""
+"""The brief's path for the graph manager: a re-export. The compiled graph lives in :mod:`rataura2.core.graph`."""

@@ -1,1 +1,1 @@
-"""Events, and (in ``factory``/``offline_llm``) the LiveKit side of agents."""
+"""The brief's import path for events (``rataura2.livekit_agent.events``); the code lives in ``rataura2.core``."""

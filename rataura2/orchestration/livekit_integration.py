@@ -1,17 +1,6 @@
-"""The brief's "Livekit Integration": ``LivekitSessionHandler`` and ``LivekitAgentFactory``.
+"""The brief's path for the LiveKit integration: re-exports of the LiveKit shell (:mod:`rataura2.livekit`)."""
 
-They live in ``rataura2.livekit_agent`` (the shell: LiveKit I/O); this module is their public address.
-"""
+from rataura2.livekit.factory import LivekitAgentFactory
+from rataura2.livekit.session_handler import LivekitSessionHandler
 
-from rataura2.livekit_agent.bridge import Handoff, SessionBridge
-from rataura2.livekit_agent.factory import LivekitAgentFactory, OrchestratedAgent
-from rataura2.livekit_agent.session_handler import LivekitSessionHandler, text_agent_session
-
-__all__ = [
-    "Handoff",
-    "LivekitAgentFactory",
-    "LivekitSessionHandler",
-    "OrchestratedAgent",
-    "SessionBridge",
-    "text_agent_session",
-]
+__all__ = ["LivekitAgentFactory", "LivekitSessionHandler"]

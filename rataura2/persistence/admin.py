@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from rataura2.db.models import Conversation, SessionEvent, SessionRecord, SessionSnapshot, SessionStatus
+from rataura2.db.models import Conversation, SessionEvent, SessionRecord, SessionSnapshot
 from rataura2.persistence.leases import LOCK_CLASS_AS_OID
+from rataura2.vocabulary.enums import SessionStatus
 
 
 def next_session_id(db: Session, prefix: str) -> str:
@@ -38,8 +39,34 @@ def _locked_rows(conn: Connection) -> set[int] | None:
     return {int(r[0]) for r in rows}
 
 
+def _conditions(status: str | None, conversation: str | None, session_id: str | None = None) -> list[Any]:
+    found: list[Any] = []
+    if session_id is not None:
+        found.append(SessionRecord.session_id == session_id)
+    if status is not None:
+        found.append(SessionRecord.status == status)
+    if conversation is not None:
+        found.append(
+            Conversation.id == int(conversation) if conversation.isdigit() else Conversation.name == conversation
+        )
+    return found
+
+
+def count_sessions(engine: Engine, *, status: str | None = None, conversation: str | None = None) -> int:
+    """How many stored sessions :func:`list_sessions` would page through."""
+    query = select(func.count()).select_from(SessionRecord).join(Conversation)
+    with Session(engine) as db:
+        return int(db.scalar(query.where(*_conditions(status, conversation))) or 0)
+
+
 def list_sessions(
-    engine: Engine, *, status: str | None = None, conversation: str | None = None, limit: int = 100
+    engine: Engine,
+    *,
+    status: str | None = None,
+    conversation: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    session_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Stored sessions, most recently updated first, with whether their owner is alive (``driven``)."""
     r = SessionRecord
@@ -48,13 +75,9 @@ def list_sessions(
         .join(Conversation, Conversation.id == r.conversation_id)
         .order_by(r.updated_at.desc(), r.id.desc())
         .limit(limit)
+        .offset(offset)
     )
-    if status is not None:
-        query = query.where(r.status == status)
-    if conversation is not None:
-        query = query.where(
-            Conversation.id == int(conversation) if conversation.isdigit() else Conversation.name == conversation
-        )
+    query = query.where(*_conditions(status, conversation, session_id))
     now = time.time()
     with Session(engine) as db:
         locked = _locked_rows(db.connection())

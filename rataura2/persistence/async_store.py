@@ -26,6 +26,7 @@ import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+import tenacity
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -35,9 +36,9 @@ from rataura2.persistence.sql_store import EventRecord, Fenced, Release, SqlStor
 from rataura2.settings import checked
 
 if TYPE_CHECKING:
-    from rataura2.livekit_agent.events import EventData
-    from rataura2.orchestration.orchestrator import AgentOrchestrator
-    from rataura2.orchestration.result import TransitionResult
+    from rataura2.core.events import EventData
+    from rataura2.core.orchestrator import AgentOrchestrator
+    from rataura2.core.result import TransitionResult
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +184,13 @@ class AsyncStore(SqlStore):
             self._writer.start()
 
     def _run(self) -> None:
-        delay = self.retry_initial
+        # the database may be away for a while: keep the batch (it stays queued until written) and retry it with
+        # exponential backoff; ``close()`` or ``flush()`` cut a wait short through ``_kick``
+        retrying = tenacity.Retrying(
+            wait=tenacity.wait_exponential(multiplier=self.retry_initial, max=self.retry_max),
+            sleep=self._pause,
+            before_sleep=self._report_failure,
+        )
         while True:
             with self._cond:
                 while not self._queue and not self._stopping:
@@ -191,24 +198,24 @@ class AsyncStore(SqlStore):
                 if not self._queue:
                     return
                 batch = list(itertools.islice(self._queue, self.batch_size))
-            try:
-                self._write_batch(batch)
-            except Exception as exc:  # the database is away, or worse: keep everything and try again later
-                with self._cond:
-                    self._last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                    self.retries += 1
-                    backlog = self._pending
-                logger.warning(
-                    "async session store: %d acknowledged events waiting for the database, retry in %.2fs: %s",
-                    backlog,
-                    delay,
-                    self._last_error,
-                )
-                self._kick.wait(delay)
-                self._kick.clear()
-                delay = min(delay * 2, self.retry_max)
-                continue
-            delay = self.retry_initial
+            retrying(self._write_batch, batch)
+
+    def _pause(self, seconds: float) -> None:
+        self._kick.wait(seconds)
+        self._kick.clear()
+
+    def _report_failure(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        with self._cond:
+            self._last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            self.retries += 1
+            backlog = self._pending
+        logger.warning(
+            "async session store: %d acknowledged events waiting for the database, retry in %.2fs: %s",
+            backlog,
+            state.upcoming_sleep,
+            self._last_error,
+        )
 
     def _write_batch(self, batch: list[Item]) -> None:
         try:

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from rataura2.db.models import SessionRecord, SessionStatus
+from rataura2.db.models import SessionRecord
 from rataura2.errors import SessionOwnedError, UnknownSessionError
+from rataura2.vocabulary.enums import SessionStatus
 
 logger = logging.getLogger(__name__)
 

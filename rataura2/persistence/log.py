@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from rataura2.core.context import SessionContext
+from rataura2.core.events import EventData, EventManager
+from rataura2.core.graph import CompiledGraph
+from rataura2.core.orchestrator import AgentOrchestrator
+from rataura2.core.result import TransitionResult
 from rataura2.db.models import SessionEvent, SessionSnapshot
-from rataura2.graph.manager import AgentGraphManager
-from rataura2.livekit_agent.events import EventData, EventManager
-from rataura2.orchestration.context import SessionContext
-from rataura2.orchestration.orchestrator import AgentOrchestrator
-from rataura2.orchestration.result import TransitionResult
 from rataura2.persistence.leases import SessionRow
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def read_log(conn: Connection, row: SessionRow) -> SessionLog:
 
 def rebuild(
     log: SessionLog,
-    graph: AgentGraphManager,
+    graph: CompiledGraph,
     *,
     event_manager_factory: Callable[[], EventManager] = EventManager,
     max_hops_per_event: int | None = None,

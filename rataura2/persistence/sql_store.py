@@ -20,16 +20,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from rataura2.db.models import SessionEvent, SessionRecord, SessionSnapshot, SessionStatus
+from rataura2.db.models import SessionEvent, SessionRecord, SessionSnapshot
 from rataura2.errors import PersistenceError, SessionExistsError, SessionOwnedError
 from rataura2.persistence.leases import Leases, SessionRow, default_owner, read_row
 from rataura2.persistence.log import SessionLog, read_log
 from rataura2.settings import checked
+from rataura2.vocabulary.enums import SessionStatus
 
 if TYPE_CHECKING:
-    from rataura2.livekit_agent.events import EventData
-    from rataura2.orchestration.orchestrator import AgentOrchestrator
-    from rataura2.orchestration.result import TransitionResult
+    from rataura2.core.events import EventData
+    from rataura2.core.orchestrator import AgentOrchestrator
+    from rataura2.core.result import TransitionResult
 
 logger = logging.getLogger(__name__)
 

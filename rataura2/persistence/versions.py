@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rataura2.core.graph import CompiledGraph
+from rataura2.core.spec import AgentSpec, GraphSpec, ToolSpec, TransitionSpec, frozen
+from rataura2.db.loader import find_conversation, load_graph_spec
 from rataura2.db.models import Conversation, ConversationVersion
 from rataura2.errors import InvalidGraphError
-from rataura2.graph.loader import find_conversation, load_graph_spec
-from rataura2.graph.manager import AgentGraphManager
-from rataura2.graph.spec import AgentSpec, GraphSpec, ToolSpec, TransitionSpec, frozen
 
 _PUBLISH_ATTEMPTS = 5
 _Spec = TypeVar("_Spec", AgentSpec, ToolSpec, TransitionSpec)
@@ -135,7 +135,7 @@ def publish(db: Session, conversation: int | str | Conversation) -> PublishedVer
                 conv.version = latest.version
                 db.commit()
             return PublishedVersion(conv.id, latest.version, dict(latest.spec))
-        AgentGraphManager(spec)  # only a graph that compiles is published
+        CompiledGraph(spec)  # only a graph that compiles is published
         number = conv.version if latest is None else max(conv.version, latest.version + 1)
         db.add(ConversationVersion(conversation_id=conv.id, version=number, digest=digest, spec=data))
         conv.version = number

@@ -1,1 +1,1 @@
-"""Business-rules transitions: stored rule sets (``business_rules_adapter``) and the rule editor's side (``web_ui``)."""
+"""The brief's paths for business-rules transitions: re-exports of :mod:`rataura2.rules`."""

@@ -1,0 +1,137 @@
+"""The app factory: one FastAPI app over one database, with its session manager, metrics and routes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Literal
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from opentelemetry.trace import TracerProvider
+from sqlalchemy import Engine
+
+from rataura2.api import business_rules, errors
+from rataura2.api.auth import TokenCache
+from rataura2.api.metrics import Metrics
+from rataura2.api.routes import (
+    access,
+    agents,
+    conversations,
+    documents,
+    ops,
+    sessions,
+    stream,
+    tools,
+    transitions,
+    versions,
+    vocabulary,
+)
+from rataura2.api.signals import SessionSignals
+from rataura2.api.state import ApiState
+from rataura2.api.static import mount_studio
+from rataura2.api.tracing import Tracing
+from rataura2.db.session import init_db
+from rataura2.sessions.manager import SessionManager
+
+logger = logging.getLogger("rataura2.api")
+ROUTERS = (
+    access,
+    conversations,
+    agents,
+    transitions,
+    tools,
+    vocabulary,
+    documents,
+    versions,
+    sessions,
+    stream,
+    business_rules,
+    ops,
+)
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", documents.SCHEMA_PATH})
+"""The only routes that need no token."""
+
+
+def _check_every_route_is_guarded() -> None:
+    """A route without a role would be open to anyone: refuse to build an app with one."""
+    for module in ROUTERS:
+        for route in module.router.routes:
+            if not isinstance(route, APIRoute) or route.path in OPEN_PATHS:
+                continue
+            roles = [getattr(d.call, "required_role", None) for d in route.dependant.dependencies]
+            if not any(roles):
+                raise RuntimeError(f"route {sorted(route.methods or ())} {route.path} does not require a role")
+
+
+def create_app(
+    database_url: str | None = None,
+    *,
+    engine: Engine | None = None,
+    durability: Literal["sync", "async"] = "sync",
+    cors_origins: Sequence[str] = (),
+    studio_dir: Path | None = None,
+    tracer_provider: TracerProvider | None = None,
+    poll_seconds: float = 0.5,
+) -> FastAPI:
+    """The API over ``database_url`` (default: the configured one), brought to the latest migration first.
+
+    Sessions it creates are durable (``durability``); the studio is served at ``/`` when its built files exist.
+    """
+    sessions_factory = init_db(database_url, engine=engine)
+    bound = sessions_factory.engine
+    manager = SessionManager(sessions_factory(), durability=durability)
+    state = ApiState(
+        engine=bound,
+        sessions=sessions_factory,
+        manager=manager,
+        tokens=TokenCache(),
+        metrics=Metrics(lambda: manager.backlog),
+        signals=SessionSignals(),
+        tracing=Tracing(tracer_provider),
+        poll_seconds=poll_seconds,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="rataura2",
+        summary="Conversations as graphs of agents: definitions, documents, versions and live sessions.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.api = state
+    for module in ROUTERS:
+        app.include_router(module.router)
+    errors.install(app)
+    _check_every_route_is_guarded()
+
+    @app.middleware("http")
+    async def log_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Method, route, status and time; never the query string (it may hold a token) nor any body."""
+        started = time.perf_counter()
+        response = await call_next(request)
+        seconds = time.perf_counter() - started
+        route = request.scope.get("route")
+        template = route.path if isinstance(route, APIRoute) else "other"
+        state.metrics.request(request.method, template, response.status_code, seconds)
+        logger.info("%s %s %d %.1fms", request.method, request.url.path, response.status_code, seconds * 1000)
+        return response
+
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Last-Event-ID"],
+            expose_headers=["ETag"],
+        )
+    mount_studio(app, studio_dir)
+    return app

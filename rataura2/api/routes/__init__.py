@@ -1,0 +1,1 @@
+"""The API's routers, one per concern; ``rataura2.api.app`` includes them."""

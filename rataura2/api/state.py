@@ -1,0 +1,38 @@
+"""What the routes of one app share: the database, the session manager, token cache, metrics, signals, tracing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from rataura2.api.auth import TokenCache
+from rataura2.api.metrics import Metrics
+from rataura2.api.signals import SessionSignals
+from rataura2.api.tracing import Tracing
+from rataura2.sessions.manager import SessionManager
+
+
+@dataclass
+class ApiState:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    manager: SessionManager
+    tokens: TokenCache
+    metrics: Metrics
+    signals: SessionSignals
+    tracing: Tracing
+    poll_seconds: float = 0.5
+    """How often an SSE stream looks at the log when nothing in this process told it of news."""
+
+    def close(self) -> None:
+        """Flush and let sessions go, then close the database connections."""
+        self.manager.close()
+        self.engine.dispose()
+
+
+def api_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state

@@ -1,0 +1,320 @@
+"""Events: what happens in a session, as typed, validated data, and the handlers that fold them into context.
+
+Everything that reaches an orchestrator is an :class:`EventData`: LiveKit room and AgentSession events, tool
+results, agent decisions, business events. Handlers only update the context; deciding transitions is the
+orchestrator's job.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rataura2.errors import InvalidEventError
+from rataura2.settings import get_settings
+from rataura2.vocabulary.events import API_SOURCE, CONTEXT_UPDATES_KEY, LIVEKIT_EVENT_MAP, EventType
+
+if TYPE_CHECKING:
+    from rataura2.core.context import SessionContext
+
+
+class EventData(BaseModel):
+    """One event. Validated on construction: a bad field raises :class:`InvalidEventError` naming it.
+
+    ``timestamp`` is seconds since the epoch, from the event's producer: the orchestrator never reads the clock,
+    so a session replayed from its log reaches the same states.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: EventType
+    timestamp: float
+    data: dict[str, Any] = Field(default_factory=dict)
+    source: str = "system"
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise _as_event_error(exc) from None
+
+    @classmethod
+    def parse(cls, raw: EventData | Mapping[str, Any]) -> EventData:
+        """An event from an ``EventData`` or a plain mapping (e.g. decoded JSON)."""
+        if isinstance(raw, EventData):
+            return raw
+        if not isinstance(raw, Mapping):
+            raise InvalidEventError("event", f"expected an EventData or a mapping, got {type(raw).__name__}")
+        return cls(**raw)
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _parse_type(cls, value: Any) -> EventType:
+        return EventType.parse(value)
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _finite_timestamp(cls, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be a number of seconds, got {type(value).__name__}")
+        if not math.isfinite(value):
+            raise ValueError(f"must be finite, got {value!r}")
+        return float(value)
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _json_data(cls, value: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError(f"must be a dict, got {type(value).__name__}")
+        try:
+            encoded = json.dumps(value, allow_nan=False, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"must be JSON-serialisable: {exc}") from None
+        limit = get_settings().max_event_bytes
+        if len(encoded) > limit:
+            raise ValueError(f"is {len(encoded)} bytes as JSON, over the limit of {limit}")
+        copied: dict[str, Any] = json.loads(encoded)  # the event's own copy, exactly as the log will replay it
+        return copied
+
+    @field_validator("source", "id", mode="before")
+    @classmethod
+    def _non_empty_string(cls, value: Any) -> str:
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"must be a non-empty string, got {value!r}")
+        return value
+
+    @property
+    def text(self) -> str | None:
+        """The message text of a USER_MESSAGE or AGENT_MESSAGE."""
+        message = self.data.get("message")
+        return message if isinstance(message, str) else None
+
+    @cached_property
+    def summary_view(self) -> dict[str, Any]:
+        """The plain-dict form, computed once per event (conditions read it often); do not change it."""
+        return {
+            "id": self.id,
+            "type": self.type.value,
+            "timestamp": self.timestamp,
+            "source": self.source,
+            "data": self.data,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The plain-dict form kept in the context's history (a copy of :attr:`summary_view`)."""
+        return dict(self.summary_view)
+
+
+def _as_event_error(exc: ValidationError) -> InvalidEventError:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "event"
+    message = first["msg"].removeprefix("Value error, ")
+    return InvalidEventError(field, message)
+
+
+EventCallback = Callable[["EventData", "SessionContext"], None]
+
+
+class EventHandler:
+    """Folds the events it handles into a session context, then calls its callbacks.
+
+    Subclasses set ``event_types`` and override :meth:`apply`. A callback sees the event and the updated context;
+    one that raises is the caller's bug and propagates.
+    """
+
+    event_types: frozenset[EventType] = frozenset()
+
+    def __init__(self) -> None:
+        self._callbacks: list[EventCallback] = []
+
+    def add_callback(self, callback: EventCallback) -> None:
+        self._callbacks.append(callback)
+
+    def remove_callback(self, callback: EventCallback) -> None:
+        self._callbacks.remove(callback)
+
+    def can_handle(self, event: EventData) -> bool:
+        return event.type in self.event_types
+
+    def handle(self, event: EventData, context: SessionContext) -> None:
+        self.apply(event, context)
+        for callback in self._callbacks:
+            callback(event, context)
+
+    def apply(self, event: EventData, context: SessionContext) -> None:
+        raise NotImplementedError
+
+
+class SessionEventHandler(EventHandler):
+    """Session lifecycle and who is in the room."""
+
+    event_types = frozenset(
+        {EventType.SESSION_CREATED, EventType.SESSION_ENDED, EventType.USER_JOINED, EventType.USER_LEFT}
+    )
+
+    def apply(self, event: EventData, context: SessionContext) -> None:
+        session = dict(context.get("session") or {})
+        participants = list(session.get("participants", []))
+        participant = event.data.get("participant_id")
+        if event.type is EventType.SESSION_CREATED:
+            session.update(status="active", started_at=event.timestamp)
+        elif event.type is EventType.SESSION_ENDED:
+            session.update(status="ended", ended_at=event.timestamp, end_reason=event.data.get("reason"))
+        elif event.type is EventType.USER_JOINED and participant is not None and participant not in participants:
+            participants.append(participant)
+        elif event.type is EventType.USER_LEFT and participant in participants:
+            participants.remove(participant)
+        session["participants"] = participants
+        session["participant_count"] = len(participants)
+        context.set("session", session, timestamp=event.timestamp)
+
+
+class AgentEventHandler(EventHandler):
+    """What agents and users say and do: messages, tool calls and results, decisions, agent lifecycle."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._appliers: dict[EventType, Callable[[EventData, SessionContext], None]] = {
+            EventType.USER_MESSAGE: self._user_message,
+            EventType.AGENT_MESSAGE: self._agent_message,
+            EventType.TOOL_CALLED: self._tool_called,
+            EventType.TOOL_RESULT: self._tool_result,
+            EventType.AGENT_DECISION: self._agent_decision,
+            EventType.AGENT_ERROR: self._agent_error,
+            EventType.AGENT_STARTED: self._agent_status,
+            EventType.AGENT_STOPPED: self._agent_status,
+        }
+        self.event_types = frozenset(self._appliers)
+
+    def apply(self, event: EventData, context: SessionContext) -> None:
+        self._appliers[event.type](event, context)
+
+    @staticmethod
+    def _user_message(event: EventData, context: SessionContext) -> None:
+        text = event.text or ""
+        context.set("user_input", text, timestamp=event.timestamp)
+        context.set("turn_count", context.get("turn_count", 0) + 1, timestamp=event.timestamp)
+        context.append_message("user", text, context.get("current_agent_id"), event.timestamp)
+
+    @staticmethod
+    def _agent_message(event: EventData, context: SessionContext) -> None:
+        agent_id = event.data.get("agent_id", context.get("current_agent_id"))
+        context.append_message("assistant", event.text or "", agent_id, event.timestamp)
+
+    @staticmethod
+    def _tool_called(event: EventData, context: SessionContext) -> None:
+        call = {"tool_name": event.data.get("tool_name"), "arguments": event.data.get("arguments")}
+        context.set("last_tool_call", call, timestamp=event.timestamp)
+
+    @staticmethod
+    def _tool_result(event: EventData, context: SessionContext) -> None:
+        name = str(event.data.get("tool_name", event.data.get("tool_id", "")))
+        results = dict(context.get("tool_results") or {})
+        results[name] = event.data.get("result")
+        context.set("tool_results", results, timestamp=event.timestamp)
+        context.set("last_tool_name", name, timestamp=event.timestamp)
+
+    @staticmethod
+    def _agent_decision(event: EventData, context: SessionContext) -> None:
+        decisions = dict(context.get("agent_decisions") or {})
+        decisions[str(event.data.get("decision_key", "transition_to"))] = event.data.get("value")
+        context.set("agent_decisions", decisions, timestamp=event.timestamp)
+
+    @staticmethod
+    def _agent_error(event: EventData, context: SessionContext) -> None:
+        error = {
+            "message": event.data.get("message"),
+            "recoverable": event.data.get("recoverable"),
+            "timestamp": event.timestamp,
+        }
+        context.set("last_error", error, timestamp=event.timestamp)
+
+    @staticmethod
+    def _agent_status(event: EventData, context: SessionContext) -> None:
+        context.set("agent_status", event.type.value, timestamp=event.timestamp)
+
+
+class LivekitEventHandler(EventHandler):
+    """LiveKit's own state reports (user and agent speaking/listening states), and the name mapping table."""
+
+    event_types = frozenset({EventType.USER_STATE_CHANGED, EventType.AGENT_STATE_CHANGED})
+    event_map: Mapping[str, EventType] = LIVEKIT_EVENT_MAP
+
+    def apply(self, event: EventData, context: SessionContext) -> None:
+        key = "user_state" if event.type is EventType.USER_STATE_CHANGED else "agent_state"
+        context.set(key, event.data.get("new_state"), timestamp=event.timestamp)
+
+    @classmethod
+    def to_event(
+        cls, name: str, data: Mapping[str, Any], timestamp: float, *, event_id: str | None = None
+    ) -> EventData:
+        """The :class:`EventData` for a LiveKit event ``name``; ``data["livekit_event"]`` keeps the name."""
+        if name not in cls.event_map:
+            raise InvalidEventError("type", f"no event type is mapped to LiveKit event {name!r}")
+        values: dict[str, Any] = {
+            "type": cls.event_map[name],
+            "timestamp": timestamp,
+            "data": {**data, "livekit_event": name},
+            "source": f"livekit.{name}",
+        }
+        if event_id is not None:
+            values["id"] = event_id
+        return EventData(**values)
+
+
+class ContextUpdateHandler(EventHandler):
+    """Context values set from outside (``AgentOrchestrator.update_context``), carried as CUSTOM events so that
+    they are logged, deduplicated and replayed like everything else."""
+
+    event_types = frozenset({EventType.CUSTOM})
+
+    def can_handle(self, event: EventData) -> bool:
+        return event.type is EventType.CUSTOM and event.source == API_SOURCE and CONTEXT_UPDATES_KEY in event.data
+
+    def apply(self, event: EventData, context: SessionContext) -> None:
+        data = event.data
+        for key, value in data[CONTEXT_UPDATES_KEY].items():
+            context.set(
+                key,
+                value,
+                scope=data.get("scope", "session"),
+                ttl=data.get("ttl"),
+                metadata={"source": event.source},
+                timestamp=event.timestamp,
+            )
+
+
+class EventManager:
+    """Runs every registered handler that can handle an event, in registration order, after recording it."""
+
+    def __init__(self, handlers: Iterable[EventHandler] | None = None) -> None:
+        self._handlers: list[EventHandler] = list(
+            handlers
+            if handlers is not None
+            else (SessionEventHandler(), AgentEventHandler(), LivekitEventHandler(), ContextUpdateHandler())
+        )
+
+    @property
+    def handlers(self) -> tuple[EventHandler, ...]:
+        return tuple(self._handlers)
+
+    def register_handler(self, handler: EventHandler) -> None:
+        self._handlers.append(handler)
+
+    def unregister_handler(self, handler: EventHandler) -> None:
+        self._handlers.remove(handler)
+
+    def process_event(self, event: EventData, context: SessionContext) -> None:
+        context.record_event(event)
+        for handler in self._handlers:
+            if handler.can_handle(event):
+                handler.handle(event, context)

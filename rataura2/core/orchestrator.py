@@ -1,0 +1,422 @@
+"""The orchestrator of one session: the session core of DESIGN.md.
+
+``process_event`` validates an event, folds it into the context, evaluates the current agent's transitions and
+fires at most one (by default). It is CPU only and deterministic; I/O (loading graphs, persisting) is the business
+of :class:`~rataura2.sessions.manager.SessionManager` and of the store it hands in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from rataura2.core.conditions import ConditionInput
+from rataura2.core.context import OWNED_FIELDS, Scope, SessionContext
+from rataura2.core.events import EventData, EventManager
+from rataura2.core.graph import CompiledGraph, TransitionMatch
+from rataura2.core.result import Hop, TransitionResult, TransitionStatus
+from rataura2.core.spec import AgentSpec
+from rataura2.core.store import SessionStore
+from rataura2.errors import InvalidEventError, SessionEndedError
+from rataura2.settings import checked
+from rataura2.vocabulary.events import API_SOURCE, CONTEXT_UPDATES_KEY, ORCHESTRATOR_SOURCE, EventType
+
+logger = logging.getLogger(__name__)
+
+TransitionListener = Callable[["AgentOrchestrator", TransitionResult], None]
+
+_TRANSITION, _CUSTOM, _SESSION_ENDED = EventType.TRANSITION, EventType.CUSTOM, EventType.SESSION_ENDED
+
+
+class AgentOrchestrator:
+    """Moves one session through its conversation graph, one event at a time.
+
+    Events are processed one at a time in arrival order (callers from several threads, or tasks, wait their
+    turn). An event id seen before returns the result it got then and changes nothing.
+    """
+
+    def __init__(
+        self,
+        session_id: str,
+        graph: CompiledGraph,
+        *,
+        context: SessionContext | None = None,
+        event_manager: EventManager | None = None,
+        max_hops_per_event: int | None = None,
+        store: SessionStore | None = None,
+    ) -> None:
+        self.session_id = session_id
+        self.graph = graph
+        self.event_manager = event_manager or EventManager()
+        self.max_hops_per_event = int(checked("max_hops_per_event", max_hops_per_event))
+        self.store = store
+        self.context = context if context is not None else self._initial_context()
+        self._agent_id = 0
+        """The current agent, as in the context; kept here too because the event path reads it often."""
+        self.ended = False
+        self._resync()
+        self._results: dict[str, TransitionResult] = {}
+        self._pending_event: EventData | None = None
+        """The last event, while the agent that was current when it arrived still is."""
+        self._evaluated_at: tuple[int, int] = (self.context.revision, self.current_agent_id)
+        self._lock = threading.RLock()
+        self._async_lock: asyncio.Lock | None = None
+        self._listeners: list[TransitionListener] = []
+
+    def _initial_context(self) -> SessionContext:
+        spec = self.graph.spec
+        initial = self.graph.get_initial_agent()
+        return SessionContext(
+            {
+                "session_id": self.session_id,
+                "conversation_id": spec.conversation_id,
+                "conversation_name": spec.name,
+                "conversation_description": spec.description,
+                "conversation_version": spec.version,
+                "initial_agent_id": initial.id,
+                "initial_agent_name": initial.name,
+                "current_agent_id": initial.id,
+                "current_agent_name": initial.name,
+                "previous_agent_id": None,
+                "agent_entered_at": 0.0,
+                "agent_entered_event_count": 0,
+                "event_count": 0,
+                "turn_count": 0,
+                "user_input": "",
+                "tool_results": {},
+                "agent_decisions": {},
+                "session": {
+                    "id": self.session_id,
+                    "status": "new",
+                    "participants": [],
+                    "participant_count": 0,
+                },
+                "agents": {
+                    str(a.id): {
+                        "id": a.id,
+                        "name": a.name,
+                        "agent_type": a.agent_type,
+                        "description": a.description,
+                    }
+                    for a in self.graph.agents()
+                },
+            }
+        )
+
+    def _resync(self) -> None:
+        """Read the current agent and whether the session ended back from the context (after it was replaced)."""
+        self._agent_id = int(self.context.get("current_agent_id"))
+        self.ended = self.context.get("session", {}).get("status") == "ended"
+
+    # reading -------------------------------------------------------------------------------------------------
+    @property
+    def current_agent_id(self) -> int:
+        return self._agent_id
+
+    def get_current_agent(self) -> AgentSpec:
+        return self.graph.get_agent(self.current_agent_id)
+
+    def get_context(self) -> dict[str, Any]:
+        """The context as a plain dict (a copy)."""
+        with self._lock:
+            return self.context.to_dict()
+
+    def add_transition_listener(self, listener: TransitionListener) -> None:
+        """Call ``listener(orchestrator, result)`` after each event that moved the session (the LiveKit bridge
+        performs its hand-overs from here)."""
+        self._listeners.append(listener)
+
+    def remove_transition_listener(self, listener: TransitionListener) -> None:
+        self._listeners.remove(listener)
+
+    def seen(self, event_id: str) -> bool:
+        return event_id in self._results
+
+    # events --------------------------------------------------------------------------------------------------
+    def process_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
+        """Apply one event and fire the transition it triggers, if any. See DESIGN.md, "Event processing"."""
+        event = EventData.parse(event)
+        with self._lock:
+            previous = self._results.get(event.id)
+            if previous is not None:
+                return previous
+            if self.ended:
+                raise SessionEndedError(f"session {self.session_id!r} has ended; event {event.id} refused")
+            self._check_command(event)
+            checkpoint = self.context.checkpoint()
+            try:
+                result = self._apply(event)
+                if self.store is not None:
+                    self.store.event_processed(self, event, result)
+            except BaseException:
+                self.context.restore(checkpoint)
+                self._resync()
+                raise
+            self._results[event.id] = result
+            self._pending_event = None if result.hops else event
+            self._evaluated_at = (self.context.revision, self.current_agent_id)
+        if result.transitioned:
+            for listener in self._listeners:
+                listener(self, result)
+        return result
+
+    async def aprocess_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
+        """``process_event`` for asyncio code: callers are served in arrival order and the loop never waits on
+        a store's I/O."""
+        if self._async_lock is None:
+            self._async_lock = asyncio.Lock()
+        async with self._async_lock:
+            if self.store is None or not self.store.blocks:
+                return self.process_event(event)
+            return await asyncio.to_thread(self.process_event, event)
+
+    def replay(self, events: Iterable[EventData | Mapping[str, Any]]) -> None:
+        """Re-apply logged events (ids already seen are skipped), without calling the store or listeners."""
+        store, listeners = self.store, self._listeners
+        self.store, self._listeners = None, []
+        try:
+            for event in events:
+                self.process_event(event)
+        finally:
+            self.store, self._listeners = store, listeners
+
+    def restore_processed(self, results: Mapping[str, TransitionResult], last_event: EventData | None) -> None:
+        """Mark logged events as already processed, without applying them: for a session rebuilt from a snapshot
+        that already holds their effect. Their ids stay no-ops that return the logged results, and
+        ``last_event`` (the snapshot's own event) is what ``check_transition`` looks at, as it was before."""
+        with self._lock:
+            self._results.update(results)
+            if last_event is not None:
+                last = results.get(last_event.id)
+                self._pending_event = None if last is None or last.hops else last_event
+            self._evaluated_at = (self.context.revision, self.current_agent_id)
+
+    def _check_command(self, event: EventData) -> None:
+        """Refuse, before anything changes, commands that could not be carried out."""
+        is_request = event.type is _TRANSITION and event.source != ORCHESTRATOR_SOURCE
+        if is_request:
+            self._requested_agent(event)
+        if is_request or (event.type is _CUSTOM and event.source == API_SOURCE):
+            updates = event.data.get(CONTEXT_UPDATES_KEY)
+            if updates is None:
+                return
+            if not isinstance(updates, dict):
+                raise InvalidEventError(f"data.{CONTEXT_UPDATES_KEY}", "must be an object of field: value")
+            owned = sorted(OWNED_FIELDS & set(updates))
+            if owned:
+                raise InvalidEventError(
+                    f"data.{CONTEXT_UPDATES_KEY}.{owned[0]}", "is kept by the orchestrator and cannot be set"
+                )
+            scope, ttl = event.data.get("scope", "session"), event.data.get("ttl")
+            if scope not in Scope._value2member_map_:
+                raise InvalidEventError("data.scope", f"must be one of {', '.join(Scope)}, got {scope!r}")
+            if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0):
+                raise InvalidEventError("data.ttl", f"must be a positive number of seconds, got {ttl!r}")
+
+    def _requested_agent(self, event: EventData) -> AgentSpec:
+        target = event.data.get("to_agent_id", event.data.get("to_agent"))
+        if isinstance(target, bool) or not isinstance(target, int | str):
+            raise InvalidEventError("data.to_agent_id", "a transition request names the agent to move to")
+        return self.graph.get_agent(target)
+
+    def _apply(self, event: EventData) -> TransitionResult:
+        self.event_manager.process_event(event, self.context)
+        if event.type is _SESSION_ENDED:
+            self.ended = True
+            return TransitionResult(
+                TransitionStatus.NO_TRANSITION,
+                self.current_agent_id,
+                reason="session ended",
+                event_id=event.id,
+            )
+        if event.type is _TRANSITION and event.source != ORCHESTRATOR_SOURCE:
+            target = self._requested_agent(event)
+            reason = str(event.data.get("reason") or f"requested by {event.source}")
+            transition_id = event.data.get("transition_id")
+            for key, value in (event.data.get(CONTEXT_UPDATES_KEY) or {}).items():
+                self.context.set(key, value, metadata={"source": f"transition {transition_id}"})
+            hop = self._enter(target.id, transition_id, reason, event)
+            return TransitionResult(
+                TransitionStatus.SUCCESS, hop.from_agent_id, hop.to_agent_id, transition_id, reason, event.id, (hop,)
+            )
+        return self._advance(event)
+
+    def _advance(self, event: EventData) -> TransitionResult:
+        """Evaluate and fire, up to ``max_hops_per_event`` times, cutting cycles."""
+        start = self.current_agent_id
+        given = ConditionInput(event, self.context)
+        evaluation = self.graph.check_transitions(start, given)
+        if evaluation.match is None and not evaluation.errors:  # the usual case, kept short
+            return TransitionResult(
+                TransitionStatus.NO_TRANSITION, start, reason="no condition holds", event_id=event.id
+            )
+        visited = {start}
+        hops: list[Hop] = []
+        errors: list[tuple[int, str]] = []
+        note = ""
+        for hop in range(self.max_hops_per_event):
+            if hop:
+                evaluation = self.graph.check_transitions(self.current_agent_id, given)
+            errors.extend(evaluation.errors)
+            match = evaluation.match
+            if match is None:
+                break
+            if match.transition.target_agent_id in visited and hops:
+                note = f"; cycle back to agent {match.transition.target_agent_id} cut"
+                break
+            hops.append(self._fire(match, event))
+            visited.add(match.transition.target_agent_id)
+        event_id = event.id
+        if not hops:
+            if errors:
+                reason = "; ".join(f"transition {tid}: {msg}" for tid, msg in errors)
+                return TransitionResult(
+                    TransitionStatus.ERROR, start, reason=reason, event_id=event_id, errors=tuple(errors)
+                )
+            return TransitionResult(
+                TransitionStatus.NO_TRANSITION, start, reason="no condition holds", event_id=event_id
+            )
+        last = hops[-1]
+        return TransitionResult(
+            TransitionStatus.SUCCESS,
+            start,
+            last.to_agent_id,
+            last.transition_id,
+            " -> ".join(h.reason for h in hops) + note,
+            event_id,
+            tuple(hops),
+            tuple(errors),
+        )
+
+    def _fire(self, match: TransitionMatch, event: EventData) -> Hop:
+        for key, value in match.verdict.context_updates.items():
+            self.context.set(key, value, metadata={"source": f"transition {match.transition.id}"})
+        return self._enter(match.transition.target_agent_id, match.transition.id, match.verdict.reason, event)
+
+    def _enter(self, target_id: int, transition_id: int | None, reason: str, cause: EventData) -> Hop:
+        source = self.get_current_agent()
+        target = self.graph.get_agent(target_id)
+        timestamp, cause_id = cause.timestamp, cause.id
+        record = {
+            "from_agent_id": source.id,
+            "from_agent_name": source.name,
+            "to_agent_id": target.id,
+            "to_agent_name": target.name,
+            "transition_id": transition_id,
+            "reason": reason,
+            "trigger_event_id": cause_id,
+            "timestamp": timestamp,
+        }
+        transition_event = EventData(
+            type=EventType.TRANSITION,
+            timestamp=timestamp,
+            data=record,
+            source=ORCHESTRATOR_SOURCE,
+            id=f"{cause_id}/transition/{self.context.transition_count}",
+        )
+        self.event_manager.process_event(transition_event, self.context)
+        self.context.enter_agent(record, target.name)
+        self._agent_id = target.id
+        logger.info("session %s: %s -> %s (%s)", self.session_id, source.name, target.name, reason)
+        return Hop(source.id, target.id, transition_id, reason)
+
+    # checking and moving without a new event ------------------------------------------------------------------
+    def check_transition(self) -> TransitionResult:
+        """What would fire now, against the last event and the context, without firing it."""
+        with self._lock:
+            agent = self.current_agent_id
+            evaluation = self.graph.check_transitions(agent, ConditionInput(self._pending_event, self.context))
+            match = evaluation.match
+            if match is None:
+                status = TransitionStatus.ERROR if evaluation.errors else TransitionStatus.NO_TRANSITION
+                return TransitionResult(
+                    status, agent, reason="no condition holds", errors=evaluation.errors, executed=False
+                )
+            return TransitionResult(
+                TransitionStatus.SUCCESS,
+                agent,
+                match.transition.target_agent_id,
+                match.transition.id,
+                match.verdict.reason,
+                errors=evaluation.errors,
+                executed=False,
+            )
+
+    def check_and_execute_transition(self) -> TransitionResult:
+        """Fire what holds now, if anything is new since the last evaluation. After ``process_event`` (which
+        already evaluated) this reports no transition, so calling both never fires twice."""
+        with self._lock:
+            agent = self.current_agent_id
+            if self._evaluated_at == (self.context.revision, agent):
+                return TransitionResult(
+                    TransitionStatus.NO_TRANSITION, agent, reason="nothing new since the last evaluation"
+                )
+            evaluation = self.graph.check_transitions(agent, ConditionInput(self._pending_event, self.context))
+            match = evaluation.match
+            if match is None:
+                self._evaluated_at = (self.context.revision, agent)
+                status = TransitionStatus.ERROR if evaluation.errors else TransitionStatus.NO_TRANSITION
+                return TransitionResult(status, agent, reason="no condition holds", errors=evaluation.errors)
+            return self.execute_transition(
+                match.transition.target_agent_id,
+                reason=match.verdict.reason,
+                transition_id=match.transition.id,
+                context_updates=match.verdict.context_updates,
+            )
+
+    def execute_transition(
+        self,
+        target: int | str,
+        *,
+        reason: str | None = None,
+        transition_id: int | None = None,
+        context_updates: Mapping[str, Any] | None = None,
+        timestamp: float | None = None,
+    ) -> TransitionResult:
+        """Move the session to ``target`` (an agent id or name of this conversation) now, setting
+        ``context_updates`` with the move. It is logged as a TRANSITION request event, so it is persisted and
+        replayed like any other."""
+        agent = self.graph.get_agent(target)
+        data: dict[str, Any] = {"to_agent_id": agent.id, "reason": reason or "executed by the API"}
+        if transition_id is not None:
+            data["transition_id"] = transition_id
+        if context_updates:
+            data[CONTEXT_UPDATES_KEY] = dict(context_updates)
+        return self.process_event(
+            EventData(
+                type=EventType.TRANSITION,
+                data=data,
+                source=API_SOURCE,
+                timestamp=self.context.now if timestamp is None else timestamp,
+            )
+        )
+
+    def update_context(
+        self,
+        values: Mapping[str, Any] | None = None,
+        *,
+        scope: str = "session",
+        ttl: float | None = None,
+        timestamp: float | None = None,
+        **kwargs: Any,
+    ) -> TransitionResult:
+        """Set context values from outside, as an event (so it is logged and replayed); rules and expressions
+        that read them are evaluated at once."""
+        updates = {**(values or {}), **kwargs}
+        data: dict[str, Any] = {CONTEXT_UPDATES_KEY: updates, "scope": scope}
+        if ttl is not None:
+            data["ttl"] = ttl
+        return self.process_event(
+            EventData(
+                type=EventType.CUSTOM,
+                data=data,
+                source=API_SOURCE,
+                timestamp=self.context.now if timestamp is None else timestamp,
+            )
+        )
+
+
+__all__ = ["AgentOrchestrator", "TransitionListener"]
