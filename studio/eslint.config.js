@@ -19,7 +19,8 @@ export default tseslint.config(
     },
   },
   {
+    // Node scripts; functions passed to page.evaluate run in the browser
     files: ["e2e/**/*.mjs", "*.js"],
-    languageOptions: { globals: { ...globals.node } },
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

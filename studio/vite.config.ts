@@ -14,9 +14,9 @@ export default defineConfig({
     proxy: { "/api": "http://127.0.0.1:8000", "/healthz": "http://127.0.0.1:8000" },
   },
   test: {
-    environment: "jsdom",
+    environment: "node", // component tests ask for jsdom themselves (@vitest-environment)
     globals: true,
+    testTimeout: 30_000, // a loaded 2-core machine renders the first component slowly
     include: ["src/**/*.test.{ts,tsx}"],
-    setupFiles: ["src/test-setup.ts"],
   },
 });

@@ -23,7 +23,7 @@ export interface Conversation {
   is_active: boolean;
   revision: number;
   version: number;
-  published: boolean;
+  published: boolean | null; // null in lists (not computed there)
   agent_count: number;
   transition_count: number;
   created_at: string;
@@ -132,7 +132,7 @@ export interface Vocabulary {
 }
 
 export interface Finding {
-  severity: "error" | "warning";
+  severity: "error" | "warning" | "info";
   code: string;
   message: string;
   agent_ids: number[];
@@ -264,7 +264,7 @@ export interface Timeline {
 export interface Traffic {
   conversation_id: number;
   sessions: number;
-  transitions: { transition_id: number; count: number }[];
+  transitions: { transition_id: number; count: number; sessions?: number }[];
   agents: { agent_id: number; active: number; ended: number }[];
 }
 

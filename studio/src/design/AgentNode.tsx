@@ -26,7 +26,7 @@ export const AgentNode = memo(function AgentNode({ data, selected }: NodeProps<A
   const { agent, initial, findings, traffic, active, visited, editable } = data;
   const tools = agent.tool_ids.length;
   const warn = findings.length > 0;
-  const classes = ["agent-node", initial && "is-initial", selected && "is-selected", warn && "has-findings", active && "is-active", visited && "is-visited"]
+  const classes = ["agent-node", !editable && "is-readonly", initial && "is-initial", selected && "is-selected", warn && "has-findings", active && "is-active", visited && "is-visited"]
     .filter(Boolean)
     .join(" ");
   return (

@@ -36,6 +36,10 @@ export interface CanvasProps {
   takenTransitionIds?: ReadonlySet<number>;
   selection?: Selection;
   editable: boolean;
+  /** A small read-only view (the playground's): no minimap, fit whatever the size. */
+  compact?: boolean;
+  /** Changing it fits the view to the graph (after an auto-layout). */
+  fitKey?: number;
   onSelect?: (selection: Selection) => void;
   onConnect?: (source: number, target: number) => void;
   onMove?: (positions: Record<number, Position>) => void;
@@ -43,6 +47,7 @@ export interface CanvasProps {
 }
 
 const nodeTypes = { agent: AgentNode };
+const NO_FINDINGS: Finding[] = []; // one empty list, so that memoised nodes stay put between renders
 const edgeTypes = { transition: TransitionEdge };
 
 /** Positions for every agent: saved ones, else auto-layout (all unplaced: the whole graph; some: beside the rest). */
@@ -67,8 +72,8 @@ export function placeAgents(agents: Agent[], transitions: Transition[], initialA
 }
 
 export function Canvas(props: CanvasProps) {
-  const { agents, transitions, tools, vocabulary, initialAgentId, findings = [], traffic, activeAgentId, selection, editable } = props;
-  const { onSelect, onConnect, onMove, onDelete } = props;
+  const { agents, transitions, tools, vocabulary, initialAgentId, findings = NO_FINDINGS, traffic, activeAgentId, selection, editable } = props;
+  const { onSelect, onConnect, onMove, onDelete, compact = false } = props;
   const flow = useReactFlow();
 
   const names = useMemo(
@@ -79,7 +84,7 @@ export function Canvas(props: CanvasProps) {
 
   const builtNodes = useMemo<AgentNodeType[]>(() => {
     const byAgent = new Map<number, Finding[]>();
-    for (const f of findings) for (const id of f.agent_ids) byAgent.set(id, [...(byAgent.get(id) ?? []), f]);
+    for (const f of findings) if (f.severity !== "info") for (const id of f.agent_ids) byAgent.set(id, [...(byAgent.get(id) ?? []), f]);
     const trafficByAgent = new Map(traffic?.agents.map((a) => [a.agent_id, a]) ?? []);
     return agents.map((agent) => ({
       id: String(agent.id),
@@ -101,8 +106,9 @@ export function Canvas(props: CanvasProps) {
 
   const builtEdges = useMemo<TransitionEdgeType[]>(() => {
     const byTransition = new Map<number, Finding[]>();
-    for (const f of findings) for (const id of f.transition_ids) byTransition.set(id, [...(byTransition.get(id) ?? []), f]);
-    const counts = new Map(traffic?.transitions.map((t) => [t.transition_id, t.count]) ?? []);
+    for (const f of findings) if (f.severity !== "info") for (const id of f.transition_ids) byTransition.set(id, [...(byTransition.get(id) ?? []), f]);
+    // sessions that took the edge (a session may take it more than once)
+    const counts = new Map(traffic?.transitions.map((t) => [t.transition_id, t.sessions ?? t.count]) ?? []);
     const maxCount = Math.max(1, ...counts.values());
     const offsets = parallelOffsets(transitions.map((t) => ({ id: String(t.id), source: String(t.source_agent_id), target: String(t.target_agent_id) })));
     const selfSeen = new Map<number, number>();
@@ -111,6 +117,9 @@ export function Canvas(props: CanvasProps) {
       const selfIndex = t.source_agent_id === t.target_agent_id ? (selfSeen.get(t.source_agent_id) ?? 0) : 0;
       if (t.source_agent_id === t.target_agent_id) selfSeen.set(t.source_agent_id, selfIndex + 1);
       const isSelected = selection?.kind === "transition" && selection.id === t.id;
+      const count = traffic ? (counts.get(t.id) ?? 0) : undefined;
+      const strokeWidth = count !== undefined ? 1.5 + (5 * count) / maxCount : isSelected ? 2.5 : 1.6;
+      const arrow = 26 / strokeWidth; // markers scale with the stroke: keep the arrowhead about 26 px whatever the width
       return {
         id: String(t.id),
         type: "transition",
@@ -118,7 +127,7 @@ export function Canvas(props: CanvasProps) {
         target: String(t.target_agent_id),
         selected: isSelected,
         ariaLabel: `Transition ${names.agents.get(t.source_agent_id)} to ${names.agents.get(t.target_agent_id)}: ${full}`,
-        markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18, color: isSelected ? "#4f46e5" : byTransition.has(t.id) ? "#d97706" : "#64748b" },
+        markerEnd: { type: MarkerType.ArrowClosed, width: arrow, height: arrow, color: isSelected ? "#4f46e5" : byTransition.has(t.id) ? "#d97706" : "#64748b" },
         data: {
           transition: t,
           label: shorten(full),
@@ -126,8 +135,8 @@ export function Canvas(props: CanvasProps) {
           offset: offsets.get(String(t.id)) ?? 0,
           selfIndex,
           findings: byTransition.get(t.id) ?? [],
-          count: traffic ? (counts.get(t.id) ?? 0) : undefined,
-          maxCount: traffic ? maxCount : undefined,
+          count,
+          strokeWidth,
           taken: props.takenTransitionIds?.has(t.id) ?? false,
           onSelect: (id: number) => onSelect?.({ kind: "transition", id }),
         },
@@ -136,7 +145,9 @@ export function Canvas(props: CanvasProps) {
   }, [transitions, findings, traffic, names, selection, onSelect, props.takenTransitionIds]);
 
   const [nodes, setNodes] = useState<AgentNodeType[]>(builtNodes);
-  useEffect(() => setNodes(builtNodes), [builtNodes]);
+  useEffect(() => {
+    setNodes(builtNodes);
+  }, [builtNodes]);
 
   const moved = useRef<Record<number, Position>>({});
   const saveTimer = useRef<number | undefined>(undefined);
@@ -187,14 +198,12 @@ export function Canvas(props: CanvasProps) {
     [onDelete, transitions],
   );
 
-  // fit the view once the first nodes are measured, and again when agents are added from nothing
-  const fitted = useRef(false);
+  const fitKey = props.fitKey ?? 0;
   useEffect(() => {
-    if (!fitted.current && agents.length > 0) {
-      fitted.current = true;
-      window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 0 }), 50);
-    }
-  }, [agents.length, flow]);
+    if (!fitKey) return;
+    const timer = window.setTimeout(() => void flow.fitView({ padding: 0.12, maxZoom: 1.1, minZoom: 0.5, duration: 300 }), 120);
+    return () => window.clearTimeout(timer);
+  }, [fitKey, flow]);
 
   return (
     <ReactFlow<AgentNodeType, TransitionEdgeType>
@@ -215,11 +224,12 @@ export function Canvas(props: CanvasProps) {
       maxZoom={2}
       proOptions={{ hideAttribution: true }}
       onlyRenderVisibleElements={agents.length > 120}
-      fitView={false}
+      fitView // once, when the first nodes are measured
+      fitViewOptions={{ padding: compact ? 0.06 : 0.1, maxZoom: 1.1, minZoom: compact ? 0.1 : 0.5 }}
     >
       <Background gap={20} size={1} color="#e2e8f0" />
-      <Controls showInteractive={false} />
-      <MiniMap<AgentNodeType> pannable zoomable nodeColor={(n) => (n.data.initial ? "#a5b4fc" : n.data.findings.length ? "#fcd34d" : "#cbd5e1")} />
+      <Controls showInteractive={false} showZoom={!compact} />
+      {!compact && <MiniMap<AgentNodeType> pannable zoomable nodeColor={(n) => (n.data.initial ? "#a5b4fc" : n.data.findings.length ? "#fcd34d" : "#cbd5e1")} />}
     </ReactFlow>
   );
 }

@@ -4,7 +4,7 @@ import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Agent, Position, Traffic, Transition } from "../api/types";
 import { describeCondition } from "../lib/conditionText";
-import { autoLayout, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
+import { autoLayout, freeSpot, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
 import { useAuth } from "../state/auth";
 import type { ConversationStore, Snapshot } from "../state/conversationStore";
 import { AgentForm } from "../inspector/AgentForm";
@@ -43,6 +43,7 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
   const [trafficOn, setTrafficOn] = useState(false);
   const [traffic, setTraffic] = useState<Traffic | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
+  const [fitKey, setFitKey] = useState(0);
   const canvasBox = useRef<HTMLDivElement>(null);
 
   const names = useMemo(
@@ -86,8 +87,8 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
   const addAgent = useCallback(async () => {
     const box = canvasBox.current?.getBoundingClientRect();
     const centre = box ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
-    const jitter = (agents.length % 5) * 24;
-    const position = { x: Math.round(centre.x - NODE_WIDTH / 2 + jitter), y: Math.round(centre.y - NODE_HEIGHT / 2 + jitter) };
+    const placed = flow.getNodes().map((n) => n.position);
+    const position = freeSpot({ x: Math.round(centre.x - NODE_WIDTH / 2), y: Math.round(centre.y - NODE_HEIGHT / 2) }, placed);
     const name = freshName(agents);
     const created = await run<Agent>("Add agent", (rev) =>
       rev.track((r) => client.createAgent(cid, { name, position, ...(agents.length === 0 ? { make_initial: true } : {}) }, r)),
@@ -135,10 +136,8 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
       transitions.map((t) => ({ id: t.id, source: t.source_agent_id, target: t.target_agent_id })),
       conversation.initial_agent_id,
     );
-    void run("Auto-layout", (rev) => rev.track((r) => client.saveLayout(cid, positions, r))).then(() =>
-      window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 300 }), 80),
-    );
-  }, [agents, transitions, conversation.initial_agent_id, client, cid, run, flow]);
+    void run("Auto-layout", (rev) => rev.track((r) => client.saveLayout(cid, positions, r))).then(() => setFitKey((k) => k + 1));
+  }, [agents, transitions, conversation.initial_agent_id, client, cid, run]);
 
   const saveTransition = useCallback(
     (t: Transition, save: TransitionSave) =>
@@ -147,7 +146,7 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
         if (save.rules !== null) {
           body.condition_type = "business_rules";
           body.rules = save.rules;
-          delete body.condition_data;
+          body.condition_data = {}; // a rules transition keeps its condition in the rules
         }
         if (Object.keys(body).length) await rev.track((r) => client.updateTransition(cid, t.id, body, r));
       }),
@@ -195,7 +194,7 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
   const { past, future } = store.history;
 
   return (
-    <div className="design-view">
+    <div className="design-view" data-busy={store.busy ? "true" : "false"}>
       <div className="canvas-column">
         <div className="toolbar" role="toolbar" aria-label="Canvas tools">
           {canEdit && (
@@ -259,10 +258,11 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
             tools={tools}
             vocabulary={vocabulary}
             initialAgentId={conversation.initial_agent_id}
-            findings={lint?.findings ?? []}
+            findings={lint?.findings}
             traffic={trafficOn ? traffic : null}
             selection={selection}
             editable={canEdit}
+            fitKey={fitKey}
             onSelect={setSelection}
             onConnect={(s, t) => void connect(s, t)}
             onMove={move}

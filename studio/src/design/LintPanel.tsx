@@ -15,7 +15,8 @@ export function LintPanel({
 }) {
   const findings = lint?.findings ?? [];
   const errors = findings.filter((f) => f.severity === "error").length;
-  const warnings = findings.length - errors;
+  const warnings = findings.filter((f) => f.severity === "warning").length;
+  const notes = findings.length - errors - warnings;
   const names = new Map(agents.map((a) => [a.id, a.name]));
   const target = (f: Finding): Selection => {
     if (f.transition_ids[0] !== undefined && transitions.some((t) => t.id === f.transition_ids[0])) return { kind: "transition", id: f.transition_ids[0] };
@@ -28,12 +29,13 @@ export function LintPanel({
         Lint{" "}
         {lint === null ? (
           <span className="muted">…</span>
-        ) : findings.length === 0 ? (
+        ) : errors + warnings === 0 && notes === 0 ? (
           <span className="badge badge-ok">no problems</span>
         ) : (
           <>
             {errors > 0 && <span className="badge badge-error">{errors} error{errors > 1 ? "s" : ""}</span>}{" "}
-            {warnings > 0 && <span className="badge badge-warn">{warnings} warning{warnings > 1 ? "s" : ""}</span>}
+            {warnings > 0 && <span className="badge badge-warn">{warnings} warning{warnings > 1 ? "s" : ""}</span>}{" "}
+            {notes > 0 && <span className="badge badge-muted">{notes} note{notes > 1 ? "s" : ""}</span>}
           </>
         )}
       </h3>
@@ -45,7 +47,7 @@ export function LintPanel({
               <li key={i} className={`finding finding-${f.severity}`} data-testid="lint-finding" data-code={f.code} data-severity={f.severity}>
                 <button type="button" className="finding-button" disabled={!where} onClick={() => onSelect(where)}>
                   <span className="finding-icon" aria-hidden>
-                    {f.severity === "error" ? "⛔" : "⚠"}
+                    {f.severity === "error" ? "⛔" : f.severity === "warning" ? "⚠" : "ℹ"}
                   </span>
                   <span>
                     <span className="finding-message">{f.message}</span>

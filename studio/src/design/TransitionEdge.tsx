@@ -13,7 +13,7 @@ export interface TransitionEdgeData extends Record<string, unknown> {
   selfIndex: number;
   findings: Finding[];
   count?: number | undefined;
-  maxCount?: number | undefined;
+  strokeWidth: number;
   taken?: boolean;
   onSelect?: (id: number) => void;
 }
@@ -35,14 +35,13 @@ export const TransitionEdge = memo(function TransitionEdge({ id, source, target,
   const shape = edgeShape(sourceRect, source === target ? sourceRect : targetRect, data.offset, data.selfIndex);
   const warn = data.findings.length > 0;
   const count = data.count;
-  const width = count !== undefined && data.maxCount ? 1.5 + (5 * count) / data.maxCount : selected ? 2.5 : 1.6;
   const classes = ["transition-edge", selected && "is-selected", warn && "has-findings", count === 0 && "is-untaken", data.taken && "is-taken"]
     .filter(Boolean)
     .join(" ");
   const t = data.transition;
   return (
     <g className={classes} data-testid="transition-edge" data-transition-id={t.id} data-condition-type={t.condition_type}>
-      <BaseEdge id={id} path={shape.path} markerEnd={markerEnd} style={{ strokeWidth: width }} interactionWidth={18} />
+      <BaseEdge id={id} path={shape.path} markerEnd={markerEnd} style={{ strokeWidth: data.strokeWidth }} interactionWidth={18} />
       <EdgeLabelRenderer>
         <div
           className={`edge-label ${classes}`}

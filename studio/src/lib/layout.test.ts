@@ -1,4 +1,4 @@
-import { autoLayout, NODE_HEIGHT, NODE_WIDTH } from "./layout";
+import { autoLayout, freeSpot, NODE_HEIGHT, NODE_WIDTH } from "./layout";
 
 test("auto-layout puts each agent right of the agents that hand over to it", () => {
   const positions = autoLayout(
@@ -30,4 +30,12 @@ test("auto-layout never stacks two agents on one another", () => {
       const overlap = Math.abs(pa.x - pb.x) < NODE_WIDTH && Math.abs(pa.y - pb.y) < NODE_HEIGHT;
       expect(overlap, `agents ${a} and ${b} overlap`).toBe(false);
     }
+});
+
+test("a new agent goes where it overlaps nobody, as near as possible to where it was wanted", () => {
+  expect(freeSpot({ x: 0, y: 0 }, [])).toEqual({ x: 0, y: 0 });
+  const placed = [{ x: 0, y: 0 }, { x: 10, y: 140 }];
+  const spot = freeSpot({ x: 5, y: 5 }, placed);
+  for (const p of placed) expect(Math.abs(spot.x - p.x) >= NODE_WIDTH || Math.abs(spot.y - p.y) >= NODE_HEIGHT).toBe(true);
+  expect(Math.hypot(spot.x, spot.y)).toBeLessThan(NODE_WIDTH * 2);
 });

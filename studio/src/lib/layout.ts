@@ -2,7 +2,7 @@
 import { Graph, layout } from "@dagrejs/dagre";
 import type { Position } from "../api/types";
 
-export const NODE_WIDTH = 230;
+export const NODE_WIDTH = 210;
 export const NODE_HEIGHT = 104;
 
 export interface LayoutEdge {
@@ -14,7 +14,7 @@ export interface LayoutEdge {
 /** Top-left positions for every node, laid out by dagre (initial agent first when given). */
 export function autoLayout(nodeIds: number[], edges: LayoutEdge[], initialId?: number | null): Record<number, Position> {
   const graph = new Graph({ multigraph: true });
-  graph.setGraph({ rankdir: "LR", nodesep: 48, ranksep: 140, edgesep: 24, marginx: 20, marginy: 20 });
+  graph.setGraph({ rankdir: "LR", nodesep: 70, ranksep: 170, edgesep: 30, marginx: 20, marginy: 20 });
   graph.setDefaultEdgeLabel(() => ({}));
   const ordered = initialId != null && nodeIds.includes(initialId) ? [initialId, ...nodeIds.filter((n) => n !== initialId)] : nodeIds;
   for (const id of ordered) graph.setNode(String(id), { width: NODE_WIDTH, height: NODE_HEIGHT });
@@ -38,4 +38,24 @@ export function nextFreePosition(placed: Position[], index = 0): Position {
   const maxX = Math.max(...placed.map((p) => p.x));
   const minY = Math.min(...placed.map((p) => p.y));
   return { x: maxX + NODE_WIDTH + 120, y: minY + index * (NODE_HEIGHT + 40) };
+}
+
+/** The nearest place to ``wanted`` (a top-left corner) where a new node overlaps none of ``placed``. */
+export function freeSpot(wanted: Position, placed: Position[], gap = 30): Position {
+  const clear = (p: Position) =>
+    placed.every((q) => Math.abs(p.x - q.x) >= NODE_WIDTH + gap || Math.abs(p.y - q.y) >= NODE_HEIGHT + gap);
+  const stepX = NODE_WIDTH + gap;
+  const stepY = NODE_HEIGHT + gap;
+  for (let ring = 0; ring < 30; ring++) {
+    const candidates: Position[] = [];
+    for (let dx = -ring; dx <= ring; dx++)
+      for (let dy = -ring; dy <= ring; dy++) {
+        if (Math.max(Math.abs(dx), Math.abs(dy)) !== ring) continue;
+        candidates.push({ x: Math.round(wanted.x + dx * stepX), y: Math.round(wanted.y + dy * stepY) });
+      }
+    candidates.sort((a, b) => Math.hypot(a.x - wanted.x, a.y - wanted.y) - Math.hypot(b.x - wanted.x, b.y - wanted.y));
+    const found = candidates.find(clear);
+    if (found) return found;
+  }
+  return wanted;
 }

@@ -4,7 +4,11 @@
 export interface Meta {
   enums: Record<string, string[]>;
   paths: Set<string>;
+  /** POST /sessions takes a `version` (run a chosen published version). */
+  sessionVersions: boolean;
 }
+
+export const NO_META: Meta = { enums: {}, paths: new Set(), sessionVersions: false };
 
 type Schema = { enum?: unknown[]; $ref?: string; anyOf?: Schema[]; allOf?: Schema[]; oneOf?: Schema[]; properties?: Record<string, Schema> };
 
@@ -43,10 +47,14 @@ export const ENUM_FIELDS = ["agent_type", "llm_provider", "stt_provider", "tts_p
 export async function loadMeta(fetcher: typeof fetch = (...a) => fetch(...a)): Promise<Meta> {
   try {
     const response = await fetcher("/openapi.json");
-    const doc = (await response.json()) as { paths?: Record<string, unknown> };
-    return { enums: enumsFromOpenApi(doc, ENUM_FIELDS), paths: new Set(Object.keys(doc.paths ?? {})) };
+    const doc = (await response.json()) as { paths?: Record<string, unknown>; components?: { schemas?: Record<string, Schema> } };
+    return {
+      enums: enumsFromOpenApi(doc, ENUM_FIELDS),
+      paths: new Set(Object.keys(doc.paths ?? {})),
+      sessionVersions: Boolean(doc.components?.schemas?.SessionCreate?.properties?.version),
+    };
   } catch {
-    return { enums: {}, paths: new Set() };
+    return NO_META;
   }
 }
 

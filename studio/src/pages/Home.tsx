@@ -93,7 +93,7 @@ export function Home({ onOpen }: { onOpen: (id: number) => void }) {
               <div className="conversation-card-head">
                 <strong>{c.name}</strong>
                 {c.version > 0 ? (
-                  <span className={`badge ${c.published ? "badge-ok" : "badge-warn"}`}>{c.published ? `v${c.version}` : `v${c.version} + edits`}</span>
+                  <span className={`badge ${c.published === false ? "badge-warn" : "badge-ok"}`}>{c.published === false ? `v${c.version} + edits` : `v${c.version}`}</span>
                 ) : (
                   <span className="badge badge-muted">draft</span>
                 )}

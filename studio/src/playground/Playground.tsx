@@ -43,10 +43,10 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
   const [eventData, setEventData] = useState(JSON.stringify(EVENT_TEMPLATES.tool_result));
   const [streamState, setStreamState] = useState<"idle" | "open" | "closed">("idle");
   const feedEnd = useRef<HTMLDivElement>(null);
-  const chatPath = meta.paths.has("/api/v1/sessions/{sid}/chat") || meta.paths.has("/api/v1/sessions/{session_id}/chat");
+  const chatPath = meta.paths.has("/api/v1/sessions/{session_id}/chat");
 
   useEffect(() => {
-    client.versions(cid).then(setVersions, () => setVersions([]));
+    void client.versions(cid).then(setVersions, () => setVersions([]));
   }, [client, cid, conversation.revision]);
 
   const sid = session?.session_id;
@@ -75,7 +75,9 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
     return () => source.close();
   }, [client, sid]);
 
-  useEffect(() => feedEnd.current?.scrollIntoView({ block: "end" }), [feed.length]);
+  useEffect(() => {
+    feedEnd.current?.scrollIntoView({ block: "end" });
+  }, [feed.length]);
 
   const refresh = useCallback(async (id: string) => {
     try {
@@ -170,7 +172,7 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
               <select value={version} onChange={(e) => setVersion(e.target.value)} aria-label="Version to run">
                 <option value="latest">{conversation.published ? `Latest (v${conversation.version})` : "Draft (publishes your edits)"}</option>
                 {versions
-                  .filter((v) => !v.latest)
+                  .filter((v) => !v.latest && meta.sessionVersions)
                   .map((v) => (
                     <option key={v.version} value={v.version}>
                       v{v.version}
@@ -303,6 +305,7 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
               visitedAgentIds={visited}
               takenTransitionIds={taken}
               editable={false}
+              compact
             />
           </ReactFlowProvider>
         </div>

@@ -79,10 +79,7 @@ export function useConversationStore(client: ApiClient, cid: number): Conversati
   const [notice, setNotice] = useState<string | null>(null);
   const [history, setHistory] = useState<History<HistoryEntry>>(emptyHistory);
   const current = useRef<Snapshot | null>(null);
-  const historyRef = useRef(history);
-  useEffect(() => {
-    historyRef.current = history;
-  }, [history]);
+  const historyRef = useRef(history); // the truth for queued writes; `history` renders it
 
   const reload = useCallback(async () => {
     try {
@@ -100,61 +97,80 @@ export function useConversationStore(client: ApiClient, cid: number): Conversati
   useEffect(() => {
     current.current = null;
     setSnapshot(null);
-    setHistory(emptyHistory());
+    historyRef.current = emptyHistory();
+    setHistory(historyRef.current);
     void reload();
   }, [reload]);
 
   const revisionNow = useCallback(async () => (await client.conversation(cid)).revision, [client, cid]);
 
+  // writes run one at a time, each from the revision the previous one left: two quick edits (a drag and an
+  // auto-layout, four arrow-key moves) never race each other into a 409
+  const queue = useRef<Promise<unknown>>(Promise.resolve());
+  const enqueue = useCallback(<T,>(job: () => Promise<T>): Promise<T> => {
+    const next = queue.current.then(job, job);
+    queue.current = next.catch(() => undefined);
+    return next;
+  }, []);
+
   const change = useCallback(
-    async <T,>(label: string, write: (revision: Revision) => Promise<T>): Promise<T> => {
-      const before = current.current;
-      if (!before) throw new Error("the conversation is not loaded yet");
-      setBusy(true);
-      try {
-        const answer = await write(new Revision(before.conversation.revision, revisionNow));
-        const after = await reload();
-        if (after && after.conversation.revision !== before.conversation.revision) {
-          setHistory((h) => record(h, { label, before: before.document, after: after.document }));
+    <T,>(label: string, write: (revision: Revision) => Promise<T>): Promise<T> =>
+      enqueue(async () => {
+        const before = current.current;
+        if (!before) throw new Error("the conversation is not loaded yet");
+        setBusy(true);
+        try {
+          const answer = await write(new Revision(before.conversation.revision, revisionNow));
+          const after = await reload();
+          if (after && after.conversation.revision !== before.conversation.revision) {
+            historyRef.current = record(historyRef.current, { label, before: before.document, after: after.document });
+            setHistory(historyRef.current);
+          }
+          return answer;
+        } catch (exc) {
+          if (exc instanceof ApiError && exc.isConflict) {
+            setNotice(`${exc.message.replace(/\.?$/, ".")} The studio reloaded the conversation.`);
+            await reload();
+          }
+          throw exc;
+        } finally {
+          setBusy(false);
         }
-        return answer;
-      } catch (exc) {
-        if (exc instanceof ApiError && exc.isConflict) {
-          setNotice(`${exc.message} The studio reloaded the conversation.`);
-          await reload();
-        }
-        throw exc;
-      } finally {
-        setBusy(false);
-      }
-    },
-    [reload, revisionNow],
+      }),
+    [enqueue, reload, revisionNow],
   );
 
   const restore = useCallback(
-    async (step: typeof undoStep<HistoryEntry>, pick: (e: HistoryEntry) => unknown, verb: string) => {
-      const snap = current.current;
-      const found = step(historyRef.current);
-      if (!snap || !found) return;
-      const [entry, next] = found;
-      setBusy(true);
-      try {
-        await client.putDocument(cid, pick(entry), snap.conversation.revision);
-        setHistory(next);
-        setNotice(`${verb}: ${entry.label}`);
-      } catch (exc) {
-        setNotice(`Could not ${verb.toLowerCase()} ${entry.label}: ${exc instanceof Error ? exc.message : String(exc)}`);
-      } finally {
-        await reload();
-        setBusy(false);
-      }
-    },
-    [client, cid, reload],
+    (step: typeof undoStep<HistoryEntry>, pick: (e: HistoryEntry) => unknown, verb: string) =>
+      enqueue(async () => {
+        const snap = current.current;
+        const found = step(historyRef.current);
+        if (!snap || !found) return;
+        const [entry, next] = found;
+        setBusy(true);
+        try {
+          await client.putDocument(cid, pick(entry), snap.conversation.revision);
+          historyRef.current = next; // a second undo queued behind this one must see it
+          setHistory(next);
+          setNotice(`${verb}: ${entry.label}`);
+        } catch (exc) {
+          setNotice(`Could not ${verb.toLowerCase()} ${entry.label}: ${exc instanceof Error ? exc.message : String(exc)}`);
+        } finally {
+          await reload();
+          setBusy(false);
+        }
+      }),
+    [client, cid, enqueue, reload],
   );
 
   const undo = useCallback(() => restore(undoStep, (e) => e.before, "Undone"), [restore]);
   const redo = useCallback(() => restore(redoStep, (e) => e.after, "Redone"), [restore]);
   const dismissNotice = useCallback(() => setNotice(null), []);
+  useEffect(() => {
+    if (!notice) return;
+    const timer = window.setTimeout(() => setNotice(null), 6000);
+    return () => window.clearTimeout(timer);
+  }, [notice]);
 
   return { snapshot, loadError, busy, notice, history, reload, change, undo, redo, dismissNotice };
 }

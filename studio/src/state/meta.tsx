@@ -1,10 +1,10 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
-import { loadMeta, type Meta } from "../lib/meta";
+import { loadMeta, NO_META, type Meta } from "../lib/meta";
 
-const MetaContext = createContext<Meta>({ enums: {}, paths: new Set() });
+const MetaContext = createContext<Meta>(NO_META);
 
 export function MetaProvider({ children }: { children: ReactNode }) {
-  const [meta, setMeta] = useState<Meta>({ enums: {}, paths: new Set() });
+  const [meta, setMeta] = useState<Meta>(NO_META);
   useEffect(() => {
     void loadMeta().then(setMeta);
   }, []);
