@@ -2,7 +2,7 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { ApiError } from "../api/errors";
 import type { Agent, Tool, Transition } from "../api/types";
-import { CodeEditor } from "../components/CodeEditor";
+import { Editor } from "../components/Editor";
 import { Field, FormError } from "../components/Field";
 import { MODEL_SUGGESTIONS } from "../lib/meta";
 import { useMeta } from "../state/meta";
@@ -186,7 +186,7 @@ export function AgentForm(props: AgentFormProps) {
       </fieldset>
       <Field label="Instructions" error={fieldError("instructions")} help="What the agent is told (Markdown). Ctrl+Enter saves.">
         {(id) => (
-          <CodeEditor
+          <Editor
             id={id}
             label="Instructions"
             language="markdown"

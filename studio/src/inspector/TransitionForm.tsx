@@ -2,7 +2,7 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { ApiError } from "../api/errors";
 import type { Agent, ConditionType, Rule, Tool, Transition, Vocabulary } from "../api/types";
-import { CodeEditor } from "../components/CodeEditor";
+import { Editor } from "../components/Editor";
 import { Field, FormError } from "../components/Field";
 import {
   CONDITION_FORMS,
@@ -313,7 +313,7 @@ function ConditionField({
               />
             );
           case "code":
-            return <CodeEditor id={id} label={field.label} value={String(value ?? "")} readOnly={!editable} placeholder={field.placeholder} minHeight={60} onChange={onChange} />;
+            return <Editor id={id} label={field.label} value={String(value ?? "")} readOnly={!editable} placeholder={field.placeholder} minHeight={60} onChange={onChange} />;
           default: {
             const listId = field.options ? `${id}-options` : undefined;
             return (

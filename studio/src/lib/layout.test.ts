@@ -1,4 +1,4 @@
-import { autoLayout, freeSpot, NODE_HEIGHT, NODE_WIDTH } from "./layout";
+import { autoLayout, bfsTree, freeSpot, FULL_LAYOUT_MAX_EDGES, NODE_HEIGHT, NODE_WIDTH } from "./layout";
 
 test("auto-layout puts each agent right of the agents that hand over to it", () => {
   const positions = autoLayout(
@@ -38,4 +38,18 @@ test("a new agent goes where it overlaps nobody, as near as possible to where it
   const spot = freeSpot({ x: 5, y: 5 }, placed);
   for (const p of placed) expect(Math.abs(spot.x - p.x) >= NODE_WIDTH || Math.abs(spot.y - p.y) >= NODE_HEIGHT).toBe(true);
   expect(Math.hypot(spot.x, spot.y)).toBeLessThan(NODE_WIDTH * 2);
+});
+
+test("a dense graph is laid out in breadth-first layers from the initial agent", () => {
+  const ids = Array.from({ length: 50 }, (_, i) => i + 1);
+  const edges = ids.flatMap((id, i) => Array.from({ length: 10 }, (_, k) => ({ id: id * 100 + k, source: id, target: ids[(i + 1 + k) % 50]! })));
+  expect(edges.length).toBeGreaterThan(FULL_LAYOUT_MAX_EDGES);
+  const { depth } = bfsTree(ids, edges, 1);
+  expect(depth.get(1)).toBe(0);
+  expect(depth.get(11)).toBe(1);
+  expect(depth.get(12)).toBe(2);
+  const positions = autoLayout(ids, edges, 1);
+  expect(positions[11]!.x).toBeGreaterThan(positions[1]!.x);
+  expect(positions[12]!.x).toBeGreaterThan(positions[11]!.x);
+  expect(new Set(ids.map((id) => `${positions[id]!.x},${positions[id]!.y}`)).size).toBe(50);
 });

@@ -11,17 +11,50 @@ export interface LayoutEdge {
   target: number;
 }
 
-/** Top-left positions for every node, laid out by dagre (initial agent first when given). */
+/** Above this many transitions, layers come from a breadth-first walk and dagre orders a spanning tree: dagre's
+ * own ranking of every edge costs seconds on dense graphs (long edges become chains of dummy nodes). */
+export const FULL_LAYOUT_MAX_EDGES = 80;
+
+/** Breadth-first depth of every node from the initial one (then from each node not reached yet, in order), and
+ * the edge that first reached it. */
+export function bfsTree(nodeIds: number[], edges: LayoutEdge[], initialId?: number | null) {
+  const out = new Map<number, number[]>(nodeIds.map((id) => [id, []]));
+  for (const e of edges) if (e.source !== e.target) out.get(e.source)?.push(e.target);
+  const depth = new Map<number, number>();
+  const parent = new Map<number, number>();
+  const roots = initialId != null && out.has(initialId) ? [initialId, ...nodeIds] : nodeIds;
+  for (const root of roots) {
+    if (depth.has(root)) continue;
+    depth.set(root, 0);
+    const queue = [root];
+    for (let head = 0; head < queue.length; head++) {
+      const node = queue[head]!;
+      for (const next of out.get(node) ?? []) {
+        if (depth.has(next)) continue;
+        depth.set(next, depth.get(node)! + 1);
+        parent.set(next, node);
+        queue.push(next);
+      }
+    }
+  }
+  return { depth, parent };
+}
+
+/** Top-left positions for every node, laid out left to right by dagre (initial agent first when given). */
 export function autoLayout(nodeIds: number[], edges: LayoutEdge[], initialId?: number | null): Record<number, Position> {
   const graph = new Graph({ multigraph: true });
   graph.setGraph({ rankdir: "LR", nodesep: 70, ranksep: 170, edgesep: 30, marginx: 20, marginy: 20 });
   graph.setDefaultEdgeLabel(() => ({}));
   const ordered = initialId != null && nodeIds.includes(initialId) ? [initialId, ...nodeIds.filter((n) => n !== initialId)] : nodeIds;
   for (const id of ordered) graph.setNode(String(id), { width: NODE_WIDTH, height: NODE_HEIGHT });
-  for (const edge of edges) {
-    if (edge.source === edge.target) continue; // a self-loop does not affect layers
-    if (!graph.hasNode(String(edge.source)) || !graph.hasNode(String(edge.target))) continue;
-    graph.setEdge(String(edge.source), String(edge.target), { width: 120, height: 24, labelpos: "c" }, String(edge.id));
+  const known = (e: LayoutEdge) => e.source !== e.target && graph.hasNode(String(e.source)) && graph.hasNode(String(e.target));
+  if (edges.length <= FULL_LAYOUT_MAX_EDGES) {
+    for (const edge of edges.filter(known)) {
+      graph.setEdge(String(edge.source), String(edge.target), { width: 120, height: 24, labelpos: "c" }, String(edge.id));
+    }
+  } else {
+    const { parent } = bfsTree(ordered, edges.filter(known), initialId);
+    for (const [child, from] of parent) graph.setEdge(String(from), String(child), {}, `tree-${child}`);
   }
   layout(graph);
   const positions: Record<number, Position> = {};
