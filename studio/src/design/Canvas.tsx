@@ -1,0 +1,235 @@
+// The graph canvas: agents and transitions from the API, laid out from saved positions (auto-layout for agents
+// never placed), with selection, connecting, moving and deleting reported to the view that owns the data.
+import {
+  applyNodeChanges,
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type EdgeChange,
+  type NodeChange,
+  type OnBeforeDelete,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import type { Agent, Finding, Position, Tool, Transition, Traffic, Vocabulary } from "../api/types";
+import { describeCondition, shorten } from "../lib/conditionText";
+import { parallelOffsets } from "../lib/edgeGeometry";
+import { autoLayout, nextFreePosition } from "../lib/layout";
+import { AgentNode, type AgentNodeType } from "./AgentNode";
+import { TransitionEdge, type TransitionEdgeType } from "./TransitionEdge";
+
+export type Selection = { kind: "agent"; id: number } | { kind: "transition"; id: number } | null;
+
+export interface CanvasProps {
+  agents: Agent[];
+  transitions: Transition[];
+  tools: Tool[];
+  vocabulary: Vocabulary | null;
+  initialAgentId: number | null;
+  findings?: Finding[];
+  traffic?: Traffic | null;
+  activeAgentId?: number | null;
+  visitedAgentIds?: ReadonlySet<number>;
+  takenTransitionIds?: ReadonlySet<number>;
+  selection?: Selection;
+  editable: boolean;
+  /** A small read-only view (the playground's): no minimap, fit whatever the size. */
+  compact?: boolean;
+  /** Changing it fits the view to the graph (after an auto-layout). */
+  fitKey?: number;
+  onSelect?: (selection: Selection) => void;
+  onConnect?: (source: number, target: number) => void;
+  onMove?: (positions: Record<number, Position>) => void;
+  onDelete?: (agentIds: number[], transitionIds: number[]) => void;
+}
+
+const nodeTypes = { agent: AgentNode };
+const NO_FINDINGS: Finding[] = []; // one empty list, so that memoised nodes stay put between renders
+const edgeTypes = { transition: TransitionEdge };
+
+/** Positions for every agent: saved ones, else auto-layout (all unplaced: the whole graph; some: beside the rest). */
+export function placeAgents(agents: Agent[], transitions: Transition[], initialAgentId: number | null): Record<number, Position> {
+  const unplaced = agents.filter((a) => !a.position);
+  const positions: Record<number, Position> = {};
+  if (unplaced.length === agents.length && agents.length > 0) {
+    return autoLayout(
+      agents.map((a) => a.id),
+      transitions.map((t) => ({ id: t.id, source: t.source_agent_id, target: t.target_agent_id })),
+      initialAgentId,
+    );
+  }
+  const placed: Position[] = [];
+  for (const a of agents)
+    if (a.position) {
+      positions[a.id] = a.position;
+      placed.push(a.position);
+    }
+  unplaced.forEach((a, i) => (positions[a.id] = nextFreePosition(placed, i)));
+  return positions;
+}
+
+export function Canvas(props: CanvasProps) {
+  const { agents, transitions, tools, vocabulary, initialAgentId, findings = NO_FINDINGS, traffic, activeAgentId, selection, editable } = props;
+  const { onSelect, onConnect, onMove, onDelete, compact = false } = props;
+  const flow = useReactFlow();
+
+  const names = useMemo(
+    () => ({ agents: new Map(agents.map((a) => [a.id, a.name])), tools: new Map(tools.map((t) => [t.id, t.name])), vocabulary }),
+    [agents, tools, vocabulary],
+  );
+  const positions = useMemo(() => placeAgents(agents, transitions, initialAgentId), [agents, transitions, initialAgentId]);
+
+  const builtNodes = useMemo<AgentNodeType[]>(() => {
+    const byAgent = new Map<number, Finding[]>();
+    for (const f of findings) if (f.severity !== "info") for (const id of f.agent_ids) byAgent.set(id, [...(byAgent.get(id) ?? []), f]);
+    const trafficByAgent = new Map(traffic?.agents.map((a) => [a.agent_id, a]) ?? []);
+    return agents.map((agent) => ({
+      id: String(agent.id),
+      type: "agent",
+      position: positions[agent.id] ?? { x: 0, y: 0 },
+      selected: selection?.kind === "agent" && selection.id === agent.id,
+      ariaLabel: `Agent ${agent.name}`,
+      data: {
+        agent,
+        initial: agent.id === initialAgentId,
+        findings: byAgent.get(agent.id) ?? [],
+        traffic: traffic ? (trafficByAgent.get(agent.id) ?? { active: 0, ended: 0 }) : undefined,
+        active: activeAgentId === agent.id,
+        visited: props.visitedAgentIds?.has(agent.id) ?? false,
+        editable,
+      },
+    }));
+  }, [agents, positions, findings, traffic, activeAgentId, initialAgentId, selection, editable, props.visitedAgentIds]);
+
+  const builtEdges = useMemo<TransitionEdgeType[]>(() => {
+    const byTransition = new Map<number, Finding[]>();
+    for (const f of findings) if (f.severity !== "info") for (const id of f.transition_ids) byTransition.set(id, [...(byTransition.get(id) ?? []), f]);
+    // sessions that took the edge (a session may take it more than once)
+    const counts = new Map(traffic?.transitions.map((t) => [t.transition_id, t.sessions ?? t.count]) ?? []);
+    const maxCount = Math.max(1, ...counts.values());
+    const offsets = parallelOffsets(transitions.map((t) => ({ id: String(t.id), source: String(t.source_agent_id), target: String(t.target_agent_id) })));
+    const selfSeen = new Map<number, number>();
+    return transitions.map((t) => {
+      const full = describeCondition(t, names);
+      const selfIndex = t.source_agent_id === t.target_agent_id ? (selfSeen.get(t.source_agent_id) ?? 0) : 0;
+      if (t.source_agent_id === t.target_agent_id) selfSeen.set(t.source_agent_id, selfIndex + 1);
+      const isSelected = selection?.kind === "transition" && selection.id === t.id;
+      const count = traffic ? (counts.get(t.id) ?? 0) : undefined;
+      const strokeWidth = count !== undefined ? 1.5 + (5 * count) / maxCount : isSelected ? 2.5 : 1.6;
+      const arrow = 26 / strokeWidth; // markers scale with the stroke: keep the arrowhead about 26 px whatever the width
+      return {
+        id: String(t.id),
+        type: "transition",
+        source: String(t.source_agent_id),
+        target: String(t.target_agent_id),
+        selected: isSelected,
+        ariaLabel: `Transition ${names.agents.get(t.source_agent_id)} to ${names.agents.get(t.target_agent_id)}: ${full}`,
+        markerEnd: { type: MarkerType.ArrowClosed, width: arrow, height: arrow, color: isSelected ? "#4f46e5" : byTransition.has(t.id) ? "#d97706" : "#64748b" },
+        data: {
+          transition: t,
+          label: shorten(full),
+          fullLabel: full,
+          offset: offsets.get(String(t.id)) ?? 0,
+          selfIndex,
+          findings: byTransition.get(t.id) ?? [],
+          count,
+          strokeWidth,
+          taken: props.takenTransitionIds?.has(t.id) ?? false,
+          onSelect: (id: number) => onSelect?.({ kind: "transition", id }),
+        },
+      };
+    });
+  }, [transitions, findings, traffic, names, selection, onSelect, props.takenTransitionIds]);
+
+  const [nodes, setNodes] = useState<AgentNodeType[]>(builtNodes);
+  useEffect(() => {
+    setNodes(builtNodes);
+  }, [builtNodes]);
+
+  const moved = useRef<Record<number, Position>>({});
+  const saveTimer = useRef<number | undefined>(undefined);
+  const flushMoves = useCallback(() => {
+    const pending = moved.current;
+    moved.current = {};
+    if (Object.keys(pending).length) onMove?.(pending);
+  }, [onMove]);
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<AgentNodeType>[]) => {
+      setNodes((current) => applyNodeChanges(changes, current));
+      for (const change of changes) {
+        if (change.type === "select" && change.selected) onSelect?.({ kind: "agent", id: Number(change.id) });
+        if (change.type === "position" && change.position && editable) {
+          moved.current[Number(change.id)] = { x: Math.round(change.position.x), y: Math.round(change.position.y) };
+          if (!change.dragging) {
+            window.clearTimeout(saveTimer.current);
+            saveTimer.current = window.setTimeout(flushMoves, 250);
+          }
+        }
+      }
+    },
+    [editable, flushMoves, onSelect],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange<TransitionEdgeType>[]) => {
+      for (const change of changes) if (change.type === "select" && change.selected) onSelect?.({ kind: "transition", id: Number(change.id) });
+    },
+    [onSelect],
+  );
+
+  const handleConnect = useCallback(
+    (connection: Connection) => {
+      if (connection.source && connection.target) onConnect?.(Number(connection.source), Number(connection.target));
+    },
+    [onConnect],
+  );
+
+  const beforeDelete = useCallback<OnBeforeDelete<AgentNodeType, TransitionEdgeType>>(
+    async ({ nodes: gone, edges }) => {
+      const agentIds = gone.map((n) => Number(n.id));
+      const transitionIds = edges.map((e) => Number(e.id)).filter((id) => !transitions.some((t) => t.id === id && agentIds.includes(t.source_agent_id)));
+      onDelete?.(agentIds, transitionIds);
+      return false; // the view deletes through the API and reloads
+    },
+    [onDelete, transitions],
+  );
+
+  const fitKey = props.fitKey ?? 0;
+  useEffect(() => {
+    if (!fitKey) return;
+    const timer = window.setTimeout(() => void flow.fitView({ padding: 0.12, maxZoom: 1.1, minZoom: 0.5, duration: 300 }), 120);
+    return () => window.clearTimeout(timer);
+  }, [fitKey, flow]);
+
+  return (
+    <ReactFlow<AgentNodeType, TransitionEdgeType>
+      nodes={nodes}
+      edges={builtEdges}
+      nodeTypes={nodeTypes}
+      edgeTypes={edgeTypes}
+      onNodesChange={onNodesChange}
+      onEdgesChange={onEdgesChange}
+      onConnect={editable ? handleConnect : undefined}
+      onBeforeDelete={editable ? beforeDelete : undefined}
+      onPaneClick={() => onSelect?.(null)}
+      nodesDraggable={editable}
+      nodesConnectable={editable}
+      deleteKeyCode={editable ? ["Delete", "Backspace"] : null}
+      multiSelectionKeyCode={["Shift", "Meta", "Control"]}
+      minZoom={0.1}
+      maxZoom={2}
+      proOptions={{ hideAttribution: true }}
+      onlyRenderVisibleElements={agents.length > 120}
+      fitView // once, when the first nodes are measured
+      fitViewOptions={{ padding: compact ? 0.06 : 0.1, maxZoom: 1.1, minZoom: compact ? 0.1 : 0.5 }}
+    >
+      <Background gap={20} size={1} color="#e2e8f0" />
+      <Controls showInteractive={false} showZoom={!compact} />
+      {!compact && <MiniMap<AgentNodeType> pannable zoomable nodeColor={(n) => (n.data.initial ? "#a5b4fc" : n.data.findings.length ? "#fcd34d" : "#cbd5e1")} />}
+    </ReactFlow>
+  );
+}

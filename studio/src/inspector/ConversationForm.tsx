@@ -1,0 +1,83 @@
+// With nothing selected, the inspector shows the conversation itself: name, description, initial agent.
+import { useState, type FormEvent } from "react";
+import { ApiError } from "../api/errors";
+import type { Agent, Conversation } from "../api/types";
+import { Field, FormError } from "../components/Field";
+
+export function ConversationForm({
+  conversation,
+  agents,
+  editable,
+  onSave,
+}: {
+  conversation: Conversation;
+  agents: Agent[];
+  editable: boolean;
+  onSave: (patch: Partial<Conversation>) => Promise<unknown>;
+}) {
+  const [name, setName] = useState(conversation.name);
+  const [description, setDescription] = useState(conversation.description ?? "");
+  const [initial, setInitial] = useState(conversation.initial_agent_id ?? "");
+  const [error, setError] = useState<ApiError | null>(null);
+  const patch: Partial<Conversation> = {};
+  if (name !== conversation.name) patch.name = name;
+  if (description !== (conversation.description ?? "")) patch.description = description;
+  if ((initial || null) !== conversation.initial_agent_id) patch.initial_agent_id = initial === "" ? null : Number(initial);
+  const dirty = Object.keys(patch).length > 0;
+
+  async function save(event: FormEvent) {
+    event.preventDefault();
+    try {
+      await onSave(patch);
+      setError(null);
+    } catch (exc) {
+      setError(exc instanceof ApiError ? exc : new ApiError(0, String(exc)));
+    }
+  }
+
+  return (
+    <form className="inspector-form" onSubmit={save} aria-label="Conversation">
+      <header className="inspector-head">
+        <div>
+          <div className="inspector-kind">Conversation</div>
+          <h2>{conversation.name}</h2>
+          <div className="muted">
+            {conversation.agent_count} agents · {conversation.transition_count} transitions · revision {conversation.revision}
+          </div>
+        </div>
+      </header>
+      <FormError message={error && !error.problems.length ? error.message : null} />
+      <fieldset disabled={!editable} className="plain">
+        <Field label="Name" error={error?.fieldMessage("name")}>
+          {(id, d) => <input id={id} aria-describedby={d} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <Field label="Description" error={error?.fieldMessage("description")}>
+          {(id, d) => <textarea id={id} aria-describedby={d} rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />}
+        </Field>
+        <Field label="Initial agent" error={error?.fieldMessage("initial_agent_id")} help="Every session starts with this agent.">
+          {(id, d) => (
+            <select id={id} aria-describedby={d} value={initial} onChange={(e) => setInitial(e.target.value === "" ? "" : Number(e.target.value))}>
+              <option value="">—</option>
+              {agents.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </fieldset>
+      {editable && (
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={!dirty}>
+            Save conversation
+          </button>
+        </div>
+      )}
+      <p className="hint">
+        Select an agent or a transition to edit it.
+        {editable && " Drag from an agent's right edge to another agent to connect them."}
+      </p>
+    </form>
+  );
+}

@@ -1,0 +1,336 @@
+// The transition inspector: target, condition type and its form (the rule builder for business rules), priority.
+import { useMemo, useState, type FormEvent } from "react";
+import { ApiError } from "../api/errors";
+import type { Agent, ConditionType, Rule, Tool, Transition, Vocabulary } from "../api/types";
+import { Editor } from "../components/Editor";
+import { Field, FormError } from "../components/Field";
+import {
+  CONDITION_FORMS,
+  CONDITION_TYPES,
+  cleanData,
+  formatLooseValue,
+  initialData,
+  parseLooseValue,
+  type FieldSpec,
+} from "../lib/conditionForms";
+import { newRule } from "../lib/rules";
+import { RuleBuilder } from "./RuleBuilder";
+
+export interface TransitionDraft {
+  target_agent_id: number;
+  condition_type: ConditionType;
+  data: Record<string, unknown>;
+  tool_id: number | null;
+  priority: number;
+  description: string;
+  rules: Rule[];
+}
+
+export interface TransitionSave {
+  patch: Partial<Transition>;
+  rules: Rule[] | null; // set for business rules
+}
+
+function draftOf(t: Transition): TransitionDraft {
+  return {
+    target_agent_id: t.target_agent_id,
+    condition_type: t.condition_type,
+    data: { ...(t.condition_data ?? {}) },
+    tool_id: t.tool_id,
+    priority: t.priority,
+    description: t.description ?? "",
+    rules: t.rules ?? [],
+  };
+}
+
+/** What saving the draft sends: the changed fields, and the rule set for a business-rules transition. */
+export function toSave(t: Transition, draft: TransitionDraft): TransitionSave {
+  const isRules = draft.condition_type === "business_rules";
+  const data = isRules ? {} : cleanData(draft.condition_type, draft.data);
+  const next: Partial<Transition> = {
+    target_agent_id: draft.target_agent_id,
+    condition_type: draft.condition_type,
+    condition_data: data,
+    tool_id: draft.condition_type === "tool_result" ? draft.tool_id : null,
+    priority: draft.priority,
+    description: draft.description.trim() || null,
+  };
+  const patch: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(next)) {
+    const before = (t as unknown as Record<string, unknown>)[key] ?? (key === "condition_data" ? {} : null);
+    if (JSON.stringify(value) !== JSON.stringify(before)) patch[key] = value;
+  }
+  const rulesChanged = isRules && (t.condition_type !== "business_rules" || JSON.stringify(draft.rules) !== JSON.stringify(t.rules ?? []));
+  return { patch: patch as Partial<Transition>, rules: rulesChanged ? draft.rules : null };
+}
+
+export interface TransitionFormProps {
+  transition: Transition;
+  agents: Agent[];
+  tools: Tool[];
+  vocabulary: Vocabulary | null;
+  editable: boolean;
+  describe: (t: Transition) => string;
+  onSave: (save: TransitionSave) => Promise<unknown>;
+  onDelete: () => void;
+  onSelectAgent: (id: number) => void;
+}
+
+export function TransitionForm(props: TransitionFormProps) {
+  const { transition, agents, tools, vocabulary, editable, describe } = props;
+  const [draft, setDraft] = useState<TransitionDraft>(() => draftOf(transition));
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saving, setSaving] = useState(false);
+  const pending = useMemo(() => toSave(transition, draft), [transition, draft]);
+  const dirty = Object.keys(pending.patch).length > 0 || pending.rules !== null;
+  const source = agents.find((a) => a.id === transition.source_agent_id);
+  const form = CONDITION_FORMS[draft.condition_type];
+
+  const set = (patch: Partial<TransitionDraft>) => setDraft((d) => ({ ...d, ...patch }));
+  const setData = (key: string, value: unknown) => setDraft((d) => ({ ...d, data: { ...d.data, [key]: value } }));
+
+  function changeType(type: ConditionType) {
+    setDraft((d) => ({
+      ...d,
+      condition_type: type,
+      data: type === transition.condition_type ? { ...(transition.condition_data ?? {}) } : initialData(type),
+      rules: type === "business_rules" && d.rules.length === 0 && vocabulary ? [newRule(vocabulary, d.target_agent_id)] : d.rules,
+    }));
+  }
+
+  async function save(event?: FormEvent) {
+    event?.preventDefault();
+    if (!dirty || !editable) return;
+    setSaving(true);
+    try {
+      await props.onSave(pending);
+      setError(null);
+    } catch (exc) {
+      setError(exc instanceof ApiError ? exc : new ApiError(0, String(exc)));
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  const fieldError = (key: string) => error?.fieldMessage(key);
+  const placed = new Set(["target_agent_id", "condition_type", "priority", "description", "tool_id", ...form.fields.map((f) => `condition_data.${f.key}`)]);
+  const unplaced = error?.problems.filter((p) => ![...placed].some((k) => p.path === k || p.path.startsWith(k + ".")) && !p.path.startsWith("rules")) ?? [];
+  const preview = describe({ ...transition, condition_type: draft.condition_type, condition_data: cleanData(draft.condition_type, draft.data), tool_id: draft.tool_id, rules: draft.rules });
+
+  return (
+    <form
+      className="inspector-form"
+      onSubmit={save}
+      onKeyDown={(e) => {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) void save();
+      }}
+      aria-label="Transition"
+    >
+      <header className="inspector-head">
+        <div>
+          <div className="inspector-kind">Transition</div>
+          <h2>
+            <button type="button" className="btn-link" onClick={() => props.onSelectAgent(transition.source_agent_id)}>
+              {source?.name}
+            </button>{" "}
+            →{" "}
+            <button type="button" className="btn-link" onClick={() => props.onSelectAgent(transition.target_agent_id)}>
+              {agents.find((a) => a.id === transition.target_agent_id)?.name}
+            </button>
+          </h2>
+          <div className="inspector-preview" data-testid="condition-preview">
+            {preview}
+          </div>
+        </div>
+      </header>
+      <FormError message={error ? (error.problems.length ? unplaced.map((p) => `${p.path}: ${p.message}`).join("; ") || null : error.message) : null} />
+      <fieldset disabled={!editable} className="plain">
+        <div className="row">
+          <Field label="Target agent" error={fieldError("target_agent_id")}>
+            {(id, d) => (
+              <select id={id} aria-describedby={d} value={draft.target_agent_id} onChange={(e) => set({ target_agent_id: Number(e.target.value) })}>
+                {agents.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Priority" error={fieldError("priority")} help="Higher is checked first.">
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                type="number"
+                className="narrow"
+                value={draft.priority}
+                onChange={(e) => set({ priority: e.target.value === "" ? 0 : Math.trunc(Number(e.target.value)) })}
+              />
+            )}
+          </Field>
+        </div>
+        <Field label="Condition" error={fieldError("condition_type")} help={form.help}>
+          {(id, d) => (
+            <select id={id} aria-describedby={d} value={draft.condition_type} onChange={(e) => changeType(e.target.value as ConditionType)}>
+              {CONDITION_TYPES.map((type) => (
+                <option key={type} value={type}>
+                  {CONDITION_FORMS[type].label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {form.fields.map((field) => (
+          <ConditionField
+            key={`${draft.condition_type}.${field.key}`}
+            field={field}
+            value={field.kind === "tool" ? draft.tool_id : draft.data[field.key]}
+            tools={tools}
+            vocabulary={vocabulary}
+            editable={editable}
+            error={field.kind === "tool" ? (fieldError("tool_id") ?? fieldError("condition_data.tool_id") ?? fieldError("condition_data.tool_name")) : fieldError(`condition_data.${field.key}`)}
+            onChange={(value) => (field.kind === "tool" ? set({ tool_id: value as number | null }) : setData(field.key, value))}
+          />
+        ))}
+      </fieldset>
+      {draft.condition_type === "business_rules" &&
+        (vocabulary ? (
+          <RuleBuilder rules={draft.rules} vocabulary={vocabulary} targetAgentId={draft.target_agent_id} editable={editable} error={error} onChange={(rules) => set({ rules })} />
+        ) : (
+          <div className="muted">Loading the rules vocabulary…</div>
+        ))}
+      <fieldset disabled={!editable} className="plain">
+        <Field label="Description" error={fieldError("description")}>
+          {(id, d) => <input id={id} aria-describedby={d} value={draft.description} onChange={(e) => set({ description: e.target.value })} placeholder="Why this hand-over happens" />}
+        </Field>
+      </fieldset>
+      {editable && (
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={!dirty || saving}>
+            {saving ? "Saving…" : "Save transition"}
+          </button>
+          <button type="button" className="btn btn-ghost" disabled={!dirty} onClick={() => setDraft(draftOf(transition))}>
+            Revert
+          </button>
+          <span className="spacer" />
+          <button type="button" className="btn btn-danger-ghost" onClick={props.onDelete}>
+            Delete transition
+          </button>
+        </div>
+      )}
+    </form>
+  );
+}
+
+function ConditionField({
+  field,
+  value,
+  tools,
+  vocabulary,
+  editable,
+  error,
+  onChange,
+}: {
+  field: FieldSpec;
+  value: unknown;
+  tools: Tool[];
+  vocabulary: Vocabulary | null;
+  editable: boolean;
+  error: string | undefined;
+  onChange: (value: unknown) => void;
+}) {
+  const [text, setText] = useState(() => (field.kind === "json" ? (value ? JSON.stringify(value) : "") : formatLooseValue(value)));
+  const [jsonError, setJsonError] = useState<string | null>(null);
+  const options = field.optionsFromVariable ? (vocabulary?.variables.find((v) => v.name === field.optionsFromVariable)?.options ?? []) : (field.options ?? []);
+  return (
+    <Field label={field.label} error={error ?? jsonError ?? undefined} help={field.help}>
+      {(id, d) => {
+        switch (field.kind) {
+          case "select": {
+            const current = String(value ?? field.initial ?? "");
+            const values = options.includes(current) || !current ? options : [current, ...options];
+            return (
+              <select id={id} aria-describedby={d} value={current} onChange={(e) => onChange(e.target.value)}>
+                {values.map((o) => (
+                  <option key={o} value={o}>
+                    {o}
+                  </option>
+                ))}
+              </select>
+            );
+          }
+          case "checkbox":
+            return <input id={id} aria-describedby={d} type="checkbox" checked={Boolean(value)} onChange={(e) => onChange(e.target.checked)} />;
+          case "tool":
+            return (
+              <select id={id} aria-describedby={d} value={value === null || value === undefined ? "" : String(value)} onChange={(e) => onChange(e.target.value ? Number(e.target.value) : null)}>
+                <option value="">Choose a tool…</option>
+                {tools.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            );
+          case "value":
+            return (
+              <input
+                id={id}
+                aria-describedby={d}
+                value={text}
+                placeholder={field.placeholder}
+                onChange={(e) => {
+                  setText(e.target.value);
+                  onChange(parseLooseValue(e.target.value));
+                }}
+              />
+            );
+          case "json":
+            return (
+              <input
+                id={id}
+                aria-describedby={d}
+                className="mono"
+                value={text}
+                placeholder={field.placeholder ?? "{}"}
+                onChange={(e) => {
+                  setText(e.target.value);
+                  if (!e.target.value.trim()) {
+                    setJsonError(null);
+                    onChange(undefined);
+                    return;
+                  }
+                  try {
+                    const parsed: unknown = JSON.parse(e.target.value);
+                    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("must be a JSON object");
+                    setJsonError(null);
+                    onChange(parsed);
+                  } catch (exc) {
+                    setJsonError(`Not a JSON object: ${exc instanceof Error ? exc.message : String(exc)}`);
+                  }
+                }}
+              />
+            );
+          case "code":
+            return <Editor id={id} label={field.label} value={String(value ?? "")} readOnly={!editable} placeholder={field.placeholder} minHeight={60} onChange={onChange} />;
+          default: {
+            const listId = field.options ? `${id}-options` : undefined;
+            return (
+              <>
+                <input id={id} aria-describedby={d} list={listId} value={String(value ?? "")} placeholder={field.placeholder} onChange={(e) => onChange(e.target.value)} />
+                {listId && (
+                  <datalist id={listId}>
+                    {field.options?.map((o) => (
+                      <option key={o} value={o} />
+                    ))}
+                  </datalist>
+                )}
+              </>
+            );
+          }
+        }
+      }}
+    </Field>
+  );
+}

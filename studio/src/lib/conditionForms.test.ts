@@ -1,0 +1,23 @@
+import { cleanData, formatLooseValue, initialData, parseLooseValue } from "./conditionForms";
+
+test("values typed as text read as JSON when they are JSON, as text otherwise", () => {
+  expect(parseLooseValue("1000000")).toBe(1000000);
+  expect(parseLooseValue("true")).toBe(true);
+  expect(parseLooseValue('{"a": 1}')).toEqual({ a: 1 });
+  expect(parseLooseValue("Rifter")).toBe("Rifter");
+  expect(parseLooseValue('"42"')).toBe("42");
+  expect(parseLooseValue("  ")).toBeUndefined();
+});
+
+test("a string that looks like a number keeps its quotes when shown, so it stays a string", () => {
+  for (const value of ["42", "Rifter", 42, true, { a: [1] }]) expect(parseLooseValue(formatLooseValue(value))).toEqual(value);
+});
+
+test("new conditions start with their defaults; saved data drops what was left empty", () => {
+  expect(initialData("user_input")).toEqual({ match: "contains", case_sensitive: false });
+  expect(cleanData("tool_result", { result_key: "", operator: "gte", expected_value: 5, stray: 1 })).toEqual({
+    operator: "gte",
+    expected_value: 5,
+  });
+  expect(cleanData("event", { event_type: "custom", event_data: {} })).toEqual({ event_type: "custom" });
+});

@@ -1,0 +1,94 @@
+// Auto-layout: agents in layers along the direction of their transitions (dagre), so a flow reads left to right.
+import { Graph, layout } from "@dagrejs/dagre";
+import type { Position } from "../api/types";
+
+export const NODE_WIDTH = 210;
+export const NODE_HEIGHT = 104;
+
+export interface LayoutEdge {
+  id: number;
+  source: number;
+  target: number;
+}
+
+/** Above this many transitions, layers come from a breadth-first walk and dagre orders a spanning tree: dagre's
+ * own ranking of every edge costs seconds on dense graphs (long edges become chains of dummy nodes). */
+export const FULL_LAYOUT_MAX_EDGES = 80;
+
+/** Breadth-first depth of every node from the initial one (then from each node not reached yet, in order), and
+ * the edge that first reached it. */
+export function bfsTree(nodeIds: number[], edges: LayoutEdge[], initialId?: number | null) {
+  const out = new Map<number, number[]>(nodeIds.map((id) => [id, []]));
+  for (const e of edges) if (e.source !== e.target) out.get(e.source)?.push(e.target);
+  const depth = new Map<number, number>();
+  const parent = new Map<number, number>();
+  const roots = initialId != null && out.has(initialId) ? [initialId, ...nodeIds] : nodeIds;
+  for (const root of roots) {
+    if (depth.has(root)) continue;
+    depth.set(root, 0);
+    const queue = [root];
+    for (let head = 0; head < queue.length; head++) {
+      const node = queue[head]!;
+      for (const next of out.get(node) ?? []) {
+        if (depth.has(next)) continue;
+        depth.set(next, depth.get(node)! + 1);
+        parent.set(next, node);
+        queue.push(next);
+      }
+    }
+  }
+  return { depth, parent };
+}
+
+/** Top-left positions for every node, laid out left to right by dagre (initial agent first when given). */
+export function autoLayout(nodeIds: number[], edges: LayoutEdge[], initialId?: number | null): Record<number, Position> {
+  const graph = new Graph({ multigraph: true });
+  graph.setGraph({ rankdir: "LR", nodesep: 70, ranksep: 170, edgesep: 30, marginx: 20, marginy: 20 });
+  graph.setDefaultEdgeLabel(() => ({}));
+  const ordered = initialId != null && nodeIds.includes(initialId) ? [initialId, ...nodeIds.filter((n) => n !== initialId)] : nodeIds;
+  for (const id of ordered) graph.setNode(String(id), { width: NODE_WIDTH, height: NODE_HEIGHT });
+  const known = (e: LayoutEdge) => e.source !== e.target && graph.hasNode(String(e.source)) && graph.hasNode(String(e.target));
+  if (edges.length <= FULL_LAYOUT_MAX_EDGES) {
+    for (const edge of edges.filter(known)) {
+      graph.setEdge(String(edge.source), String(edge.target), { width: 120, height: 24, labelpos: "c" }, String(edge.id));
+    }
+  } else {
+    const { parent } = bfsTree(ordered, edges.filter(known), initialId);
+    for (const [child, from] of parent) graph.setEdge(String(from), String(child), {}, `tree-${child}`);
+  }
+  layout(graph);
+  const positions: Record<number, Position> = {};
+  for (const id of nodeIds) {
+    const node = graph.node(String(id));
+    positions[id] = { x: Math.round(node.x - NODE_WIDTH / 2), y: Math.round(node.y - NODE_HEIGHT / 2) };
+  }
+  return positions;
+}
+
+/** Where a node without a saved position goes: right of everything placed, stacked. */
+export function nextFreePosition(placed: Position[], index = 0): Position {
+  if (placed.length === 0) return { x: 40 + index * 40, y: 40 + index * (NODE_HEIGHT + 40) };
+  const maxX = Math.max(...placed.map((p) => p.x));
+  const minY = Math.min(...placed.map((p) => p.y));
+  return { x: maxX + NODE_WIDTH + 120, y: minY + index * (NODE_HEIGHT + 40) };
+}
+
+/** The nearest place to ``wanted`` (a top-left corner) where a new node overlaps none of ``placed``. */
+export function freeSpot(wanted: Position, placed: Position[], gap = 30): Position {
+  const clear = (p: Position) =>
+    placed.every((q) => Math.abs(p.x - q.x) >= NODE_WIDTH + gap || Math.abs(p.y - q.y) >= NODE_HEIGHT + gap);
+  const stepX = NODE_WIDTH + gap;
+  const stepY = NODE_HEIGHT + gap;
+  for (let ring = 0; ring < 30; ring++) {
+    const candidates: Position[] = [];
+    for (let dx = -ring; dx <= ring; dx++)
+      for (let dy = -ring; dy <= ring; dy++) {
+        if (Math.max(Math.abs(dx), Math.abs(dy)) !== ring) continue;
+        candidates.push({ x: Math.round(wanted.x + dx * stepX), y: Math.round(wanted.y + dy * stepY) });
+      }
+    candidates.sort((a, b) => Math.hypot(a.x - wanted.x, a.y - wanted.y) - Math.hypot(b.x - wanted.x, b.y - wanted.y));
+    const found = candidates.find(clear);
+    if (found) return found;
+  }
+  return wanted;
+}

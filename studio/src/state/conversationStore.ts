@@ -1,0 +1,176 @@
+// One conversation as the design view sees it: definitions, rules vocabulary, lint, and the document that undo
+// and redo put back. Every change goes through `change()`: it writes with the revision the studio last saw
+// (If-Match), reloads, and records the documents before and after for undo.
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { ApiClient } from "../api/client";
+import { ApiError } from "../api/errors";
+import type { Agent, Conversation, LintReport, Tool, Transition, Vocabulary } from "../api/types";
+import { emptyHistory, record, redo as redoStep, undo as undoStep, type History } from "../lib/history";
+
+export interface Snapshot {
+  conversation: Conversation;
+  agents: Agent[];
+  transitions: Transition[];
+  tools: Tool[];
+  vocabulary: Vocabulary | null;
+  lint: LintReport | null;
+  document: unknown;
+}
+
+export interface HistoryEntry {
+  label: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** The revision a sequence of writes is at: each answer that carries one moves it on. */
+export class Revision {
+  constructor(
+    public value: number,
+    private readonly refresh: () => Promise<number>,
+  ) {}
+
+  async track<T>(write: (revision: number) => Promise<T>): Promise<T> {
+    const answer = await write(this.value);
+    const found = revisionIn(answer);
+    this.value = found ?? (await this.refresh());
+    return answer;
+  }
+}
+
+export function revisionIn(answer: unknown): number | undefined {
+  if (!answer || typeof answer !== "object") return undefined;
+  const direct = (answer as { revision?: unknown }).revision;
+  if (typeof direct === "number") return direct;
+  const nested = (answer as { conversation?: { revision?: unknown } }).conversation?.revision;
+  return typeof nested === "number" ? nested : undefined;
+}
+
+export async function loadSnapshot(client: ApiClient, cid: number): Promise<Snapshot> {
+  const [conversation, agents, transitions, tools, vocabulary, lint, document] = await Promise.all([
+    client.conversation(cid),
+    client.agents(cid),
+    client.transitions(cid),
+    client.tools(),
+    client.vocabulary(cid).catch(() => null),
+    client.lint(cid).catch(() => null),
+    client.document(cid),
+  ]);
+  return { conversation, agents, transitions, tools, vocabulary, lint, document };
+}
+
+export interface ConversationStore {
+  snapshot: Snapshot | null;
+  loadError: string | null;
+  busy: boolean;
+  notice: string | null;
+  history: History<HistoryEntry>;
+  reload: () => Promise<Snapshot | null>;
+  change: <T>(label: string, write: (revision: Revision) => Promise<T>) => Promise<T>;
+  undo: () => Promise<void>;
+  redo: () => Promise<void>;
+  dismissNotice: () => void;
+}
+
+export function useConversationStore(client: ApiClient, cid: number): ConversationStore {
+  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [history, setHistory] = useState<History<HistoryEntry>>(emptyHistory);
+  const current = useRef<Snapshot | null>(null);
+  const historyRef = useRef(history); // the truth for queued writes; `history` renders it
+
+  const reload = useCallback(async () => {
+    try {
+      const next = await loadSnapshot(client, cid);
+      current.current = next;
+      setSnapshot(next);
+      setLoadError(null);
+      return next;
+    } catch (exc) {
+      setLoadError(exc instanceof Error ? exc.message : String(exc));
+      return null;
+    }
+  }, [client, cid]);
+
+  useEffect(() => {
+    current.current = null;
+    setSnapshot(null);
+    historyRef.current = emptyHistory();
+    setHistory(historyRef.current);
+    void reload();
+  }, [reload]);
+
+  const revisionNow = useCallback(async () => (await client.conversation(cid)).revision, [client, cid]);
+
+  // writes run one at a time, each from the revision the previous one left: two quick edits (a drag and an
+  // auto-layout, four arrow-key moves) never race each other into a 409
+  const queue = useRef<Promise<unknown>>(Promise.resolve());
+  const enqueue = useCallback(<T,>(job: () => Promise<T>): Promise<T> => {
+    const next = queue.current.then(job, job);
+    queue.current = next.catch(() => undefined);
+    return next;
+  }, []);
+
+  const change = useCallback(
+    <T,>(label: string, write: (revision: Revision) => Promise<T>): Promise<T> =>
+      enqueue(async () => {
+        const before = current.current;
+        if (!before) throw new Error("the conversation is not loaded yet");
+        setBusy(true);
+        try {
+          const answer = await write(new Revision(before.conversation.revision, revisionNow));
+          const after = await reload();
+          if (after && after.conversation.revision !== before.conversation.revision) {
+            historyRef.current = record(historyRef.current, { label, before: before.document, after: after.document });
+            setHistory(historyRef.current);
+          }
+          return answer;
+        } catch (exc) {
+          if (exc instanceof ApiError && exc.isConflict) {
+            setNotice(`${exc.message.replace(/\.?$/, ".")} The studio reloaded the conversation.`);
+            await reload();
+          }
+          throw exc;
+        } finally {
+          setBusy(false);
+        }
+      }),
+    [enqueue, reload, revisionNow],
+  );
+
+  const restore = useCallback(
+    (step: typeof undoStep<HistoryEntry>, pick: (e: HistoryEntry) => unknown, verb: string) =>
+      enqueue(async () => {
+        const snap = current.current;
+        const found = step(historyRef.current);
+        if (!snap || !found) return;
+        const [entry, next] = found;
+        setBusy(true);
+        try {
+          await client.putDocument(cid, pick(entry), snap.conversation.revision);
+          historyRef.current = next; // a second undo queued behind this one must see it
+          setHistory(next);
+          setNotice(`${verb}: ${entry.label}`);
+        } catch (exc) {
+          setNotice(`Could not ${verb.toLowerCase()} ${entry.label}: ${exc instanceof Error ? exc.message : String(exc)}`);
+        } finally {
+          await reload();
+          setBusy(false);
+        }
+      }),
+    [client, cid, enqueue, reload],
+  );
+
+  const undo = useCallback(() => restore(undoStep, (e) => e.before, "Undone"), [restore]);
+  const redo = useCallback(() => restore(redoStep, (e) => e.after, "Redone"), [restore]);
+  const dismissNotice = useCallback(() => setNotice(null), []);
+  useEffect(() => {
+    if (!notice) return;
+    const timer = window.setTimeout(() => setNotice(null), 6000);
+    return () => window.clearTimeout(timer);
+  }, [notice]);
+
+  return { snapshot, loadError, busy, notice, history, reload, change, undo, redo, dismissNotice };
+}
