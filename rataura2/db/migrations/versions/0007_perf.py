@@ -4,7 +4,7 @@
 ``published_revision``, the latest version is current and a session starts on it from that one row.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-30
 """
 
