@@ -19,6 +19,7 @@ from rataura2.db.models import SessionEvent, SessionRecord
 from rataura2.errors import PersistenceError, SessionOwnedError
 from rataura2.persistence.sql_store import SyncStore
 from rataura2.sessions.manager import SessionManager
+from rataura2.vocabulary.events import internal_event_id
 from tests._procs import T0, build_conversation, logged_ids
 
 _clock = iter(range(1, 1_000_000))
@@ -175,7 +176,7 @@ def test_a_duplicate_in_the_log_fails_only_its_own_event(db: Session) -> None:
         assert isinstance(outcomes[0], PersistenceError)
         assert "seq 2 holds another event" in str(outcomes[0])
         assert outcomes[1] is None
-        assert logged_ids(db, "s1") == ["s1/created", "intruder"]
+        assert logged_ids(db, "s1") == [internal_event_id("created"), "intruder"]
         assert not sessions[1].seen("mine")
         assert len(logged_ids(db, "s2")) == 2
 
@@ -197,6 +198,6 @@ def test_many_threads_lose_nothing(db: Session, durability: str) -> None:
             thread.join(60)
         manager.flush(30)
     for n in range(8):
-        assert logged_ids(db, f"s{n}") == [f"s{n}/created", *(f"s{n}-{k}" for k in range(25))]
+        assert logged_ids(db, f"s{n}") == [internal_event_id("created"), *(f"s{n}-{k}" for k in range(25))]
     with SessionManager(db) as other:
         assert other.resume_session("s3").get_context()["turn_count"] == 25
