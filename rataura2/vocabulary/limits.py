@@ -24,10 +24,15 @@ CEL_MAX_STEPS = 2000
 inputs its body reads over 32, plus, for ``map`` and ``filter`` (whose result the engine copies at every step), the
 length of the result so far over 8. Past the limit the evaluation stops and counts as false, with an error that
 says so: some 10 ms at most."""
-CEL_MAX_WORK = 50_000
-"""The size of an evaluation's inputs (about a microsecond each for the engine to take in: a number 1, a text 8 plus
-its length over :data:`CEL_SIZE_UNIT`, a list or map 2 plus its entries), multiplied by (1 + its ``+`` operators)
-squared, which bounds what concatenations can build. Past it the evaluation is not started and counts as false."""
+CEL_MAX_WORK = 30_000
+"""The size of an evaluation's inputs, in units of what the engine takes to convert a number (0.1 to 0.3 us each,
+see :func:`~rataura2.core.conditions.expressions.size_of`), multiplied by (1 + its ``+`` operators) squared, which
+bounds what concatenations can build. Every evaluation is measured before it starts, and past the limit it is not
+started and counts as false, with an error that says so: taking the inputs in costs some 5 ms at most. A session's
+whole context after a hundred turns (its history full) is some 20,000 units; an expression that names the fields
+it reads (``context.vip``, ``has(context.vip)``) is given only those."""
+CEL_STRING_UNITS = 8
+"""Size units of a text (a value or a map's key): the engine converts one in about the time of eight numbers."""
 CEL_SIZE_UNIT = 64
 """Characters of text counted as one more size unit."""
 
@@ -59,6 +64,7 @@ __all__ = [
     "CEL_MAX_STEPS",
     "CEL_MAX_WORK",
     "CEL_SIZE_UNIT",
+    "CEL_STRING_UNITS",
     "MAX_ID_LENGTH",
     "MAX_JSON_DEPTH",
     "MAX_SAFE_INTEGER",
