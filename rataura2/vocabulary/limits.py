@@ -24,13 +24,14 @@ CEL_MAX_STEPS = 2000
 inputs its body reads over 32, plus, for ``map`` and ``filter`` (whose result the engine copies at every step), the
 length of the result so far over 8. Past the limit the evaluation stops and counts as false, with an error that
 says so: some 10 ms at most."""
-CEL_MAX_WORK = 30_000
+CEL_MAX_WORK = 20_000
 """The size of an evaluation's inputs, in units of what the engine takes to convert a number (0.1 to 0.3 us each,
 see :func:`~rataura2.core.conditions.expressions.size_of`), multiplied by (1 + its ``+`` operators) squared, which
-bounds what concatenations can build. Every evaluation is measured before it starts, and past the limit it is not
-started and counts as false, with an error that says so: taking the inputs in costs some 5 ms at most. A session's
-whole context after a hundred turns (its history full) is some 20,000 units; an expression that names the fields
-it reads (``context.vip``, ``has(context.vip)``) is given only those."""
+bounds what concatenations can build. Every evaluation is measured before it starts (the measure stops at the
+limit), and past the limit it is not started and counts as false, with an error that says so: taking the inputs in
+costs some 5 ms at most. An expression naming the fields it reads (``context.vip``, ``has(context.vip)``) is given
+only those; one reading the context as a whole takes in the whole history too, some 15,000 units after a hundred
+turns, and past the limit with a hand-over at every turn (lint warns of such reads: ``whole_context_read``)."""
 CEL_STRING_UNITS = 8
 """Size units of a text (a value or a map's key): the engine converts one in about the time of eight numbers."""
 CEL_SIZE_UNIT = 64

@@ -148,7 +148,7 @@ def context_size(context: SessionContext, cap: int) -> int:
     """:func:`size_of` the whole context, measured in place (copying it costs as much as the engine's conversion),
     counted up to ``cap``."""
     total = 2
-    for key in context.keys():
+    for key in context.keys():  # noqa: SIM118  (a SessionContext is not iterable)
         if total > cap:
             break
         total += CEL_STRING_UNITS + size_of(context.get(key), cap - total)
