@@ -20,7 +20,7 @@ from rataura2.db.models import SessionSnapshot
 from rataura2.errors import InvalidEventError, InvalidSessionIdError, SessionEndedError
 from rataura2.sessions.manager import SessionManager
 from rataura2.settings import get_settings
-from rataura2.vocabulary.limits import CEL_MAX_WORK
+from rataura2.vocabulary.limits import CEL_MAX_WORK, MAX_CONTEXT_KEYS
 from tests._procs import T0, build_conversation, drive, logged_ids, script
 from tests.builders import build_graph
 
@@ -65,6 +65,21 @@ def test_user_input_may_be_set_but_only_as_text(sqlite_db: Session) -> None:
         orchestrator.update_context(user_input=["not", "text"], timestamp=T0 + 1)
     orchestrator.update_context(user_input="thanks", timestamp=T0 + 1)
     assert orchestrator.get_context()["user_input"] == "thanks"
+
+
+def test_the_values_set_from_outside_are_bounded_in_number(sqlite_db: Session) -> None:
+    """Every event walks the context: a client adding keys without end would slow every turn of the session."""
+    manager, orchestrator = _started(sqlite_db)
+    held = len(list(orchestrator.context.keys()))  # what the session keeps itself counts too
+    orchestrator.update_context({f"k{n}": n for n in range(MAX_CONTEXT_KEYS - held - 10)}, timestamp=T0 + 1)
+    before = orchestrator.get_context()
+    with pytest.raises(InvalidEventError, match="over the limit of 1000") as info:
+        orchestrator.update_context({f"more{n}": n for n in range(20)}, timestamp=T0 + 2)
+    assert info.value.field == "data.context_updates"
+    assert orchestrator.get_context() == before
+    orchestrator.update_context({"k1": "changed"}, timestamp=T0 + 3)  # existing values can still change
+    assert orchestrator.get_context()["k1"] == "changed"
+    drive(manager, "s", script(1))
 
 
 # case 3: internal ids live in a namespace of their own ----------------------------------------------------------------
@@ -269,8 +284,8 @@ def test_an_expression_past_the_input_limit_is_stopped_before_it_starts(sqlite_d
     limit): the whole-context expression is stopped before it starts, after measuring only up to the limit, with an
     error that says so; an expression naming its fields still works, and the session goes on."""
     orchestrator = _whole_context_session(sqlite_db)
-    for batch in range(40):
-        values = {f"note_{batch}_{i}": "x" * 50 for i in range(100)}
+    for batch in range(60):  # 840 values (the number of keys is bounded too), each long
+        values = {f"note_{batch}_{i}": "x" * 4000 for i in range(14)}
         orchestrator.update_context(values, timestamp=T0 + 1 + batch)
     full = context_size(orchestrator.context, 10**9)
     refused = orchestrator.update_context(vip=True, timestamp=T0 + 100)

@@ -56,6 +56,9 @@ TIMESTAMP_MIN, TIMESTAMP_MAX = 0.0, 253_402_300_799.0
 """Event timestamps: seconds since the epoch, up to the last second of year 9999 (what dates can print)."""
 MAX_ID_LENGTH = 256
 """Characters of an event id, an event source or a session id."""
+MAX_CONTEXT_KEYS = 1000
+"""Values set from outside (the API, tools, hand-over requests) that one session's context may hold at once: every
+event walks the context, so a client that keeps adding keys would slow every turn of the session."""
 
 __all__ = [
     "CEL_MAX_COMPREHENSIONS",
@@ -66,6 +69,7 @@ __all__ = [
     "CEL_MAX_WORK",
     "CEL_SIZE_UNIT",
     "CEL_STRING_UNITS",
+    "MAX_CONTEXT_KEYS",
     "MAX_ID_LENGTH",
     "MAX_JSON_DEPTH",
     "MAX_SAFE_INTEGER",
