@@ -76,6 +76,13 @@ def cases(folder: Path) -> dict[str, Case]:
             ["graph", "show", "Support", "-d", ok, "--png", str(missing / "g.png")],
             (f"--png {missing / 'g.png'}: folder '{missing}' does not exist; create it",),
         ),
+        "missing folder for graph export": Case(
+            ["graph", "export", "Support", "-d", ok, "-o", str(missing / "flow.yaml")],
+            (f"--output {missing / 'flow.yaml'}: folder '{missing}' does not exist",),
+        ),
+        "a folder for graph export": Case(
+            ["graph", "export", "Support", "-d", ok, "-o", str(folder)], (f"--output {folder} is a folder",)
+        ),
         "missing folder for demo --graph": Case(
             ["demo", "-d", f"sqlite:///{folder / 'demo.db'}", "--graph", str(missing / "g.png")],
             ("--graph", "does not exist"),
