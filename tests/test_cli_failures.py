@@ -95,7 +95,7 @@ def cases(folder: Path) -> dict[str, Case]:
             ("--tools no_such_tools: no such module", "e.g. rataura2.demo.tools"),
         ),
         "worker with a bad database URL": Case(
-            ["worker", "-d", f"sqlite:///{missing / 'x.db'}", "start"], ("cannot open the database",), livekit
+            ["worker", "-d", f"sqlite:///{missing / 'x.db'}", "start"], ("no database at",), livekit
         ),
         "worker with an unknown conversation": Case(
             ["worker", "-d", ok, "--conversation", "Nope", "start"], ("no conversation 'Nope'",), livekit
