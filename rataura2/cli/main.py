@@ -89,10 +89,12 @@ def graph_list(database_url: DatabaseOption = None) -> None:
 
     from rataura2.db.models import Conversation
     from rataura2.db.session import init_db
+    from rataura2.persistence.versions import publication
 
     with init_db(existing_database_url(database_url))() as db:
         for conv in db.scalars(select(Conversation).order_by(Conversation.id)):
-            console.print(f"{conv.id}\t{escape(conv.name)}\tversion {conv.version}\t{len(conv.agents)} agents")
+            state = publication(db, conv)
+            console.print(f"{conv.id}\t{escape(conv.name)}\t{state}\t{len(conv.agents)} agents")
 
 
 @graph_app.command("show")
@@ -111,14 +113,18 @@ def graph_show(
 
     if png is not None:
         checks.output_file(png, "--png")
+    from rataura2.db.loader import find_conversation
+    from rataura2.persistence.versions import publication
+
     with init_db(existing_database_url(database_url))() as db:
         spec = load_graph_spec(db, conversation)
+        state = publication(db, find_conversation(db, conversation))
     graph = CompiledGraph(spec)
     if mermaid:
         print(graph.to_mermaid(), end="")
     else:
         console.print(
-            f"[bold]{escape(graph.spec.name)}[/bold] version {graph.version}, "
+            f"[bold]{escape(graph.spec.name)}[/bold] as edited ({state}), "
             f"initial agent {escape(graph.get_initial_agent().name)}"
         )
         for agent in graph.agents():
