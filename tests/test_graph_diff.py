@@ -44,14 +44,16 @@ def test_versions_the_draft_and_a_file(db: Session, database_url: str, tmp_path:
         "tactics.' -> 'You are a seasoned combat specialist.'" in lines
     )
     assert "  ~ transition General -> Combat #1 (user_input): priority: 10 -> 2" in lines
-    assert any(line.startswith("  ~ rules of General -> Market #1 (business_rules): ") for line in lines)
+    (rules_line,) = [line for line in lines if line.startswith("  ~ rules of General -> Market #1 (business_rules): ")]
+    old, new = rules_line.split("(business_rules): ", 1)[1].split(" -> ")
+    assert "trade" in new and "trade" not in old  # the long rule sets are shown where they differ
 
     assert publish_conversation(db, conversation) == 2
     code, out = diff("2", "-d", database_url, "--exit-code")
     assert (code, out.splitlines()[1]) == (0, "  no differences")
     code, out = diff("1", "2", "-d", database_url, "--json")
     data = json.loads(out)
-    assert (data["from"], data["to"]) == ("version 1", "version 2")
+    assert (data["from_version"], data["to_version"]) == (1, 2)  # as the HTTP API names them
     assert data["transitions"]["changed"][0]["fields"] == {"priority": {"from": 10, "to": 2}}
 
     file = tmp_path / "eve.yaml"
