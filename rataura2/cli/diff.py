@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from rataura2.cli.options import DatabaseOption, existing_database_url
+from rataura2.cli.options import DatabaseOption, existing_database_url, make_console
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from rataura2.db.models import Conversation
     from rataura2.document.model import ConversationDocument
 
-console = Console(highlight=False, soft_wrap=True)
+console = make_console()
 DRAFT = "draft"
 
 

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from rataura2.cli.checks import output_file
-from rataura2.cli.options import DatabaseOption, existing_database_url, resolve_database_url
+from rataura2.cli.options import DatabaseOption, existing_database_url, make_console, resolve_database_url
 
-console = Console(stderr=True)
+console = make_console(stderr=True)
 
 
 def export_command(

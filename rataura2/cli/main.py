@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from rataura2.cli import checks
 from rataura2.cli.diff import diff_command
 from rataura2.cli.documents import export_command, import_command
 from rataura2.cli.lint import lint_command
-from rataura2.cli.options import PLAIN_HELP, DatabaseOption, existing_database_url, resolve_database_url
+from rataura2.cli.options import PLAIN_HELP, DatabaseOption, existing_database_url, make_console, resolve_database_url
 from rataura2.cli.replay import replay_command
 from rataura2.cli.scenarios import test_command
 from rataura2.cli.serve import serve, token_app
@@ -30,7 +29,7 @@ app.command()(serve)
 graph_app.command("export")(export_command)
 graph_app.command("import")(import_command)
 graph_app.command("diff")(diff_command)
-console = Console()
+console = make_console()
 app.command("lint")(lint_command)
 app.command("test")(test_command)
 app.command("replay")(replay_command)
@@ -245,7 +244,7 @@ def main() -> None:
     try:
         app()
     except (RatauraError, PersistenceError) as exc:
-        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        make_console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}")
         raise SystemExit(2) from None
 
 

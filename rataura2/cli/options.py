@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from rataura2.settings import get_settings
 
@@ -19,6 +22,15 @@ DatabaseOption = Annotated[
         "--database-url", "-d", help="SQLAlchemy URL; default: RATAURA2_DATABASE_URL or sqlite:///rataura2.db"
     ),
 ]
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """The console every command prints with: user data as text (callers escape markup), no wrapping of long lines
+    (they stay whole when piped or logged), and tables as wide as a terminal's or, piped, 160 columns rather than
+    Rich's 80."""
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(stderr=stderr, soft_wrap=True, highlight=False, width=160 if piped else None)
 
 
 def resolve_database_url(url: str | None) -> str:

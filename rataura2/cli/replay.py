@@ -10,15 +10,14 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from rataura2.cli.options import DatabaseOption, existing_database_url
+from rataura2.cli.options import DatabaseOption, existing_database_url, make_console
 from rataura2.errors import RatauraError
 
-console = Console(highlight=False)
+console = make_console()
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 SHOWN = 50

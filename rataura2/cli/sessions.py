@@ -8,18 +8,17 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rataura2.cli.options import PLAIN_HELP, DatabaseOption, existing_database_url
+from rataura2.cli.options import PLAIN_HELP, DatabaseOption, existing_database_url, make_console
 from rataura2.errors import RatauraError, SessionEndedError, SessionOwnedError
 
 sessions_app = typer.Typer(
     help="Durable sessions: list them, show one (context, transitions and why), resume, purge ended ones.",
     **PLAIN_HELP,
 )
-console = Console()
+console = make_console()
 
 
 def _manager(url: str | None) -> Any:
@@ -40,7 +39,7 @@ def _when(timestamp: object) -> str:
 
 def _fail(exc: Exception) -> typer.Exit:
     """One ``error:`` line on standard error, and exit status 2 (what every expected failure of the command is)."""
-    Console(stderr=True, soft_wrap=True, highlight=False).print(f"[red]error:[/red] {escape(str(exc))}")
+    make_console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}")
     return typer.Exit(2)
 
 
