@@ -122,7 +122,8 @@ test("a designer builds, lints, publishes, chats with and inspects a three-agent
 
   // Billing is unreachable: lint says so on the list and on the node
   await findings().locator('[data-code="unreachable_agent"]').filter({ hasText: "Billing" }).waitFor();
-  await node("Billing").getByTestId("node-lint").waitFor();
+  const unreachableMark = (name: string) => node(name).locator('[data-testid="node-lint"][data-codes~="unreachable_agent"]');
+  await unreachableMark("Billing").waitFor();
 
   // connect Front desk -> Billing by dragging from the handle; the warning goes away
   await page.getByRole("button", { name: "Auto-layout" }).click();
@@ -136,7 +137,7 @@ test("a designer builds, lints, publishes, chats with and inspects a three-agent
   await page.mouse.up();
   await expect.poll(() => page.getByTestId("transition-edge").count()).toBe(1);
   await expect.poll(() => findings().locator('[data-code="unreachable_agent"]').count()).toBe(0);
-  await expect.poll(() => node("Billing").getByTestId("node-lint").count()).toBe(0);
+  await expect.poll(() => unreachableMark("Billing").count()).toBe(0);
 
   // the new transition is selected: make it a user_input condition
   const transitionForm = inspector().getByRole("form", { name: "Transition" });
