@@ -8,16 +8,19 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  useStore,
+  useStoreApi,
   type Connection,
   type EdgeChange,
   type NodeChange,
   type OnBeforeDelete,
+  type ReactFlowState,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Agent, Finding, Position, Tool, Transition, Traffic, Vocabulary } from "../api/types";
 import { describeCondition, shorten } from "../lib/conditionText";
-import { parallelOffsets } from "../lib/edgeGeometry";
-import { autoLayout, nextFreePosition } from "../lib/layout";
+import { estimateLabel, routeEdges, type Rect } from "../lib/edgeGeometry";
+import { autoLayout, nextFreePosition, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
 import { AgentNode, type AgentNodeType } from "./AgentNode";
 import { TransitionEdge, type TransitionEdgeType } from "./TransitionEdge";
 
@@ -49,6 +52,15 @@ export interface CanvasProps {
 const nodeTypes = { agent: AgentNode };
 const NO_FINDINGS: Finding[] = []; // one empty list, so that memoised nodes stay put between renders
 const edgeTypes = { transition: TransitionEdge };
+
+function geometryKeyOf(state: ReactFlowState): string {
+  let key = "";
+  for (const node of state.nodeLookup.values()) {
+    const { x, y } = node.internals.positionAbsolute;
+    key += `${node.id}:${Math.round(x)},${Math.round(y)},${node.measured.width ?? 0},${node.measured.height ?? 0};`;
+  }
+  return key;
+}
 
 /** Positions for every agent: saved ones, else auto-layout (all unplaced: the whole graph; some: beside the rest). */
 export function placeAgents(agents: Agent[], transitions: Transition[], initialAgentId: number | null): Record<number, Position> {
@@ -104,36 +116,78 @@ export function Canvas(props: CanvasProps) {
     }));
   }, [agents, positions, findings, traffic, activeAgentId, initialAgentId, selection, editable, props.visitedAgentIds]);
 
+  // where the agents are drawn now (moved by a drag before it is saved, measured once rendered): the edges are
+  // routed around them, so the key changes only when a position or a size does, not on selection or panning
+  const [nodes, setNodes] = useState<AgentNodeType[]>(builtNodes);
+  const dragging = useMemo(() => nodes.some((n) => n.dragging), [nodes]);
+  const storeApi = useStoreApi<AgentNodeType, TransitionEdgeType>();
+  const geometryKey = useStore(geometryKeyOf);
+  const rects = useMemo(() => {
+    const found = new Map<string, Rect>();
+    if (!geometryKey) return found;
+    for (const node of storeApi.getState().nodeLookup.values()) {
+      const { x, y } = node.internals.positionAbsolute;
+      found.set(node.id, { x, y, width: node.measured.width || NODE_WIDTH, height: node.measured.height || NODE_HEIGHT });
+    }
+    return found;
+  }, [geometryKey, storeApi]);
+
+  const byTransition = useMemo(() => {
+    const found = new Map<number, Finding[]>();
+    for (const f of findings) if (f.severity !== "info") for (const id of f.transition_ids) found.set(id, [...(found.get(id) ?? []), f]);
+    return found;
+  }, [findings]);
+  // sessions that took the edge (a session may take it more than once)
+  const counts = useMemo(() => new Map(traffic?.transitions.map((t) => [t.transition_id, t.sessions ?? t.count]) ?? []), [traffic]);
+  const labels = useMemo(
+    () =>
+      new Map(
+        transitions.map((t) => {
+          const full = describeCondition(t, names);
+          const count = traffic ? (counts.get(t.id) ?? 0) : undefined;
+          const text = shorten(full);
+          const chips = `P${t.priority} `.length + (count === undefined ? 0 : `×${count} `.length) + (byTransition.has(t.id) ? 2 : 0);
+          return [t.id, { full, text, count, size: estimateLabel(text, chips) }];
+        }),
+      ),
+    [transitions, names, traffic, counts, byTransition],
+  );
+  const routes = useMemo(
+    () =>
+      routeEdges(
+        rects,
+        transitions.map((t) => ({ id: String(t.id), source: String(t.source_agent_id), target: String(t.target_agent_id), label: labels.get(t.id)!.size })),
+        { detours: !dragging },
+      ),
+    [rects, transitions, labels, dragging],
+  );
+
   const builtEdges = useMemo<TransitionEdgeType[]>(() => {
-    const byTransition = new Map<number, Finding[]>();
-    for (const f of findings) if (f.severity !== "info") for (const id of f.transition_ids) byTransition.set(id, [...(byTransition.get(id) ?? []), f]);
-    // sessions that took the edge (a session may take it more than once)
-    const counts = new Map(traffic?.transitions.map((t) => [t.transition_id, t.sessions ?? t.count]) ?? []);
     const maxCount = Math.max(1, ...counts.values());
-    const offsets = parallelOffsets(transitions.map((t) => ({ id: String(t.id), source: String(t.source_agent_id), target: String(t.target_agent_id) })));
-    const selfSeen = new Map<number, number>();
+    const sourceOut = new Map<number, number>();
+    for (const t of transitions) sourceOut.set(t.source_agent_id, (sourceOut.get(t.source_agent_id) ?? 0) + 1);
     return transitions.map((t) => {
-      const full = describeCondition(t, names);
-      const selfIndex = t.source_agent_id === t.target_agent_id ? (selfSeen.get(t.source_agent_id) ?? 0) : 0;
-      if (t.source_agent_id === t.target_agent_id) selfSeen.set(t.source_agent_id, selfIndex + 1);
+      const label = labels.get(t.id)!;
       const isSelected = selection?.kind === "transition" && selection.id === t.id;
-      const count = traffic ? (counts.get(t.id) ?? 0) : undefined;
+      const count = label.count;
       const strokeWidth = count !== undefined ? 1.5 + (5 * count) / maxCount : isSelected ? 2.5 : 1.6;
       const arrow = 26 / strokeWidth; // markers scale with the stroke: keep the arrowhead about 26 px whatever the width
+      const from = names.agents.get(t.source_agent_id);
+      const to = names.agents.get(t.target_agent_id);
       return {
         id: String(t.id),
         type: "transition",
         source: String(t.source_agent_id),
         target: String(t.target_agent_id),
         selected: isSelected,
-        ariaLabel: `Transition ${names.agents.get(t.source_agent_id)} to ${names.agents.get(t.target_agent_id)}: ${full}`,
+        ariaLabel: `Transition ${from} to ${to}, priority ${t.priority}: ${label.full}`,
         markerEnd: { type: MarkerType.ArrowClosed, width: arrow, height: arrow, color: isSelected ? "#4f46e5" : byTransition.has(t.id) ? "#d97706" : "#64748b" },
         data: {
           transition: t,
-          label: shorten(full),
-          fullLabel: full,
-          offset: offsets.get(String(t.id)) ?? 0,
-          selfIndex,
+          label: label.text,
+          fullLabel: label.full,
+          route: routes.get(String(t.id)) ?? null,
+          siblings: sourceOut.get(t.source_agent_id) ?? 1,
           findings: byTransition.get(t.id) ?? [],
           count,
           strokeWidth,
@@ -142,9 +196,9 @@ export function Canvas(props: CanvasProps) {
         },
       };
     });
-  }, [transitions, findings, traffic, names, selection, onSelect, props.takenTransitionIds]);
+  }, [transitions, labels, routes, counts, byTransition, names, selection, onSelect, props.takenTransitionIds]);
 
-  const [nodes, setNodes] = useState<AgentNodeType[]>(builtNodes);
+
   useEffect(() => {
     setNodes(builtNodes);
   }, [builtNodes]);
