@@ -20,7 +20,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Agent, Finding, Position, Tool, Transition, Traffic, Vocabulary } from "../api/types";
 import { describeCondition, shorten } from "../lib/conditionText";
 import { estimateLabel, routeEdges, type Rect } from "../lib/edgeGeometry";
-import { autoLayout, nextFreePosition, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
+import { fittingLayout, nextFreePosition, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
 import { AgentNode, type AgentNodeType } from "./AgentNode";
 import { TransitionEdge, type TransitionEdgeType } from "./TransitionEdge";
 
@@ -50,8 +50,14 @@ export interface CanvasProps {
 }
 
 const nodeTypes = { agent: AgentNode };
+/** A small graph is seen whole: the minimap would only cover part of it. */
+const MINIMAP_FROM = 12;
 const NO_FINDINGS: Finding[] = []; // one empty list, so that memoised nodes stay put between renders
 const edgeTypes = { transition: TransitionEdge };
+
+function paneSizeOf(state: ReactFlowState): string {
+  return `${Math.round(state.width / 100)}x${Math.round(state.height / 100)}`;
+}
 
 function geometryKeyOf(state: ReactFlowState): string {
   let key = "";
@@ -62,15 +68,22 @@ function geometryKeyOf(state: ReactFlowState): string {
   return key;
 }
 
-/** Positions for every agent: saved ones, else auto-layout (all unplaced: the whole graph; some: beside the rest). */
-export function placeAgents(agents: Agent[], transitions: Transition[], initialAgentId: number | null): Record<number, Position> {
+/** Positions for every agent: saved ones, else auto-layout (all unplaced: the whole graph, in the direction that
+ * fits ``box`` best; some: beside the rest). */
+export function placeAgents(
+  agents: Agent[],
+  transitions: Transition[],
+  initialAgentId: number | null,
+  box: { width: number; height: number } = { width: 0, height: 0 },
+): Record<number, Position> {
   const unplaced = agents.filter((a) => !a.position);
   const positions: Record<number, Position> = {};
   if (unplaced.length === agents.length && agents.length > 0) {
-    return autoLayout(
+    return fittingLayout(
       agents.map((a) => a.id),
       transitions.map((t) => ({ id: t.id, source: t.source_agent_id, target: t.target_agent_id })),
       initialAgentId,
+      box,
     );
   }
   const placed: Position[] = [];
@@ -92,7 +105,12 @@ export function Canvas(props: CanvasProps) {
     () => ({ agents: new Map(agents.map((a) => [a.id, a.name])), tools: new Map(tools.map((t) => [t.id, t.name])), vocabulary }),
     [agents, tools, vocabulary],
   );
-  const positions = useMemo(() => placeAgents(agents, transitions, initialAgentId), [agents, transitions, initialAgentId]);
+  // the pane's size, coarsely (a graph never placed is laid out to fit it; small resizes do not lay it out again)
+  const pane = useStore(paneSizeOf);
+  const positions = useMemo(() => {
+    const [width = 0, height = 0] = pane.split("x").map((n) => Number(n) * 100);
+    return placeAgents(agents, transitions, initialAgentId, { width, height });
+  }, [agents, transitions, initialAgentId, pane]);
 
   const builtNodes = useMemo<AgentNodeType[]>(() => {
     const byAgent = new Map<number, Finding[]>();
@@ -252,6 +270,14 @@ export function Canvas(props: CanvasProps) {
     [onDelete, transitions],
   );
 
+  // a graph never placed is laid out again once the pane's size is known: show it whole then too
+  const unplaced = agents.length > 0 && agents.every((a) => !a.position);
+  useEffect(() => {
+    if (!unplaced) return;
+    const timer = window.setTimeout(() => void flow.fitView({ padding: compact ? 0.06 : 0.1, maxZoom: 1.1, minZoom: compact ? 0.1 : 0.5 }), 60);
+    return () => window.clearTimeout(timer);
+  }, [unplaced, positions, flow, compact]);
+
   const fitKey = props.fitKey ?? 0;
   useEffect(() => {
     if (!fitKey) return;
@@ -283,7 +309,7 @@ export function Canvas(props: CanvasProps) {
     >
       <Background gap={20} size={1} color="#e2e8f0" />
       <Controls showInteractive={false} showZoom={!compact} />
-      {!compact && <MiniMap<AgentNodeType> pannable zoomable nodeColor={(n) => (n.data.initial ? "#a5b4fc" : n.data.findings.length ? "#fcd34d" : "#cbd5e1")} />}
+      {!compact && agents.length > MINIMAP_FROM && <MiniMap<AgentNodeType> pannable zoomable nodeColor={(n) => (n.data.initial ? "#a5b4fc" : n.data.findings.length ? "#fcd34d" : "#cbd5e1")} />}
     </ReactFlow>
   );
 }

@@ -4,7 +4,7 @@ import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Agent, Position, Traffic, Transition } from "../api/types";
 import { describeCondition } from "../lib/conditionText";
-import { autoLayout, freeSpot, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
+import { fittingLayout, freeSpot, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
 import { useAuth } from "../state/auth";
 import type { ConversationStore, Snapshot } from "../state/conversationStore";
 import { AgentForm } from "../inspector/AgentForm";
@@ -131,10 +131,12 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
   );
 
   const layout = useCallback(() => {
-    const positions = autoLayout(
+    const box = canvasBox.current?.getBoundingClientRect();
+    const positions = fittingLayout(
       agents.map((a) => a.id),
       transitions.map((t) => ({ id: t.id, source: t.source_agent_id, target: t.target_agent_id })),
       conversation.initial_agent_id,
+      { width: box?.width ?? 0, height: box?.height ?? 0 },
     );
     void run("Auto-layout", (rev) => rev.track((r) => client.saveLayout(cid, positions, r))).then(() => setFitKey((k) => k + 1));
   }, [agents, transitions, conversation.initial_agent_id, client, cid, run]);
@@ -145,8 +147,7 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
         const body: Partial<Transition> = { ...save.patch };
         if (save.rules !== null) {
           body.condition_type = "business_rules";
-          body.rules = save.rules;
-          body.condition_data = {}; // a rules transition keeps its condition in the rules
+          body.rules = save.rules; // a rules transition keeps its condition in the rules (its data: only triggers)
         }
         if (Object.keys(body).length) await rev.track((r) => client.updateTransition(cid, t.id, body, r));
       }),

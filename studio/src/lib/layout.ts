@@ -40,10 +40,16 @@ export function bfsTree(nodeIds: number[], edges: LayoutEdge[], initialId?: numb
   return { depth, parent };
 }
 
-/** Top-left positions for every node, laid out left to right by dagre (initial agent first when given). */
-export function autoLayout(nodeIds: number[], edges: LayoutEdge[], initialId?: number | null): Record<number, Position> {
+export type Direction = "LR" | "TB";
+
+/** Top-left positions for every node, laid out by dagre left to right (or top to bottom), initial agent first. */
+export function autoLayout(nodeIds: number[], edges: LayoutEdge[], initialId?: number | null, direction: Direction = "LR"): Record<number, Position> {
   const graph = new Graph({ multigraph: true });
-  graph.setGraph({ rankdir: "LR", nodesep: 70, ranksep: 170, edgesep: 30, marginx: 20, marginy: 20 });
+  graph.setGraph(
+    direction === "LR"
+      ? { rankdir: "LR", nodesep: 70, ranksep: 170, edgesep: 30, marginx: 20, marginy: 20 }
+      : { rankdir: "TB", nodesep: 90, ranksep: 110, edgesep: 30, marginx: 20, marginy: 20 },
+  );
   graph.setDefaultEdgeLabel(() => ({}));
   const ordered = initialId != null && nodeIds.includes(initialId) ? [initialId, ...nodeIds.filter((n) => n !== initialId)] : nodeIds;
   for (const id of ordered) graph.setNode(String(id), { width: NODE_WIDTH, height: NODE_HEIGHT });
@@ -63,6 +69,28 @@ export function autoLayout(nodeIds: number[], edges: LayoutEdge[], initialId?: n
     positions[id] = { x: Math.round(node.x - NODE_WIDTH / 2), y: Math.round(node.y - NODE_HEIGHT / 2) };
   }
   return positions;
+}
+
+/** The size of the box around laid-out nodes. */
+export function extent(positions: Record<number, Position>): { width: number; height: number } {
+  const all = Object.values(positions);
+  if (!all.length) return { width: 0, height: 0 };
+  const xs = all.map((p) => p.x);
+  const ys = all.map((p) => p.y);
+  return { width: Math.max(...xs) - Math.min(...xs) + NODE_WIDTH, height: Math.max(...ys) - Math.min(...ys) + NODE_HEIGHT };
+}
+
+/** The layout, left to right or top to bottom, that shows the graph largest in a box of that size. */
+export function fittingLayout(nodeIds: number[], edges: LayoutEdge[], initialId: number | null | undefined, box: { width: number; height: number }): Record<number, Position> {
+  const across = autoLayout(nodeIds, edges, initialId, "LR");
+  if (!box.width || !box.height) return across;
+  const down = autoLayout(nodeIds, edges, initialId, "TB");
+  const scale = (p: Record<number, Position>) => {
+    const size = extent(p);
+    return Math.min(box.width / size.width, box.height / size.height);
+  };
+  // left to right reads best: top to bottom only when it shows the graph clearly larger
+  return scale(down) > scale(across) * 1.15 ? down : across;
 }
 
 /** Where a node without a saved position goes: right of everything placed, stacked. */

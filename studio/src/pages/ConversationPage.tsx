@@ -46,6 +46,24 @@ export function ConversationPage({
     }
   }
 
+  /** The conversation as a YAML document (what `rataura2 graph export` writes), downloaded. */
+  async function exportDocument() {
+    try {
+      const response = await fetch(`/api/v1/conversations/${conversationId}/document`, {
+        headers: { Authorization: `Bearer ${client.token}`, Accept: "application/yaml" },
+      });
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      const url = URL.createObjectURL(await response.blob());
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = `${(snapshot?.conversation.name ?? "conversation").replace(/[^\w.-]+/g, "-")}.yaml`;
+      link.click();
+      window.setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (exc) {
+      setPublishError(`Export: ${exc instanceof Error ? exc.message : String(exc)}`);
+    }
+  }
+
   if (store.loadError && !snapshot) return <div className="banner banner-error page-error">{store.loadError}</div>;
   if (!snapshot) return <div className="splash">Loading…</div>;
   const { conversation, lint } = snapshot;
@@ -92,6 +110,9 @@ export function ConversationPage({
               {publishError}
             </span>
           )}
+          <button type="button" className="btn" onClick={() => void exportDocument()} title="Download the conversation as a YAML document (rataura2 graph import reads it)">
+            Export
+          </button>
           {canEdit && (
             <button
               type="button"

@@ -128,7 +128,8 @@ export function useConversationStore(client: ApiClient, cid: number): Conversati
           }
           return answer;
         } catch (exc) {
-          if (exc instanceof ApiError && exc.isConflict) {
+          if (exc instanceof ApiError && exc.isConflict && !exc.problems.length) {
+            // a stale revision (someone else changed the conversation): not a taken name, which its field shows
             setNotice(`${exc.message.replace(/\.?$/, ".")} The studio reloaded the conversation.`);
             await reload();
           }
