@@ -183,6 +183,7 @@ test("a designer builds, lints, publishes, chats with and inspects a three-agent
   await page.locator('[data-testid="transition-label"][title*="user input contains (case insensitive) \\"pricing\\""]').waitFor();
   await expect.poll(() => findings().locator('[data-code="unreachable_agent"]').count()).toBe(0);
   expect(await transitionForm.getByTestId("field-error").count()).toBe(0);
+  await rule.evaluate((el) => el.scrollIntoView({ block: "start" }));
   await shot("rule-builder");
 
   // keyboard: delete Sales with the Delete key, then undo brings it (and its transition) back; redo, undo again
@@ -262,6 +263,8 @@ test("a designer builds, lints, publishes, chats with and inspects a three-agent
   await page.locator('[data-testid="chat-agent"][data-agent-name="Sales"]').first().waitFor();
   await page.getByRole("region", { name: "Context" }).getByText('"Sales"').first().waitFor();
   await shot("playground");
+  await page.getByRole("button", { name: "End session" }).click();
+  await page.getByText(/· ended/).waitFor();
 
   // the session timeline shows both hand-overs with their reasons
   await page.getByRole("link", { name: "Sessions" }).click();
@@ -273,20 +276,24 @@ test("a designer builds, lints, publishes, chats with and inspects a three-agent
   expect(reasons[1]).toMatch(/pricing|rule/i);
   await shot("sessions");
 
-  // traffic: each transition was taken by one recorded session, which is now on Sales
+  // traffic: each transition was taken by one recorded session, which ended on Sales
   await page.getByRole("link", { name: "Design" }).click();
   await page.getByLabel("Traffic").check();
   await expect.poll(() => page.getByTestId("edge-traffic").allTextContents()).toEqual(["×1", "×1"]);
-  await node("Sales").getByTestId("node-traffic").waitFor();
+  await node("Sales").getByTestId("node-traffic").filter({ hasText: "ended 1" }).waitFor();
   await shot("traffic");
   await page.getByLabel("Traffic").uncheck();
 
-  // change an agent, publish v2, compare the versions, roll back to v1 (v3)
+  // change an agent and a transition, publish v2, compare the versions, roll back to v1 (v3)
   await node("Sales").click();
   const salesForm = inspector().getByRole("form", { name: "Agent Sales" });
   await salesForm.getByLabel("Type", { exact: true }).selectOption("specialist");
   await salesForm.getByRole("button", { name: "Save agent" }).click();
   await page.getByTestId("publish-state").filter({ hasText: "unpublished edits" }).waitFor();
+  await page.getByTestId("transition-label").filter({ hasText: "invoice" }).click();
+  await transitionForm.getByLabel("Priority").fill("5");
+  await transitionForm.getByRole("button", { name: "Save transition" }).click();
+  await page.getByTestId("transition-label").filter({ hasText: "invoice" }).filter({ hasText: "P5" }).waitFor();
   await page.getByRole("button", { name: "Publish" }).click();
   await page.getByTestId("publish-state").filter({ hasText: "v2 published" }).waitFor();
   await page.getByRole("link", { name: "Versions" }).click();
@@ -295,6 +302,7 @@ test("a designer builds, lints, publishes, chats with and inspects a three-agent
   await page.getByLabel("To version").selectOption("2");
   await page.getByTestId("diff").getByText("Sales").first().waitFor();
   expect(await textOf(page.getByTestId("diff"))).toMatch(/agent_type.*specialist/s);
+  expect(await textOf(page.getByTestId("diff"))).toMatch(/Front desk → Billing.*priority.*0.*5/s);
   await shot("versions");
   page.once("dialog", (dialog) => void dialog.accept());
   await page.getByRole("button", { name: "Roll back to v1" }).click();

@@ -374,24 +374,25 @@ function TriggersField({ field, meta, value, error, onChange }: { field: FieldSp
   const chosen = Array.isArray(value) ? value.map(String) : [];
   const names = meta.triggers.names.length ? meta.triggers.names : chosen;
   const words = (name: string) => name.replace(/_/g, " ");
+  const summary = chosen.length ? `only on ${chosen.map(words).join(", ")}` : `the default events (${meta.triggers.default.map(words).join(", ") || "a user turn, a tool result, a decision, a context update"})`;
   return (
     <fieldset className={`field triggers-field${error ? " has-error" : ""}`} data-testid="triggers">
       <legend className="label">{field.label}</legend>
-      <div className="checklist checklist-columns">
-        {names.map((name) => (
-          <label key={name}>
-            <input
-              type="checkbox"
-              checked={chosen.includes(name)}
-              onChange={(e) => onChange(e.target.checked ? names.filter((n) => n === name || chosen.includes(n)) : chosen.filter((n) => n !== name))}
-            />
-            {words(name)}
-          </label>
-        ))}
-      </div>
-      <div className="field-help">
-        {chosen.length ? `Checked on ${chosen.map(words).join(", ")} only.` : `Default: ${meta.triggers.default.map(words).join(", ") || "a user turn, a tool result, a decision, a context update"}.`}
-      </div>
+      <details open={chosen.length > 0 || Boolean(error)}>
+        <summary className="field-help">Checked {summary}</summary>
+        <div className="checklist checklist-columns">
+          {names.map((name) => (
+            <label key={name}>
+              <input
+                type="checkbox"
+                checked={chosen.includes(name)}
+                onChange={(e) => onChange(e.target.checked ? names.filter((n) => n === name || chosen.includes(n)) : chosen.filter((n) => n !== name))}
+              />
+              {words(name)}
+            </label>
+          ))}
+        </div>
+      </details>
       {error && (
         <div className="field-error" role="alert" data-testid="field-error">
           {error}

@@ -35,6 +35,9 @@ export function summarize(event: SessionEvent): string {
     case "user_joined":
     case "user_left":
       return text(d.participant_id ?? "");
+    case "agent_state_changed":
+    case "user_state_changed":
+      return `${text(d.old_state ?? "?")} → ${text(d.new_state ?? "?")}`;
     case "agent_started":
       return `${text(d.agent_name ?? d.new_agent ?? "an agent")} takes the conversation`;
     case "session_created":
