@@ -52,18 +52,20 @@ export interface CanvasProps {
 const nodeTypes = { agent: AgentNode };
 /** A small graph is seen whole: the minimap would only cover part of it. */
 const MINIMAP_FROM = 12;
+const THIN_EDGES_FROM = 200;
+/** A big graph draws only what is in view (React Flow's own virtualisation): the first page shows at once. */
+const VIRTUAL_AGENTS_FROM = 40;
+const VIRTUAL_EDGES_FROM = 150;
 const NO_FINDINGS: Finding[] = []; // one empty list, so that memoised nodes stay put between renders
 const edgeTypes = { transition: TransitionEdge };
 
-function paneSizeOf(state: ReactFlowState): string {
-  return `${Math.round(state.width / 100)}x${Math.round(state.height / 100)}`;
-}
-
+/** Where every agent is drawn and how big: a node not measured yet counts as the usual size (most are exactly
+ * that: the edges are routed once on the first page, not again when the nodes are measured). */
 function geometryKeyOf(state: ReactFlowState): string {
   let key = "";
   for (const node of state.nodeLookup.values()) {
     const { x, y } = node.internals.positionAbsolute;
-    key += `${node.id}:${Math.round(x)},${Math.round(y)},${node.measured.width ?? 0},${node.measured.height ?? 0};`;
+    key += `${node.id}:${Math.round(x)},${Math.round(y)},${Math.round(node.measured.width || NODE_WIDTH)},${Math.round(node.measured.height || NODE_HEIGHT)};`;
   }
   return key;
 }
@@ -105,12 +107,12 @@ export function Canvas(props: CanvasProps) {
     () => ({ agents: new Map(agents.map((a) => [a.id, a.name])), tools: new Map(tools.map((t) => [t.id, t.name])), vocabulary }),
     [agents, tools, vocabulary],
   );
-  // the pane's size, coarsely (a graph never placed is laid out to fit it; small resizes do not lay it out again)
-  const pane = useStore(paneSizeOf);
-  const positions = useMemo(() => {
-    const [width = 0, height = 0] = pane.split("x").map((n) => Number(n) * 100);
-    return placeAgents(agents, transitions, initialAgentId, { width, height });
-  }, [agents, transitions, initialAgentId, pane]);
+  // a graph never placed is laid out in the direction that fits the pane: its size is estimated from the window
+  // before the first render (measuring it would lay the graph out twice, and draw it twice, on the first page)
+  const [pane] = useState(() =>
+    compact ? { width: 420, height: 320 } : { width: Math.max(400, window.innerWidth - 440), height: Math.max(300, window.innerHeight - 150) },
+  );
+  const positions = useMemo(() => placeAgents(agents, transitions, initialAgentId, pane), [agents, transitions, initialAgentId, pane]);
 
   const builtNodes = useMemo<AgentNodeType[]>(() => {
     const byAgent = new Map<number, Finding[]>();
@@ -145,7 +147,7 @@ export function Canvas(props: CanvasProps) {
     if (!geometryKey) return found;
     for (const node of storeApi.getState().nodeLookup.values()) {
       const { x, y } = node.internals.positionAbsolute;
-      found.set(node.id, { x, y, width: node.measured.width || NODE_WIDTH, height: node.measured.height || NODE_HEIGHT });
+      found.set(node.id, { x, y, width: Math.round(node.measured.width || NODE_WIDTH), height: Math.round(node.measured.height || NODE_HEIGHT) });
     }
     return found;
   }, [geometryKey, storeApi]);
@@ -206,6 +208,7 @@ export function Canvas(props: CanvasProps) {
           fullLabel: label.full,
           route: routes.get(String(t.id)) ?? null,
           siblings: sourceOut.get(t.source_agent_id) ?? 1,
+          thin: transitions.length > THIN_EDGES_FROM,
           findings: byTransition.get(t.id) ?? [],
           count,
           strokeWidth,
@@ -270,14 +273,6 @@ export function Canvas(props: CanvasProps) {
     [onDelete, transitions],
   );
 
-  // a graph never placed is laid out again once the pane's size is known: show it whole then too
-  const unplaced = agents.length > 0 && agents.every((a) => !a.position);
-  useEffect(() => {
-    if (!unplaced) return;
-    const timer = window.setTimeout(() => void flow.fitView({ padding: compact ? 0.06 : 0.1, maxZoom: 1.1, minZoom: compact ? 0.1 : 0.5 }), 60);
-    return () => window.clearTimeout(timer);
-  }, [unplaced, positions, flow, compact]);
-
   const fitKey = props.fitKey ?? 0;
   useEffect(() => {
     if (!fitKey) return;
@@ -303,7 +298,7 @@ export function Canvas(props: CanvasProps) {
       minZoom={0.1}
       maxZoom={2}
       proOptions={{ hideAttribution: true }}
-      onlyRenderVisibleElements={agents.length > 120}
+      onlyRenderVisibleElements={agents.length > VIRTUAL_AGENTS_FROM || transitions.length > VIRTUAL_EDGES_FROM}
       fitView // once, when the first nodes are measured
       fitViewOptions={{ padding: compact ? 0.06 : 0.1, maxZoom: 1.1, minZoom: compact ? 0.1 : 0.5 }}
     >

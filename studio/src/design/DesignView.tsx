@@ -1,17 +1,20 @@
 // The design view: toolbar, canvas, inspector and lint. Every change is an API write through the store, so undo,
 // redo, validation and concurrency work the same for every kind of edit.
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Agent, Position, Traffic, Transition } from "../api/types";
 import { describeCondition } from "../lib/conditionText";
 import { fittingLayout, freeSpot, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
 import { useAuth } from "../state/auth";
 import type { ConversationStore, Snapshot } from "../state/conversationStore";
-import { AgentForm } from "../inspector/AgentForm";
 import { ConversationForm } from "../inspector/ConversationForm";
-import { TransitionForm, type TransitionSave } from "../inspector/TransitionForm";
+import type { TransitionSave } from "../inspector/TransitionForm";
 import { Canvas, type Selection } from "./Canvas";
 import { LintPanel } from "./LintPanel";
+
+// the agent and transition forms (the rule builder with them) load on the first selection, not with the first page
+const AgentForm = lazy(() => import("../inspector/AgentForm").then((m) => ({ default: m.AgentForm })));
+const TransitionForm = lazy(() => import("../inspector/TransitionForm").then((m) => ({ default: m.TransitionForm })));
 
 export function DesignView({ store, snapshot }: { store: ConversationStore; snapshot: Snapshot }) {
   return (
@@ -273,6 +276,7 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
       </div>
       <aside className="side-column" aria-label="Inspector">
         <div className="inspector">
+          <Suspense fallback={<div className="muted pad">Loading…</div>}>
           {selectedAgent ? (
             <AgentForm
               key={`agent-${selectedAgent.id}-${JSON.stringify({ ...selectedAgent, position: null })}`}
@@ -316,6 +320,7 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
               onSave={(patch) => store.change("Edit conversation", (rev) => rev.track((r) => client.updateConversation(cid, patch, r)))}
             />
           )}
+          </Suspense>
         </div>
         <LintPanel lint={lint} agents={agents} transitions={transitions} onSelect={selectAndShow} />
       </aside>

@@ -1,5 +1,6 @@
 // A transition on the canvas: an arrow between the agents' borders (routed by the canvas: bent apart from its
 // siblings and around other agents), labelled with its priority and its condition in words; lint and traffic on it.
+// The label is one element (its priority chip is drawn by CSS from data-priority): a big graph has hundreds.
 import { BaseEdge, EdgeLabelRenderer, type Edge, type EdgeProps } from "@xyflow/react";
 import { memo } from "react";
 import type { Finding, Transition } from "../api/types";
@@ -13,6 +14,8 @@ export interface TransitionEdgeData extends Record<string, unknown> {
   route: Route | null;
   /** How many transitions leave its source agent: with more than one, the priority says which is checked first. */
   siblings: number;
+  /** A big graph's edge: no wide invisible path to click (its label is what one clicks), half the elements to draw. */
+  thin?: boolean;
   findings: Finding[];
   count?: number | undefined;
   strokeWidth: number;
@@ -34,7 +37,7 @@ export const TransitionEdge = memo(function TransitionEdge({ id, data, selected,
   const order = data.siblings > 1 ? `priority ${t.priority}: checked before the lower ones of its agent` : `priority ${t.priority}`;
   return (
     <g className={classes} data-testid="transition-edge" data-transition-id={t.id} data-condition-type={t.condition_type} data-priority={t.priority}>
-      <BaseEdge id={id} path={shape.path} markerEnd={markerEnd} style={{ strokeWidth: data.strokeWidth }} interactionWidth={18} />
+      <BaseEdge id={id} path={shape.path} markerEnd={markerEnd} style={{ strokeWidth: data.strokeWidth }} interactionWidth={data.thin ? 0 : 18} />
       <EdgeLabelRenderer>
         <div
           className={`edge-label ${classes}`}
@@ -42,12 +45,11 @@ export const TransitionEdge = memo(function TransitionEdge({ id, data, selected,
           title={`${data.fullLabel} (${order})${data.findings.map((f) => `\n⚠ ${f.message}`).join("")}`}
           data-testid="transition-label"
           data-transition-id={t.id}
+          data-priority={`P${t.priority}`}
+          data-zero-priority={t.priority === 0 ? "" : undefined}
           onClick={() => data.onSelect?.(t.id)}
         >
-          <span className={`edge-priority${t.priority === 0 ? " is-zero" : ""}`} aria-label={`priority ${t.priority}`}>
-            P{t.priority}
-          </span>
-          <span className="edge-text">{data.label}</span>
+          {data.label}
           {warn && <span className="edge-warn">⚠</span>}
           {count !== undefined && (
             <span className="edge-count" data-testid="edge-traffic" title={`${count} recorded session(s) took this transition`}>

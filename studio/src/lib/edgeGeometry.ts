@@ -116,6 +116,7 @@ export interface Route extends EdgeShape {
 /** How far apart (px) the bends tried to get round an agent are. */
 export const DETOUR_STEP = 44;
 const DETOURS = 6;
+const BIG_GRAPH = 200;
 const SAMPLES = 14;
 const CLEARANCE = 8;
 const LABEL_GAP = 4;
@@ -162,7 +163,7 @@ function controlOf(source: Rect, target: Rect, offset: number): Point | null {
 }
 
 /** How many agents (other than its ends) the edge bent by ``offset`` runs through. */
-function crossings(source: Rect, target: Rect, offset: number, obstacles: readonly Rect[]): number {
+function crossings(source: Rect, target: Rect, offset: number, agents: BoxGrid, ends: readonly Rect[]): number {
   const shape = { ...edgeShape(source, target, offset), control: controlOf(source, target, offset) };
   // a quadratic curve stays inside the triangle of its three points: only agents in that box can be hit
   const corners = shape.control ? [shape.start, shape.control, shape.end] : [shape.start, shape.end];
@@ -176,8 +177,8 @@ function crossings(source: Rect, target: Rect, offset: number, obstacles: readon
   const box = { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
   let hits = 0;
   let points: Point[] | null = null;
-  for (const rect of obstacles) {
-    if (!overlaps(box, rect)) continue;
+  for (const rect of agents.near(box)) {
+    if (ends.includes(rect) || !overlaps(box, rect)) continue;
     points ??= Array.from({ length: SAMPLES }, (_, i) => pointAt(shape, (i + 1) / (SAMPLES + 1)));
     if (points.some((p) => contains(rect, p))) hits++;
   }
@@ -186,13 +187,15 @@ function crossings(source: Rect, target: Rect, offset: number, obstacles: readon
 
 /** Boxes kept in square cells, so that a new box is compared with its neighbours only. */
 class BoxGrid {
-  private readonly cells = new Map<string, Rect[]>();
+  private readonly cells = new Map<number, Rect[]>();
   constructor(private readonly size = 160) {}
 
-  private keys(box: Rect): string[] {
-    const keys: string[] = [];
-    for (let i = Math.floor(box.x / this.size); i <= Math.floor((box.x + box.width) / this.size); i++)
-      for (let j = Math.floor(box.y / this.size); j <= Math.floor((box.y + box.height) / this.size); j++) keys.push(`${i},${j}`);
+  private keys(box: Rect): number[] {
+    const keys: number[] = [];
+    const [i0, i1] = [Math.floor(box.x / this.size), Math.floor((box.x + box.width) / this.size)];
+    const [j0, j1] = [Math.floor(box.y / this.size), Math.floor((box.y + box.height) / this.size)];
+    // cells by one number: the canvas spans far fewer than 2^20 cells each way
+    for (let i = i0; i <= i1; i++) for (let j = j0; j <= j1; j++) keys.push((i + 0x80000) * 0x100000 + (j + 0x80000));
     return keys;
   }
 
@@ -204,10 +207,12 @@ class BoxGrid {
     }
   }
 
-  near(box: Rect): Set<Rect> {
+  near(box: Rect): Rect[] {
+    const keys = this.keys(box);
+    if (keys.length === 1) return this.cells.get(keys[0]!) ?? [];
     const found = new Set<Rect>();
-    for (const key of this.keys(box)) for (const other of this.cells.get(key) ?? []) found.add(other);
-    return found;
+    for (const key of keys) for (const other of this.cells.get(key) ?? []) found.add(other);
+    return [...found];
   }
 }
 
@@ -221,7 +226,11 @@ class BoxGrid {
 export function routeEdges(nodes: ReadonlyMap<string, Rect>, edges: readonly RouteEdge[], options: { detours?: boolean } = {}): Map<string, Route> {
   const detours = options.detours ?? true;
   const offsets = parallelOffsets(edges);
-  const rects = [...nodes.entries()].map(([id, rect]) => ({ id, rect: inflate(rect, CLEARANCE) }));
+  const cleared = new Map([...nodes.entries()].map(([id, rect]) => [id, inflate(rect, CLEARANCE)]));
+  const obstacles = new BoxGrid(240);
+  for (const rect of cleared.values()) obstacles.add(rect);
+  // on a big graph a few bends are tried, not many: the first page must stay quick
+  const tries = edges.length > BIG_GRAPH ? 2 : DETOURS;
   const routes = new Map<string, Route & { control: Point | null }>();
   const selfSeen = new Map<string, number>();
   for (const e of edges) {
@@ -234,15 +243,15 @@ export function routeEdges(nodes: ReadonlyMap<string, Rect>, edges: readonly Rou
       routes.set(e.id, { ...edgeShape(source, source, 0, index), offset: 0, control: null });
       continue;
     }
-    const obstacles = rects.filter((r) => r.id !== e.source && r.id !== e.target).map((r) => r.rect);
+    const ends = [cleared.get(e.source)!, cleared.get(e.target)!];
     const base = offsets.get(e.id) ?? 0;
     // bend away from the siblings' side first: a bent edge of a pair goes further out, never across the other
     const away = base < 0 ? -1 : 1;
     let best = base;
-    let fewest = detours ? crossings(source, target, base, obstacles) : 0;
-    for (let k = 1; fewest > 0 && k <= DETOURS; k++) {
+    let fewest = detours ? crossings(source, target, base, obstacles, ends) : 0;
+    for (let k = 1; fewest > 0 && k <= tries; k++) {
       for (const offset of [base + away * k * DETOUR_STEP, base - away * k * DETOUR_STEP]) {
-        const hits = crossings(source, target, offset, obstacles);
+        const hits = crossings(source, target, offset, obstacles, ends);
         if (hits < fewest) {
           fewest = hits;
           best = offset;
