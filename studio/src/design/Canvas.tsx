@@ -61,6 +61,17 @@ const edgeTypes = { transition: TransitionEdge };
 
 /** Where every agent is drawn and how big: a node not measured yet counts as the usual size (most are exactly
  * that: the edges are routed once on the first page, not again when the nodes are measured). */
+/** ``value``, or the value given last time if ``key`` has not changed since (memoised components stay put). */
+function useStableByKey<T>(key: string, value: T): T {
+  const kept = useRef<{ key: string; value: T } | null>(null);
+  if (kept.current === null || kept.current.key !== key) kept.current = { key, value };
+  return kept.current.value;
+}
+
+function findingsKey(byTransition: Map<number, Finding[]>): string {
+  return [...byTransition].map(([id, found]) => `${id}:${found.map((f) => `${f.code}/${f.message}`).join("|")}`).join("\n");
+}
+
 function geometryKeyOf(state: ReactFlowState): string {
   let key = "";
   for (const node of state.nodeLookup.values()) {
@@ -103,10 +114,8 @@ export function Canvas(props: CanvasProps) {
   const { onSelect, onConnect, onMove, onDelete, compact = false } = props;
   const flow = useReactFlow();
 
-  const names = useMemo(
-    () => ({ agents: new Map(agents.map((a) => [a.id, a.name])), tools: new Map(tools.map((t) => [t.id, t.name])), vocabulary }),
-    [agents, tools, vocabulary],
-  );
+  const agentNames = useMemo(() => new Map(agents.map((a) => [a.id, a.name])), [agents]);
+  const names = useMemo(() => ({ agents: agentNames, tools: new Map(tools.map((t) => [t.id, t.name])), vocabulary }), [agentNames, tools, vocabulary]);
   // a graph never placed is laid out in the direction that fits the pane: its size is estimated from the window
   // before the first render (measuring it would lay the graph out twice, and draw it twice, on the first page)
   const [pane] = useState(() =>
@@ -114,9 +123,13 @@ export function Canvas(props: CanvasProps) {
   );
   const positions = useMemo(() => placeAgents(agents, transitions, initialAgentId, pane), [agents, transitions, initialAgentId, pane]);
 
+  const byAgentNow = useMemo(() => {
+    const found = new Map<number, Finding[]>();
+    for (const f of findings) if (f.severity !== "info") for (const id of f.agent_ids) found.set(id, [...(found.get(id) ?? []), f]);
+    return found;
+  }, [findings]);
+  const byAgent = useStableByKey(findingsKey(byAgentNow), byAgentNow); // lint without news redraws nothing
   const builtNodes = useMemo<AgentNodeType[]>(() => {
-    const byAgent = new Map<number, Finding[]>();
-    for (const f of findings) if (f.severity !== "info") for (const id of f.agent_ids) byAgent.set(id, [...(byAgent.get(id) ?? []), f]);
     const trafficByAgent = new Map(traffic?.agents.map((a) => [a.agent_id, a]) ?? []);
     return agents.map((agent) => ({
       id: String(agent.id),
@@ -134,7 +147,7 @@ export function Canvas(props: CanvasProps) {
         editable,
       },
     }));
-  }, [agents, positions, findings, traffic, activeAgentId, initialAgentId, selection, editable, props.visitedAgentIds]);
+  }, [agents, positions, byAgent, traffic, activeAgentId, initialAgentId, selection, editable, props.visitedAgentIds]);
 
   // where the agents are drawn now (moved by a drag before it is saved, measured once rendered): the edges are
   // routed around them, so the key changes only when a position or a size does, not on selection or panning
@@ -152,14 +165,17 @@ export function Canvas(props: CanvasProps) {
     return found;
   }, [geometryKey, storeApi]);
 
-  const byTransition = useMemo(() => {
+  // lint, the rules vocabulary and traffic arrive after the definitions: the edges are routed and drawn again only
+  // if what they show changed (a graph without findings is not redrawn when its lint says so)
+  const byTransitionNow = useMemo(() => {
     const found = new Map<number, Finding[]>();
     for (const f of findings) if (f.severity !== "info") for (const id of f.transition_ids) found.set(id, [...(found.get(id) ?? []), f]);
     return found;
   }, [findings]);
+  const byTransition = useStableByKey(findingsKey(byTransitionNow), byTransitionNow);
   // sessions that took the edge (a session may take it more than once)
   const counts = useMemo(() => new Map(traffic?.transitions.map((t) => [t.transition_id, t.sessions ?? t.count]) ?? []), [traffic]);
-  const labels = useMemo(
+  const labelsNow = useMemo(
     () =>
       new Map(
         transitions.map((t) => {
@@ -171,6 +187,10 @@ export function Canvas(props: CanvasProps) {
         }),
       ),
     [transitions, names, traffic, counts, byTransition],
+  );
+  const labels = useStableByKey(
+    [...labelsNow].map(([id, l]) => `${id}:${l.full}:${l.count ?? ""}:${l.size.width}`).join("\n"),
+    labelsNow,
   );
   const routes = useMemo(
     () =>
@@ -192,8 +212,8 @@ export function Canvas(props: CanvasProps) {
       const count = label.count;
       const strokeWidth = count !== undefined ? 1.5 + (5 * count) / maxCount : isSelected ? 2.5 : 1.6;
       const arrow = 26 / strokeWidth; // markers scale with the stroke: keep the arrowhead about 26 px whatever the width
-      const from = names.agents.get(t.source_agent_id);
-      const to = names.agents.get(t.target_agent_id);
+      const from = agentNames.get(t.source_agent_id);
+      const to = agentNames.get(t.target_agent_id);
       return {
         id: String(t.id),
         type: "transition",
@@ -217,11 +237,15 @@ export function Canvas(props: CanvasProps) {
         },
       };
     });
-  }, [transitions, labels, routes, counts, byTransition, names, selection, onSelect, props.takenTransitionIds]);
+  }, [transitions, labels, routes, counts, byTransition, agentNames, selection, onSelect, props.takenTransitionIds]);
 
 
   useEffect(() => {
-    setNodes(builtNodes);
+    // keep what React Flow measured: a node given without it is measured again, and every edge drawn again
+    setNodes((current) => {
+      const measured = new Map(current.map((n) => [n.id, n.measured]));
+      return builtNodes.map((n) => (measured.get(n.id) ? { ...n, measured: measured.get(n.id) } : n));
+    });
   }, [builtNodes]);
 
   const moved = useRef<Record<number, Position>>({});

@@ -60,4 +60,10 @@ export const TransitionEdge = memo(function TransitionEdge({ id, data, selected,
       </EdgeLabelRenderer>
     </g>
   );
-});
+}, sameEdge);
+
+/** Whether an edge draws the same: its route is in ``data`` (React Flow's own handle positions, which change as the
+ * agents are measured, are not used: redrawing every edge for them costs the first page a quarter of a second). */
+function sameEdge(a: EdgeProps<TransitionEdgeType>, b: EdgeProps<TransitionEdgeType>): boolean {
+  return a.id === b.id && a.data === b.data && a.selected === b.selected && a.markerEnd === b.markerEnd;
+}

@@ -11,8 +11,8 @@ export interface LayoutEdge {
   target: number;
 }
 
-/** Above this many transitions, layers come from a breadth-first walk and dagre orders a spanning tree: dagre's
- * own ranking of every edge costs seconds on dense graphs (long edges become chains of dummy nodes). */
+/** Above this many transitions, layers come from a breadth-first walk (``layered``): dagre's own ranking of every
+ * edge costs seconds on dense graphs (long edges become chains of dummy nodes). */
 export const FULL_LAYOUT_MAX_EDGES = 80;
 
 /** Breadth-first depth of every node from the initial one (then from each node not reached yet, in order), and
@@ -54,13 +54,9 @@ export function autoLayout(nodeIds: number[], edges: LayoutEdge[], initialId?: n
   const ordered = initialId != null && nodeIds.includes(initialId) ? [initialId, ...nodeIds.filter((n) => n !== initialId)] : nodeIds;
   for (const id of ordered) graph.setNode(String(id), { width: NODE_WIDTH, height: NODE_HEIGHT });
   const known = (e: LayoutEdge) => e.source !== e.target && graph.hasNode(String(e.source)) && graph.hasNode(String(e.target));
-  if (edges.length <= FULL_LAYOUT_MAX_EDGES) {
-    for (const edge of edges.filter(known)) {
-      graph.setEdge(String(edge.source), String(edge.target), { width: 120, height: 24, labelpos: "c" }, String(edge.id));
-    }
-  } else {
-    const { parent } = bfsTree(ordered, edges.filter(known), initialId);
-    for (const [child, from] of parent) graph.setEdge(String(from), String(child), {}, `tree-${child}`);
+  if (edges.length > FULL_LAYOUT_MAX_EDGES) return layered(ordered, edges.filter(known), initialId, direction);
+  for (const edge of edges.filter(known)) {
+    graph.setEdge(String(edge.source), String(edge.target), { width: 120, height: 24, labelpos: "c" }, String(edge.id));
   }
   layout(graph);
   const positions: Record<number, Position> = {};
@@ -68,6 +64,33 @@ export function autoLayout(nodeIds: number[], edges: LayoutEdge[], initialId?: n
     const node = graph.node(String(id));
     positions[id] = { x: Math.round(node.x - NODE_WIDTH / 2), y: Math.round(node.y - NODE_HEIGHT / 2) };
   }
+  return positions;
+}
+
+/** A dense graph in breadth-first layers from the initial agent, each agent next to where its first caller sits:
+ * no crossing minimisation (dagre's costs a hundred milliseconds and more on a few hundred edges, and a dense graph
+ * has its crossings whatever the order). */
+function layered(nodeIds: number[], edges: LayoutEdge[], initialId: number | null | undefined, direction: Direction): Record<number, Position> {
+  const { depth, parent } = bfsTree(nodeIds, edges, initialId);
+  const layers: number[][] = [];
+  const slot = new Map<number, number>();
+  const byDepth = [...nodeIds].sort((a, b) => depth.get(a)! - depth.get(b)!); // stable: keeps the given order
+  for (const id of byDepth) (layers[depth.get(id)!] ??= []).push(id);
+  for (const layer of layers) {
+    if (!layer) continue;
+    layer.sort((a, b) => (slot.get(parent.get(a) ?? -1) ?? -1) - (slot.get(parent.get(b) ?? -1) ?? -1));
+    layer.forEach((id, i) => slot.set(id, i));
+  }
+  const widest = Math.max(...layers.map((l) => l?.length ?? 0));
+  const [rankStep, slotStep] = direction === "LR" ? [NODE_WIDTH + 170, NODE_HEIGHT + 70] : [NODE_HEIGHT + 110, NODE_WIDTH + 90];
+  const positions: Record<number, Position> = {};
+  layers.forEach((layer, rank) => {
+    const offset = ((widest - (layer?.length ?? 0)) * slotStep) / 2; // each layer centred on the widest
+    layer?.forEach((id, i) => {
+      const [along, across] = [rank * rankStep, offset + i * slotStep];
+      positions[id] = direction === "LR" ? { x: 20 + along, y: 20 + across } : { x: 20 + across, y: 20 + along };
+    });
+  });
   return positions;
 }
 

@@ -46,10 +46,33 @@ export function revisionIn(answer: unknown): number | undefined {
   return typeof nested === "number" ? nested : undefined;
 }
 
+type Core = [Conversation, Agent[], Transition[], Tool[]];
+
+function fetchCore(client: ApiClient, cid: number): Promise<Core> {
+  return Promise.all([client.conversation(cid), client.agents(cid), client.transitions(cid), client.tools()]);
+}
+
+let prefetched: { token: string; cid: number; core: Promise<Core> } | null = null;
+
+/** Ask for a conversation's definitions now, before the token is checked (the first page saves a round trip);
+ * the first load of that conversation with that token takes them. */
+export function prefetchConversation(client: ApiClient, cid: number): void {
+  const core = fetchCore(client, cid);
+  core.catch(() => undefined); // a bad token: the load asks again, and says why
+  prefetched = { token: client.token, cid, core };
+}
+
+function takeCore(client: ApiClient, cid: number): Promise<Core> {
+  const found = prefetched;
+  prefetched = null;
+  if (found && found.token === client.token && found.cid === cid) return found.core.catch(() => fetchCore(client, cid));
+  return fetchCore(client, cid);
+}
+
 /** The conversation in two steps: what the canvas draws (given to ``onFirst`` as soon as it is here, with the
  * previous snapshot's vocabulary and lint meanwhile), then the rules vocabulary, lint and the document for undo. */
 export async function loadSnapshot(client: ApiClient, cid: number, previous?: Snapshot | null, onFirst?: (first: Snapshot) => void): Promise<Snapshot> {
-  const [conversation, agents, transitions, tools] = await Promise.all([client.conversation(cid), client.agents(cid), client.transitions(cid), client.tools()]);
+  const [conversation, agents, transitions, tools] = await takeCore(client, cid);
   const first: Snapshot = { conversation, agents, transitions, tools, vocabulary: previous?.vocabulary ?? null, lint: previous?.lint ?? null, document: null };
   onFirst?.(first);
   const [vocabulary, lint, document] = await Promise.all([
