@@ -125,7 +125,7 @@ const LABEL_STOPS = [0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75, 0.18, 0.82];
 
 /** A label's size from its text: the canvas's label style (11.5px type, padding, the priority and traffic chips). */
 export function estimateLabel(text: string, extraChars = 0): Size {
-  return { width: Math.min(260, 22 + (text.length + extraChars) * 6.4), height: 21 };
+  return { width: 22 + (text.length + extraChars) * 6.4, height: 21 }; // labels are shortened to 44 characters
 }
 
 function overlaps(a: Rect, b: Rect, gap = 0): boolean {
