@@ -37,7 +37,6 @@ from rataura2.api.routes import (
 from rataura2.api.signals import SessionSignals
 from rataura2.api.state import ApiState
 from rataura2.api.static import mount_studio
-from rataura2.api.tracing import Tracing
 from rataura2.db.session import init_db
 from rataura2.sessions.manager import SessionManager
 
@@ -88,7 +87,7 @@ def create_app(
     """
     sessions_factory = init_db(database_url, engine=engine)
     bound = sessions_factory.engine
-    manager = SessionManager(sessions_factory(), durability=durability)
+    manager = SessionManager(sessions_factory(), durability=durability, tracer_provider=tracer_provider)
     signals = SessionSignals()
     state = ApiState(
         engine=bound,
@@ -97,7 +96,7 @@ def create_app(
         tokens=TokenCache(),
         metrics=Metrics(lambda: manager.backlog),
         signals=signals,
-        tracing=Tracing(tracer_provider),
+        tracing=manager.tracing,
         chats=Chats(manager, signals.notify),
         poll_seconds=poll_seconds,
     )
