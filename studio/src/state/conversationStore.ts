@@ -47,39 +47,47 @@ export function revisionIn(answer: unknown): number | undefined {
 }
 
 type Core = [Conversation, Agent[], Transition[], Tool[]];
-
-function fetchCore(client: ApiClient, cid: number): Promise<Core> {
-  return Promise.all([client.conversation(cid), client.agents(cid), client.transitions(cid), client.tools()]);
+type Rest = [Vocabulary | null, LintReport | null, unknown];
+interface Loads {
+  core: Promise<Core>;
+  rest: Promise<Rest>;
 }
 
-let prefetched: { token: string; cid: number; core: Promise<Core> } | null = null;
+/** Every request of a load at once: the canvas waits for the definitions only, the rest follows them. */
+function fetchAll(client: ApiClient, cid: number): Loads {
+  const core = Promise.all([client.conversation(cid), client.agents(cid), client.transitions(cid), client.tools()]);
+  const rest = Promise.all([client.vocabulary(cid).catch(() => null), client.lint(cid).catch(() => null), client.document(cid)]);
+  core.catch(() => undefined); // whoever takes them sees the error
+  rest.catch(() => undefined);
+  return { core, rest };
+}
 
-/** Ask for a conversation's definitions now, before the token is checked (the first page saves a round trip);
- * the first load of that conversation with that token takes them. */
+let prefetched: { token: string; cid: number; loads: Loads } | null = null;
+
+/** Ask for a conversation now, before the token is checked (the first page saves a round trip); the first load of
+ * that conversation with that token takes the answers. */
 export function prefetchConversation(client: ApiClient, cid: number): void {
-  const core = fetchCore(client, cid);
-  core.catch(() => undefined); // a bad token: the load asks again, and says why
-  prefetched = { token: client.token, cid, core };
+  prefetched = { token: client.token, cid, loads: fetchAll(client, cid) };
 }
 
-function takeCore(client: ApiClient, cid: number): Promise<Core> {
+function take(client: ApiClient, cid: number): Loads {
   const found = prefetched;
   prefetched = null;
-  if (found && found.token === client.token && found.cid === cid) return found.core.catch(() => fetchCore(client, cid));
-  return fetchCore(client, cid);
+  if (!found || found.token !== client.token || found.cid !== cid) return fetchAll(client, cid);
+  // a bad token (the sign-in says so) or a failed request: asked again
+  let again: Loads | null = null;
+  const retry = () => (again ??= fetchAll(client, cid));
+  return { core: found.loads.core.catch(() => retry().core), rest: found.loads.rest.catch(() => retry().rest) };
 }
 
 /** The conversation in two steps: what the canvas draws (given to ``onFirst`` as soon as it is here, with the
  * previous snapshot's vocabulary and lint meanwhile), then the rules vocabulary, lint and the document for undo. */
 export async function loadSnapshot(client: ApiClient, cid: number, previous?: Snapshot | null, onFirst?: (first: Snapshot) => void): Promise<Snapshot> {
-  const [conversation, agents, transitions, tools] = await takeCore(client, cid);
+  const loads = take(client, cid);
+  const [conversation, agents, transitions, tools] = await loads.core;
   const first: Snapshot = { conversation, agents, transitions, tools, vocabulary: previous?.vocabulary ?? null, lint: previous?.lint ?? null, document: null };
   onFirst?.(first);
-  const [vocabulary, lint, document] = await Promise.all([
-    client.vocabulary(cid).catch(() => null),
-    client.lint(cid).catch(() => null),
-    client.document(cid),
-  ]);
+  const [vocabulary, lint, document] = await loads.rest;
   return { ...first, vocabulary, lint, document };
 }
 
