@@ -63,3 +63,23 @@ def test_versions_the_draft_and_a_file(db: Session, database_url: str, tmp_path:
     result = CliRunner().invoke(app, ["graph", "diff", DEMO_CONVERSATION, "latest", "-d", database_url])
     assert isinstance(result.exception, RatauraError)
     assert "'latest' is neither 'draft', a version number nor a readable file" in str(result.exception)
+
+
+def test_listings_say_whether_the_definition_is_published(db: Session, database_url: str) -> None:
+    """ "version 1" only for what sessions run on: a conversation never published is a draft, and one edited since
+    its latest version says so (the next session start, or ``graph publish``, publishes the edit)."""
+
+    def shown(*args: str) -> str:
+        result = CliRunner().invoke(app, ["graph", *args, "-d", database_url], env={"COLUMNS": "250"})
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())
+
+    conversation = seed_demo(db)
+    assert f"{DEMO_CONVERSATION} draft, never published 7 agents" in shown("list")
+    assert publish_conversation(db, conversation) == 1
+    assert f"{DEMO_CONVERSATION} version 1 7 agents" in shown("list")
+    assert "as edited (version 1), initial agent General" in shown("show", DEMO_CONVERSATION)
+    conversation.agents[0].instructions = "Something else."
+    db.commit()
+    assert f"{DEMO_CONVERSATION} version 1, edited since 7 agents" in shown("list")
+    assert "as edited (version 1, edited since)" in shown("show", DEMO_CONVERSATION)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.options import DatabaseOption, existing_database_url
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -57,7 +57,7 @@ def diff_command(
     from rataura2.db.session import init_db
     from rataura2.document.diff import diff_documents
 
-    with init_db(resolve_database_url(database_url)) as database, database() as db:
+    with init_db(existing_database_url(database_url)) as database, database() as db:
         found = find_conversation(db, conversation)
         (old_name, old), (new_name, new) = side(db, found, before), side(db, found, after)
     diff = diff_documents(old, new)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -23,3 +24,28 @@ DatabaseOption = Annotated[
 def resolve_database_url(url: str | None) -> str:
     """The ``--database-url`` given, else the configured one."""
     return url or get_settings().database_url
+
+
+def existing_database_url(url: str | None) -> str:
+    """:func:`resolve_database_url` for commands that only read: a SQLite file that does not exist is an error
+    naming it, instead of an empty database made on the spot (which would answer "nothing here" and leave a stray
+    file behind, typically when the user forgot ``-d``)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from rataura2.errors import NoDatabaseError
+
+    resolved = resolve_database_url(url)
+    try:
+        parsed = make_url(resolved)
+    except ArgumentError:
+        return resolved  # opening it says what is wrong with it
+    database = parsed.database
+    in_memory = database in (None, "", ":memory:") or "mode=memory" in resolved
+    if parsed.get_backend_name() == "sqlite" and not in_memory and not Path(str(database)).expanduser().exists():
+        given = "from --database-url" if url else "RATAURA2_DATABASE_URL, or the default when unset"
+        raise NoDatabaseError(
+            f"no database at {database} ({resolved}, {given}); point to yours with -d sqlite:///path/to/file.db or "
+            "RATAURA2_DATABASE_URL (rataura2 demo, graph import and db upgrade make a new one)"
+        )
+    return resolved

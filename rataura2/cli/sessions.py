@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rataura2.cli.options import PLAIN_HELP, DatabaseOption, resolve_database_url
+from rataura2.cli.options import PLAIN_HELP, DatabaseOption, existing_database_url
 from rataura2.errors import RatauraError, SessionEndedError, SessionOwnedError
 
 sessions_app = typer.Typer(
@@ -26,7 +26,7 @@ def _manager(url: str | None) -> Any:
     from rataura2.db.session import init_db
     from rataura2.sessions.manager import SessionManager
 
-    db = init_db(resolve_database_url(url))()
+    db = init_db(existing_database_url(url))()
     return SessionManager(db, durability="off")
 
 
