@@ -18,6 +18,8 @@ from bench.peers import langgraph_router, rules_from_database, transitions_machi
 from bench.regex import EVIL, PATTERN, regex_cost
 from bench.replay import replay_cost
 from bench.report import Results, draw_chart, print_table, write_markdown
+from bench.studio import first_page
+from bench.studio import missing as studio_missing
 from bench.workloads import build_workload, event_stream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +30,7 @@ FANOUTS = (1, 10, 50)
 def run(quick: bool, console: Console) -> Results:
     results = Results()
     events = 1_000 if quick else 5_000
-    steps = len(SIZES) * len(FANOUTS) + 18
+    steps = len(SIZES) * len(FANOUTS) + 19
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("benchmarks", total=steps)
 
@@ -173,6 +175,26 @@ def run(quick: bool, console: Console) -> Results:
             f"{added:.2f} ms (durability off); {turn.added_ms('async'):.2f} ms async",
             added <= 1.0,
         )
+
+        step("the studio's first page in Chromium")
+        why_not = studio_missing()
+        if why_not is not None:
+            results.add("studio", "first page, 50 agents x 500 transitions", "skipped", why_not)
+        else:
+            page = first_page(runs=3 if quick else 5)
+            results.add(
+                "studio",
+                f"first page, {page.agents} agents x {page.transitions} transitions",
+                f"median {page.median_ms:.0f} ms, worst {page.worst_ms} ms",
+                f"{len(page.runs_ms)} cold loads in Chromium (new profile each); "
+                f"{page.drawn_agents} agents and {page.drawn_transitions} transitions drawn",
+            )
+            results.check(
+                "studio first page, 50 agents x 500 transitions",
+                "<= 1 s",
+                f"median {page.median_ms:.0f} ms",
+                page.median_ms <= 1_000,
+            )
     return results
 
 
