@@ -197,7 +197,7 @@ def test_a_pattern_checked_first_that_always_matches_shadows_the_later_one(
         )
     )
     finding = report.findings[0]
-    assert len(report.findings) == 1 and finding.transition_ids == (1, 2)
+    assert len(report.findings) == 1 and finding.transition_ids == (2, 1)  # the one that never fires first
     assert finding.code in ("shadowed_transition", "conflicting_condition")
     assert "transition 2 (A -> C, user_input)" in finding.message
 
@@ -241,7 +241,7 @@ def test_shadowing_by_tool_thresholds_event_data_and_an_expression_that_is_alway
         tools={"A": ["fit"]},
     )
     found = {f.transition_ids: f.code for f in lint_graph(spec).findings}
-    assert found == {(1, 2): "shadowed_transition", (4, 5): "shadowed_transition", (6, 7): "shadowed_transition"}
+    assert found == {(2, 1): "shadowed_transition", (5, 4): "shadowed_transition", (7, 6): "shadowed_transition"}
 
 
 def test_duplicate_and_conflicting_conditions() -> None:
@@ -257,7 +257,7 @@ def test_duplicate_and_conflicting_conditions() -> None:
         ],
     )
     report = lint_graph(spec)
-    assert codes(report) == [("duplicate_condition", (1, 2))]  # decisions name their own targets: no conflict
+    assert codes(report) == [("duplicate_condition", (2, 1))]  # decisions name their own targets: no conflict
     conflicting = graph(
         ["A", "B", "C"],
         [

@@ -78,7 +78,7 @@ def test_findings_in_text_json_and_sarif_and_the_exit_codes(db: Session, databas
     assert code == 1 and report["ok"] is False and (report["errors"], report["warnings"]) == (1, 2)
     codes = {f["code"]: f for f in report["findings"]}
     assert set(codes) == {"unknown_tool", "shadowed_transition", "unreachable_agent"}
-    assert codes["shadowed_transition"]["transition_ids"] == [1, 2]
+    assert codes["shadowed_transition"]["transition_ids"] == [2, 1]  # the one that never fires, then the cause
     assert set(codes["unknown_tool"]) == {"code", "severity", "message", "hint", "agent_ids", "transition_ids"}
 
     code, out = lint("support", "-d", database_url, "--format", "sarif")
@@ -91,7 +91,7 @@ def test_findings_in_text_json_and_sarif_and_the_exit_codes(db: Session, databas
         assert result["level"] in ("error", "warning") and result["message"]["text"].endswith(".")
     shadowed = next(r for r in run["results"] if r["ruleId"] == "shadowed_transition")
     names = [loc["name"] for loc in shadowed["locations"][0]["logicalLocations"]]
-    assert names == ["Triage", "transition 1", "transition 2"]
+    assert names == ["Triage", "transition 2", "transition 1"]  # the one that never fires, then its cause
 
     code, out = lint("support", "-d", database_url, "--ignore", "unknown_tool")
     assert code == 0 and "unknown_tool" not in out

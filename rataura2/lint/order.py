@@ -41,7 +41,7 @@ def shadowed_transitions(subject: Subject) -> Iterator[Finding]:
 
 def _finding(subject: Subject, s: Edge, t: Edge) -> Finding:
     first, then = subject.describe(s.spec), subject.describe(t.spec)
-    ids = (s.id, t.id)
+    ids = (t.id, s.id)  # the transition that never fires first: locations (file lines, SARIF) point at it
     agent = (t.spec.source_agent_id,)
     if covers(t, s) and s.spec.condition_type == t.spec.condition_type:
         if s.spec.target_agent_id == t.spec.target_agent_id:
