@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 TransitionListener = Callable[["AgentOrchestrator", TransitionResult], None]
 
 _TRANSITION, _CUSTOM, _SESSION_ENDED = EventType.TRANSITION, EventType.CUSTOM, EventType.SESSION_ENDED
+_NO_TRANSITION, _NOTHING_HOLDS = TransitionStatus.NO_TRANSITION, "no condition holds"
 TURN_GUARD = "max_transitions_per_turn"
 """The ``error_type`` of the error event a refused hand-over records (its reason names it too)."""
 
@@ -191,7 +192,8 @@ class AgentOrchestrator:
     # events --------------------------------------------------------------------------------------------------
     def process_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
         """Apply one event and fire the transition it triggers, if any. See DESIGN.md, "Event processing"."""
-        event = EventData.parse(event)
+        if not isinstance(event, EventData):
+            event = EventData.parse(event)
         if is_internal_event_id(event.id):
             raise InvalidEventError(
                 "id", f"ids starting with {INTERNAL_ID_PREFIX!r} are the session's own; got {event.id!r}"
@@ -207,7 +209,10 @@ class AgentOrchestrator:
 
     def _process(self, event: EventData) -> TransitionResult:
         with self._lock:
-            previous = self._processed(event.id)
+            results = self._results
+            previous = results.get(event.id)
+            if previous is None and results.evicted and self.store is not None:
+                previous = self.store.logged_result(self, event.id)  # as _processed(), inlined: every event asks
             if previous is not None:
                 return previous
             if self.ended:
@@ -215,21 +220,25 @@ class AgentOrchestrator:
             secrets = self.secrets.checkpoint() if self.secrets.active else None
             if secrets is not None:
                 event = self.secrets.redact(event, self._agent_id)
-            self._check_command(event)
-            checkpoint = self.context.checkpoint()
+            kind = event.type
+            if kind is _TRANSITION or kind is _CUSTOM:  # the only commands; other events need no check
+                self._check_command(event)
+            context = self.context
+            checkpoint = context.checkpoint()
             try:
                 result = self._apply(event)
                 if self.store is not None:
                     self.store.event_processed(self, event, result)
             except BaseException:
-                self.context.restore(checkpoint)
+                context.restore(checkpoint)
                 if secrets is not None:
                     self.secrets.restore(secrets)
                 self._resync()
                 raise
-            self._results.add(event.id, event.timestamp, result, self.context.now)
+            context.discard(checkpoint)
+            self._results.add(event.id, event.timestamp, result, context.now)
             self._pending_event = None if result.hops else event
-            self._evaluated_at = (self.context.revision, self.current_agent_id)
+            self._evaluated_at = (context.revision, self._agent_id)
         if result.transitioned:
             for listener in self._listeners:
                 listener(self, result)
@@ -337,7 +346,9 @@ class AgentOrchestrator:
 
     def _advance(self, event: EventData) -> TransitionResult:
         """Evaluate and fire, up to ``max_hops_per_event`` times, cutting cycles."""
-        start = self.current_agent_id
+        start = self._agent_id
+        if not self.graph.listens(start, event):  # most events: nothing of this agent is evaluated on them
+            return TransitionResult(_NO_TRANSITION, start, None, None, _NOTHING_HOLDS, event.id)
         given = ConditionInput(event, self.context)
         evaluation = self.graph.check_transitions(start, given)
         if evaluation.match is None and not evaluation.errors:  # the usual case, kept short
@@ -453,7 +464,9 @@ class AgentOrchestrator:
             "trigger_event_id": cause_id,
             "timestamp": timestamp,
         }
-        transition_event = EventData(
+        # built here from values already checked (ids, names, the cause's timestamp and id, a reason), so it skips
+        # validation, which would cost more than the rest of the hand-over
+        transition_event = EventData.model_construct(
             type=EventType.TRANSITION,
             timestamp=timestamp,
             data=record,
