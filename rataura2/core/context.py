@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rataura2.settings import get_settings
@@ -29,12 +30,17 @@ class Scope(StrEnum):
     """Cleared at the next user message."""
 
 
+NO_METADATA: Mapping[str, Any] = MappingProxyType({})
+"""The metadata of a value set without any: one read-only mapping shared by all of them (a session holds a few dozen
+values, and an empty dict each would be a tenth of an idle session's memory)."""
+
+
 @dataclass(slots=True)
 class ContextValue:
     value: Any
     scope: Scope = Scope.SESSION
     ttl: float | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=lambda: NO_METADATA)
     set_at: float = 0.0
 
     def expired(self, now: float) -> bool:
@@ -45,7 +51,7 @@ class ContextValue:
             "value": self.value,
             "scope": self.scope.value,
             "ttl": self.ttl,
-            "metadata": self.metadata,
+            "metadata": dict(self.metadata),
             "set_at": self.set_at,
         }
 
@@ -55,7 +61,7 @@ class ContextValue:
             raw["value"],
             Scope(raw.get("scope", "session")),
             raw.get("ttl"),
-            dict(raw.get("metadata") or {}),
+            dict(raw["metadata"]) if raw.get("metadata") else NO_METADATA,
             float(raw.get("set_at", 0.0)),
         )
 
@@ -158,8 +164,9 @@ class SessionContext:
         self._transitions: deque[dict[str, Any]] = deque(maxlen=limit)
         """The latest hand-overs; every one is in the session's log, as a ``transition`` event."""
         self._transition_total = 0
-        self._scoped: set[str] = set()
-        """Keys that may hold values of turn or agent scope (a superset): clearing a scope looks at these only."""
+        self._scoped: set[str] | None = None
+        """Keys that may hold values of turn or agent scope (a superset): clearing a scope looks at these only.
+        None until there is one (most sessions never have one, and an empty set is 200 bytes)."""
         self._journal: _Journal | None = None
         """What changed since the latest checkpoint, while it can still be restored."""
         self.now = 0.0
@@ -204,13 +211,15 @@ class SessionContext:
         if not isinstance(scope, Scope):
             scope = Scope(scope)
         if scope is not Scope.SESSION:
+            if self._scoped is None:
+                self._scoped = set()
             self._scoped.add(key)
         values = self._values
         journal = self._journal
         if journal is not None and key not in journal.values:
             journal.values[key] = values.get(key)
         values[key] = ContextValue(
-            value, scope, ttl, dict(metadata) if metadata else {}, self.now if timestamp is None else timestamp
+            value, scope, ttl, dict(metadata) if metadata else NO_METADATA, self.now if timestamp is None else timestamp
         )
         self.revision += 1
 
@@ -253,7 +262,7 @@ class SessionContext:
         if journal is not None and "event_count" not in journal.values:
             journal.values["event_count"] = counted
         count = as_count(counted.value if counted is not None else 0) + 1
-        values["event_count"] = ContextValue(count, Scope.SESSION, None, {}, timestamp)  # set(), without its checks
+        values["event_count"] = ContextValue(count, Scope.SESSION, None, NO_METADATA, timestamp)  # set(), unchecked
         self.revision += 1
         if event.type == "user_message":
             self._clear_scope(Scope.TURN)
@@ -345,7 +354,7 @@ class SessionContext:
     def from_state(cls, state: Mapping[str, Any]) -> SessionContext:
         context = cls(history_limit=state.get("history_limit"))
         context._values = {k: ContextValue.from_dict(v) for k, v in state.get("values", {}).items()}
-        context._scoped = {k for k, v in context._values.items() if v.scope is not Scope.SESSION}
+        context._scoped = {k for k, v in context._values.items() if v.scope is not Scope.SESSION} or None
         context._events.extend(state.get("events", []))
         context._conversation.extend(state.get("conversation", []))
         context._transitions.extend(state.get("transitions", []))
@@ -385,7 +394,7 @@ class SessionContext:
             else:
                 values[key] = old
         self._values = values
-        self._scoped = journal.scoped if journal.scoped is not None else set()
+        self._scoped = journal.scoped
         self._transition_total = checkpoint.transition_total
         self.now = checkpoint.now
         self.revision = checkpoint.revision

@@ -121,6 +121,16 @@ class CompiledGraph:
             raise UnknownAgentError(f"no agent {agent!r} in conversation {self.spec.name!r}; agents: {known}")
         return found
 
+    @cached_property
+    def directory(self) -> dict[str, dict[str, Any]]:
+        """The agents as a session's context lists them (its ``agents`` field), by id: one dict shared by every
+        session on this version (context values are replaced, never changed in place), so that an idle session
+        does not hold a copy the size of the graph."""
+        return {
+            str(a.id): {"id": a.id, "name": a.name, "agent_type": a.agent_type, "description": a.description}
+            for a in self.spec.agents.values()
+        }
+
     def get_agent_transitions(self, agent_id: int) -> tuple[CompiledTransition, ...]:
         """The agent's outgoing transitions in evaluation order: highest priority first, ties by lower id."""
         self.get_agent(agent_id)

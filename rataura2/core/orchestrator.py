@@ -91,11 +91,9 @@ class AgentOrchestrator:
         """The last event, while the agent that was current when it arrived still is."""
         self._evaluated_at: tuple[int, int] = (self.context.revision, self.current_agent_id)
         self._lock = threading.RLock()
-        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         """One asyncio lock per event loop (a lock belongs to the loop it first waited on); ``_lock`` orders
-        callers across loops and threads."""
+        callers across loops and threads. Made on first use: sessions driven from threads never need it."""
         self._listeners: list[TransitionListener] = []
         self.secrets = Secrets(graph.sensitive)
         """This session's sensitive values, in this process's memory only (``rataura2.core.sensitive``)."""
@@ -130,15 +128,7 @@ class AgentOrchestrator:
                     "participants": [],
                     "participant_count": 0,
                 },
-                "agents": {
-                    str(a.id): {
-                        "id": a.id,
-                        "name": a.name,
-                        "agent_type": a.agent_type,
-                        "description": a.description,
-                    }
-                    for a in self.graph.agents()
-                },
+                "agents": self.graph.directory,
             }
         )
 
@@ -250,9 +240,15 @@ class AgentOrchestrator:
         import asyncio  # here: sessions driven from threads never load it
 
         loop = asyncio.get_running_loop()
-        lock = self._async_locks.get(loop)
+        locks = self._async_locks
+        if locks is None:
+            with self._lock:
+                if self._async_locks is None:
+                    self._async_locks = weakref.WeakKeyDictionary()
+                locks = self._async_locks
+        lock = locks.get(loop)
         if lock is None:
-            lock = self._async_locks[loop] = asyncio.Lock()
+            lock = locks[loop] = asyncio.Lock()
         async with lock:
             if self.store is None or not self.store.blocks:
                 return self.process_event(event)
