@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from bench.report import Results, SizePoint, draw_chart, load_average, print_tab
 from bench.sessions import Interleaved, event_path, idle_memory, long_session, session_start
 from bench.startup import startup_times
 from bench.workloads import build_workload, interleaved
+from rataura2.sessions.manager import Durability
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +53,8 @@ class Scale:
     """(concurrent sessions, events each)."""
     turns: int
     api_events: int
+    api_runs: tuple[tuple[str, Durability], ...]
+    """(store, durability) of each run of the HTTP API (a server each)."""
     replayed: int
 
 
@@ -70,6 +74,7 @@ FULL = Scale(
     concurrency=((1, 1_000), (10, 200), (100, 100)),
     turns=200,
     api_events=1_000,
+    api_runs=tuple((store, durability) for store in ("SQLite", "PostgreSQL") for durability in DURABLE),
     replayed=1_000,
 )
 QUICK = Scale(
@@ -88,6 +93,7 @@ QUICK = Scale(
     concurrency=((1, 20), (100, 3)),
     turns=12,
     api_events=30,
+    api_runs=(("SQLite", "sync"), ("PostgreSQL", "async")),  # both stores, both modes: each start costs seconds
     replayed=50,
 )
 STORES = ("SQLite", "PostgreSQL")
@@ -99,6 +105,8 @@ class Steps:
     def __init__(self, progress: Progress, sections: int) -> None:
         self.progress = progress
         self.overall = progress.add_task("benchmarks", total=sections)
+        self.took: dict[str, float] = {}
+        """Seconds each section took, by label."""
 
     @contextmanager
     def section(self, label: str, units: int | None = None) -> Iterator[Callable[[int], None]]:
@@ -111,9 +119,11 @@ class Steps:
             if task is not None:
                 self.progress.advance(task, done)
 
+        start = time.perf_counter()
         try:
             yield tick
         finally:
+            self.took[label] = time.perf_counter() - start
             if task is not None:
                 self.progress.remove_task(task)
             self.progress.advance(self.overall)
@@ -129,7 +139,7 @@ def _ms(us: float) -> str:
 
 def run(scale: Scale, console: Console) -> Results:
     results = Results(load=[load_average()])
-    sections = 16 + len(scale.agents) + 4 * len(scale.concurrency)
+    sections = 12 + len(scale.agents) + 4 * len(scale.concurrency) + len(scale.api_runs)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress, stores() as urls:
         steps = Steps(progress, sections)
@@ -144,12 +154,13 @@ def run(scale: Scale, console: Console) -> Results:
         _api(results, scale, steps, urls)
         _replay(results, scale, steps)
     results.load.append(load_average())
+    results.took = steps.took
     return results
 
 
 def _startup(results: Results, scale: Scale, steps: Steps) -> None:
     with steps.section("start-up: fresh interpreters"):
-        times = startup_times(scale.startup_runs)
+        times = startup_times(scale.startup_runs, only_budgeted=scale is QUICK)
     for name, seconds in times.seconds.items():
         results.add("start-up", name, f"{seconds:.3f} s", f"median of {times.runs}, whole process")
     for name, label in (("rataura2 --help", "rataura2 --help"), ("import the session core", "import the core")):
@@ -349,16 +360,15 @@ def _livekit(results: Results, scale: Scale, steps: Steps, urls: dict[str, str])
 
 
 def _api(results: Results, scale: Scale, steps: Steps, urls: dict[str, str]) -> None:
-    for store in STORES:
-        for durability in DURABLE:
-            with steps.section(f"HTTP API, {store} {durability}"):
-                load = api_load(store, urls[store], durability, scale.api_events)
-            results.add(
-                "HTTP API",
-                f"POST event, {store} {durability}",
-                f"p50 {_ms(load.latency.p50)}, p99 {_ms(load.latency.p99)}",
-                f"{load.requests_per_second:,.0f} requests/s with {CLIENTS} clients; one `rataura2 serve` process",
-            )
+    for store, durability in scale.api_runs:
+        with steps.section(f"HTTP API, {store} {durability}"):
+            load = api_load(store, urls[store], durability, scale.api_events)
+        results.add(
+            "HTTP API",
+            f"POST event, {store} {durability}",
+            f"p50 {_ms(load.latency.p50)}, p99 {_ms(load.latency.p99)}",
+            f"{load.requests_per_second:,.0f} requests/s with {CLIENTS} clients; one `rataura2 serve` process",
+        )
 
 
 def _replay(results: Results, scale: Scale, steps: Steps) -> None:
@@ -378,12 +388,12 @@ def _replay(results: Results, scale: Scale, steps: Steps) -> None:
             )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a bounded smoke run: fewer events and sessions")
     parser.add_argument("--no-budget", action="store_true", help="report the budget, exit 0 even if a line is missed")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where the chart and report go")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     console = Console()
     results = run(QUICK if args.quick else FULL, console)
     print_table(results, console)

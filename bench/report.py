@@ -49,6 +49,8 @@ class Results:
     """contender -> mean us per event on the interleaved budget workload."""
     load: list[str] = field(default_factory=list)
     """The machine's load average when the run started and ended."""
+    took: dict[str, float] = field(default_factory=dict)
+    """Seconds each section of the run took."""
 
     def add(self, section: str, name: str, value: str, note: str = "") -> None:
         self.rows.append(Row(section, name, value, note))
@@ -86,6 +88,11 @@ def print_table(results: Results, console: Console) -> None:
     for row in results.rows:
         table.add_row(row.section, row.name, row.value, row.note)
     console.print(table)
+    slowest = sorted(results.took.items(), key=lambda item: -item[1])[:12]
+    console.print(
+        f"The run took {sum(results.took.values()):,.0f} s; longest sections: "
+        + ", ".join(f"{label} {seconds:,.1f} s" for label, seconds in slowest)
+    )
     print_budget(results, console)
 
 
@@ -111,9 +118,10 @@ def draw_chart(results: Results, path: Path) -> Path:
     size_ax.plot(xs, [p.create_p50 for p in sizes], "o-", label="create_session, p50")
     size_ax.plot(xs, [p.event_p50 for p in sizes], "s-", label="process_event, p50")
     size_ax.plot(xs, [p.event_p99 for p in sizes], "s--", label="process_event, p99")
-    size_ax.set_xscale("log")
-    size_ax.set_yscale("log")
-    size_ax.set_xticks(xs, [f"{x:,}" for x in xs])
+    if sizes:  # (a log scale needs values)
+        size_ax.set_xscale("log")
+        size_ax.set_yscale("log")
+        size_ax.set_xticks(xs, [f"{x:,}" for x in xs])
     size_ax.set_xlabel("transitions in the graph (10 per agent)")
     size_ax.set_ylabel("microseconds (log scale)")
     size_ax.set_title("cost against graph size (SessionManager, warm graph)")
@@ -122,18 +130,21 @@ def draw_chart(results: Results, path: Path) -> Path:
     for label, points in results.concurrency.items():
         points = sorted(points)
         conc_ax.plot([n for n, _ in points], [rate for _, rate in points], "o-", label=label)
-    conc_ax.set_xscale("log")
     levels = sorted({n for points in results.concurrency.values() for n, _ in points})
-    conc_ax.set_xticks(levels, [str(n) for n in levels])
+    if levels:
+        conc_ax.set_xscale("log")
+        conc_ax.set_xticks(levels, [str(n) for n in levels])
     conc_ax.set_xlabel("concurrent sessions (a thread each)")
     conc_ax.set_ylabel("events per second, acknowledged and stored")
     conc_ax.set_title("durable throughput against concurrent sessions")
-    conc_ax.legend(fontsize=8)
+    if results.concurrency:
+        conc_ax.legend(fontsize=8)
 
     names = list(results.peers)
     values = [results.peers[n] for n in names]
     bars = peer_ax.barh(names, values, color=["#2a9d8f" if n == "rataura2" else "#e76f51" for n in names])
-    peer_ax.set_xscale("log")
+    if values:
+        peer_ax.set_xscale("log")
     peer_ax.set_xlabel("microseconds per event, mean (log scale)")
     peer_ax.set_title("the same interleaved sessions, other machinery")
     ours = results.peers.get("rataura2", 1.0)
