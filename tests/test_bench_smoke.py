@@ -29,7 +29,17 @@ BUDGET_LINES = (
     "added to a LiveKit turn, async, PostgreSQL",
     "added to a LiveKit turn, sync, PostgreSQL",
 )
-SECTIONS = ("start-up", "session start", "event path", "peers", "memory", "durable", "LiveKit turn", "HTTP API", "replay")
+SECTIONS = (
+    "start-up",
+    "session start",
+    "event path",
+    "peers",
+    "memory",
+    "durable",
+    "LiveKit turn",
+    "HTTP API",
+    "replay",
+)
 
 
 def test_a_quick_run_measures_every_section_and_writes_the_report(tmp_path: Path) -> None:
