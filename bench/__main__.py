@@ -52,6 +52,7 @@ class Scale:
     concurrency: tuple[tuple[int, int], ...]
     """(concurrent sessions, events each)."""
     turns: int
+    turn_rounds: int
     api_events: int
     api_runs: tuple[tuple[str, Durability], ...]
     """(store, durability) of each run of the HTTP API (a server each)."""
@@ -72,7 +73,8 @@ FULL = Scale(
     idle_sessions=10_000,
     long_events=(1_000, 1_000_000),
     concurrency=((1, 1_000), (10, 200), (100, 100)),
-    turns=200,
+    turns=100,
+    turn_rounds=3,
     api_events=1_000,
     api_runs=tuple((store, durability) for store in ("SQLite", "PostgreSQL") for durability in DURABLE),
     replayed=1_000,
@@ -92,6 +94,7 @@ QUICK = Scale(
     long_events=(1_000, 5_000),
     concurrency=((1, 20), (100, 3)),
     turns=12,
+    turn_rounds=1,
     api_events=30,
     api_runs=(("SQLite", "sync"), ("PostgreSQL", "async")),  # both stores, both modes: each start costs seconds
     replayed=50,
@@ -343,14 +346,19 @@ def _concurrency(results: Results, scale: Scale, steps: Steps, urls: dict[str, s
 
 def _livekit(results: Results, scale: Scale, steps: Steps, urls: dict[str, str]) -> None:
     with steps.section("a LiveKit text-mode turn, with and without orchestration"):
-        turn = turn_cost(scale.turns, urls)
-    results.add("LiveKit turn", "without rataura2", f"{turn.plain_ms:.2f} ms", "AgentSession, offline LLM, median")
+        turn = turn_cost(scale.turns, urls, scale.turn_rounds)
+    results.add(
+        "LiveKit turn",
+        "without rataura2",
+        f"{turn.plain_ms:.2f} ms",
+        f"AgentSession, offline LLM; median turn, median of {turn.rounds} rounds",
+    )
     for (store, durability), ms in turn.orchestrated_ms.items():
         results.add(
             "LiveKit turn",
             f"with rataura2, {store}, durability {durability}",
             f"{ms:.2f} ms",
-            f"+{turn.added_ms(store, durability):.2f} ms",
+            f"+{turn.added_ms(store, durability):.2f} ms (against the plain turn run just before it)",
         )
     for store in STORES:
         added = turn.added_ms(store, "async")

@@ -27,11 +27,16 @@ from rataura2.sessions.manager import Durability, SessionManager
 @dataclass(frozen=True)
 class TurnCost:
     plain_ms: float
+    """Median milliseconds per turn without rataura2 (the median over the rounds)."""
     orchestrated_ms: dict[tuple[str, str], float]
     """(store, durability) -> median milliseconds per turn; the store is "memory" for durability "off"."""
+    added: dict[tuple[str, str], float]
+    """(store, durability) -> what rataura2 adds to a turn: in each round, the orchestrated median minus the plain
+    median measured just before it; the median over the rounds."""
+    rounds: int
 
     def added_ms(self, store: str, durability: str) -> float:
-        return self.orchestrated_ms[(store, durability)] - self.plain_ms
+        return self.added[(store, durability)]
 
 
 async def _median_turn(session: AgentSession[Any], turns: int) -> float:
@@ -82,17 +87,30 @@ async def _orchestrated(url: str, durability: Durability, turns: int) -> float:
         sessions.dispose()
 
 
-def turn_cost(turns: int, stores: Mapping[str, str]) -> TurnCost:
+def turn_cost(turns: int, stores: Mapping[str, str], rounds: int = 1) -> TurnCost:
     """The plain turn, then the orchestrated one with durability off, and async and sync on each of ``stores``
-    (name -> database URL)."""
-    plain = asyncio.run(_plain(turns))
-    orchestrated: dict[tuple[str, str], float] = {}
+    (name -> database URL); ``rounds`` times, each orchestrated run paired with a plain run just before it (the
+    machine's load drifts; a difference taken minutes apart would measure the drift)."""
     first = next(iter(stores.values()))
-    orchestrated[("memory", "off")] = asyncio.run(_orchestrated(first, "off", turns))
-    for store, url in stores.items():
-        for durability in DURABLE:
-            orchestrated[(store, durability)] = asyncio.run(_orchestrated(url, durability, turns))
-    return TurnCost(plain, orchestrated)
+    configs: list[tuple[str, Durability, str]] = [("memory", "off", first)]
+    configs += [(store, durability, url) for store, url in stores.items() for durability in DURABLE]
+    plain: list[float] = []
+    measured: dict[tuple[str, str], list[float]] = {(store, d): [] for store, d, _ in configs}
+    added: dict[tuple[str, str], list[float]] = {(store, d): [] for store, d, _ in configs}
+    for _ in range(rounds):
+        for store, durability, url in configs:
+            base = asyncio.run(_plain(turns))
+            ms = asyncio.run(_orchestrated(url, durability, turns))
+            plain.append(base)
+            measured[(store, durability)].append(ms)
+            added[(store, durability)].append(ms - base)
+    median = statistics.median
+    return TurnCost(
+        median(plain),
+        {key: median(values) for key, values in measured.items()},
+        {key: median(values) for key, values in added.items()},
+        rounds,
+    )
 
 
 DURABLE: tuple[Durability, ...] = ("async", "sync")
