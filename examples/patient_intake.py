@@ -238,6 +238,8 @@ def seed(db: Session) -> Conversation:
     agents = [start, prescriptions, allergies, conditions, reasons, review, confirmation, end]
     conversation = Conversation(
         name=NAME,
+        # what the tools set through RunContext, so that lint knows the templates" values have a source
+        config={"context_keys": ["allergies", "conditions", "prescriptions", "visit_reasons"]},
         description="Pipecat Flows' patient intake example.",
         initial_agent=start,
         agents=agents,

@@ -276,6 +276,18 @@ def seed(db: Session) -> Conversation:
     agents = [greeter, reservation, takeaway, checkout]
     conversation = Conversation(
         name=NAME,
+        # what the tools set through RunContext, so that lint knows the templates" values have a source
+        config={
+            "context_keys": [
+                "customer_name",
+                "customer_phone",
+                "expense",
+                "order",
+                "reservation_time",
+                "card_number",
+                "checked_out",
+            ]
+        },
         description="LiveKit Agents' restaurant example: reservations, takeaway orders and payment.",
         initial_agent=greeter,
         agents=agents,

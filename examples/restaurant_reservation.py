@@ -160,6 +160,8 @@ def seed(db: Session) -> Conversation:
     agents = [party, time, no_table, confirm, goodbye]
     conversation = Conversation(
         name=NAME,
+        # what the tools set through RunContext, so that lint knows the templates" values have a source
+        config={"context_keys": ["party_size", "requested_time", "reserved_time"]},
         description="Pipecat Flows' restaurant reservation example.",
         initial_agent=party,
         agents=agents,

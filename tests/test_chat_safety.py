@@ -1,6 +1,7 @@
 """``rataura2 chat``, the real command, on the graphs and inputs that used to run away or break it: the bouncing
 support graph ends by itself and says why it stopped moving, the turn guard stops a graph built to bounce, a
-message too long is refused as a whole turn, text mode needs no speech keys, and typed lines can be edited."""
+message too long is refused as a whole turn, text mode needs no speech keys, typed lines can be edited, and an edit
+that does not compile is reported while the chat runs on the last good version."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from rataura2.db.models import Agent, BusinessRulesTransition, Conversation, Transition
 from rataura2.db.session import init_db
 from rataura2.demo.seed import DEMO_CONVERSATION, seed_demo
+from rataura2.persistence.versions import publish_conversation
 
 RATAURA2 = [sys.executable, "-m", "rataura2.cli"]
 LINE = "thanks, but I need a refund"
@@ -60,6 +63,28 @@ def support(db: Session, name: str, triggers: dict[str, Any]) -> None:
     db.commit()
 
 
+def edited_badly(db: Session) -> None:
+    """A conversation published as version 1 (Desk -> Bills on "bill"), then edited around the ORM (raw SQL, as
+    another tool would, moving the revision on) into a regex that does not compile."""
+    desk = Agent(name="Desk", instructions="")
+    bills = Agent(name="Bills", instructions="")
+    conversation = Conversation(name="Edited", initial_agent=desk, agents=[desk, bills])
+    db.add(conversation)
+    db.flush()
+    edge = Transition(
+        source_agent=desk, target_agent=bills, condition_type="user_input", condition_data={"pattern": "bill"}
+    )
+    db.add(edge)
+    db.commit()
+    assert publish_conversation(db, conversation.id) == 1
+    db.execute(
+        text("UPDATE transitions SET condition_data = :d WHERE id = :id"),
+        {"d": '{"pattern": "(", "match": "regex"}', "id": edge.id},
+    )
+    db.execute(text("UPDATE conversations SET revision = revision + 1 WHERE id = :id"), {"id": conversation.id})
+    db.commit()
+
+
 def voice_only(db: Session) -> None:
     """An agent that speaks through providers whose plugins and keys this machine does not have."""
     agent = Agent(name="Voice", instructions="", stt_provider="deepgram", tts_provider="elevenlabs")
@@ -77,12 +102,14 @@ def chats(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.Comp
         support(db, "Support", {})
         support(db, "Bouncy", {"triggers": ["agent_state_changed"]})
         voice_only(db)
+        edited_badly(db)
     sessions.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RATAURA2_", "DEEPGRAM", "ELEVEN"))}
     runs = {
         "support": ("Support", f"{LINE}\n"),
         "bouncy": ("Bouncy", f"{LINE}\n"),
         "voice": ("Voice", "x" * 1_000_000 + "\nhello there\n"),
+        "edited": ("Edited", "my bill please\n"),
     }
 
     def chat(conversation: str, lines: str) -> subprocess.CompletedProcess[str]:
@@ -199,3 +226,17 @@ def test_typed_lines_can_be_edited_and_recalled(tmp_path: Path) -> None:
     assert text.count('Combat> [Combat] You said: "I want combat".') == 2
     assert "Session ended on Combat after 2 turns and 1 hand-over." in text
     assert history.read_text().splitlines()[-1] == "I want combat"
+
+
+def test_an_edit_that_does_not_compile_is_reported_and_the_chat_runs_on_the_last_good_version(
+    chats: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = chats["edited"]
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("warning: the conversation's latest edit is not in use: ")
+    assert "not a valid (RE2) regex" in lines[0]
+    assert lines[0].endswith("this session runs on version 1, the last good one")
+    assert any(line.startswith("-- Desk -> Bills: user said 'my bill please'") for line in lines)  # version 1's edge
+    assert lines[-1] == "Session ended on Bills after 1 turn and 1 hand-over."
+    assert "Traceback" not in done.stdout + done.stderr

@@ -16,6 +16,7 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.orm import Session
 
 from rataura2.core.sensitive import REDACTED
+from rataura2.db.lint import lint_conversation
 from rataura2.livekit.bridge import Handoff
 from rataura2.livekit.factory import OrchestratedAgent
 from rataura2.livekit.history import SUMMARY_HEADER
@@ -172,3 +173,12 @@ async def test_an_example_plays_its_script_in_the_terminal_chat(tmp_path: Path) 
         .rstrip()
         .endswith("Session ended on Goodbye after 4 turns and 4 hand-overs (the caller is done).")
     )
+
+
+def test_the_examples_lint_clean(sqlite_db: Session) -> None:
+    """Our own examples are what designers copy: lint finds nothing in them (the values their tools set through
+    RunContext are declared in the conversation's ``context_keys``)."""
+    for name in ("restaurant_agent", "restaurant_reservation", "patient_intake"):
+        conversation = example(name).seed(sqlite_db)
+        report = lint_conversation(sqlite_db, conversation.id)
+        assert [f.message for f in report.findings] == [], name

@@ -85,7 +85,7 @@ def test_a_bad_id_is_one_error_line(
 ) -> None:
     code, out, err = _main(monkeypatch, capsys, *args, "-d", url)
     text = out + err
-    assert code in (1, 2), text
+    assert code == 2, text
     assert "Traceback" not in text
     lines = [line for line in text.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), text

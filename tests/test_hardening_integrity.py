@@ -84,6 +84,9 @@ def test_a_corrupt_session_is_refused_listed_and_repaired(
     with pytest.raises(CorruptSessionError):
         SessionManager(db, durability="off").load_session("s")  # what `sessions show` reads
     assert db.scalar(select(SessionRecord.owner).where(SessionRecord.id == pk)) is None  # refused: not held
+    shown = CliRunner().invoke(app, ["sessions", "show", "s", "-d", database_url], env={"COLUMNS": "250"})
+    assert shown.exit_code == 2 and "Traceback" not in shown.output, shown.output
+    assert shown.output.startswith(f"error: session 's' is corrupt at {row}") and shown.output.count("\n") == 1
 
     code, out = _verify(database_url, "s")
     assert code == 1 and "s: " in out and "problems" in out and "1 sessions checked, 1 damaged." in out, out

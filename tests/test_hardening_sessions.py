@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,13 +13,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rataura2.core.conditions.expressions import context_size
 from rataura2.core.context import OWNED_FIELDS, RESERVED_FIELDS
 from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.db.models import SessionSnapshot
 from rataura2.errors import InvalidEventError, InvalidSessionIdError, SessionEndedError
 from rataura2.sessions.manager import SessionManager
 from rataura2.settings import get_settings
+from rataura2.vocabulary.limits import CEL_MAX_WORK, MAX_CONTEXT_KEYS
 from tests._procs import T0, build_conversation, drive, logged_ids, script
+from tests.builders import build_graph
 
 
 @pytest.fixture
@@ -61,6 +65,21 @@ def test_user_input_may_be_set_but_only_as_text(sqlite_db: Session) -> None:
         orchestrator.update_context(user_input=["not", "text"], timestamp=T0 + 1)
     orchestrator.update_context(user_input="thanks", timestamp=T0 + 1)
     assert orchestrator.get_context()["user_input"] == "thanks"
+
+
+def test_the_values_set_from_outside_are_bounded_in_number(sqlite_db: Session) -> None:
+    """Every event walks the context: a client adding keys without end would slow every turn of the session."""
+    manager, orchestrator = _started(sqlite_db)
+    held = len(list(orchestrator.context.keys()))  # what the session keeps itself counts too
+    orchestrator.update_context({f"k{n}": n for n in range(MAX_CONTEXT_KEYS - held - 10)}, timestamp=T0 + 1)
+    before = orchestrator.get_context()
+    with pytest.raises(InvalidEventError, match="over the limit of 1000") as info:
+        orchestrator.update_context({f"more{n}": n for n in range(20)}, timestamp=T0 + 2)
+    assert info.value.field == "data.context_updates"
+    assert orchestrator.get_context() == before
+    orchestrator.update_context({"k1": "changed"}, timestamp=T0 + 3)  # existing values can still change
+    assert orchestrator.get_context()["k1"] == "changed"
+    drive(manager, "s", script(1))
 
 
 # case 3: internal ids live in a namespace of their own ----------------------------------------------------------------
@@ -218,3 +237,62 @@ def test_context_and_snapshots_do_not_grow_with_the_sessions_age(db: Session, sm
     assert len(json.dumps(context)) < 1.3 * sizes[0]
     manager.close()
     assert SessionManager(db).resume_session("s").get_context() == context
+
+
+WHOLE = '"vip" in context && context.vip == true'
+"""An expression that reads the context as a whole (``in context``): it is given all of it, history included."""
+
+
+def _whole_context_session(db: Session) -> AgentOrchestrator:
+    """A session that hands over between Desk and Away on every user turn; from Desk, ``WHOLE`` leads to Vip and
+    an expression naming its field leads to Gold."""
+    graph = build_graph(
+        db,
+        ["Desk", "Away", "Vip", "Gold"],
+        [
+            ("Desk", "Away", "user_input", {"pattern": "go"}),
+            ("Away", "Desk", "user_input", {"pattern": "back"}),
+            ("Desk", "Vip", "custom", {"condition_code": WHOLE}, 2),
+            ("Desk", "Gold", "custom", {"condition_code": "has(context.gold) && context.gold == true"}, 1),
+        ],
+    )
+    return SessionManager(db, durability="off").create_session("s", graph.conversation.id, timestamp=T0)
+
+
+def test_an_expression_reading_the_whole_context_costs_the_same_however_old_the_session(
+    sqlite_db: Session, small_windows: None
+) -> None:
+    """Its input is measured before every evaluation: with the history bounded (10 here), a hundred hand-overs later
+    it is as large as once the history was full, and the expression still works."""
+    orchestrator = _whole_context_session(sqlite_db)
+    sizes = []
+    for turn in range(120):
+        said = orchestrator.process_event(
+            {"type": "user_message", "timestamp": T0 + 1 + turn, "data": {"message": ("go", "back")[turn % 2]}}
+        )
+        assert said.transitioned and said.status.value == "success", said.errors  # never stopped at the cost limit
+        if turn in (19, 119):  # the history full, and a hundred hand-overs later
+            sizes.append(context_size(orchestrator.context, 10**9))
+    assert orchestrator.context.transition_count == 120
+    assert sizes[0] == sizes[1] < CEL_MAX_WORK
+    moved = orchestrator.update_context(vip=True, timestamp=T0 + 400)
+    assert moved.to_agent_id == orchestrator.graph.get_agent("Vip").id
+
+
+def test_an_expression_past_the_input_limit_is_stopped_before_it_starts(sqlite_db: Session) -> None:
+    """A context made large by its values (a client storing thousands of keys; it took 0.6 s per event before the
+    limit): the whole-context expression is stopped before it starts, after measuring only up to the limit, with an
+    error that says so; an expression naming its fields still works, and the session goes on."""
+    orchestrator = _whole_context_session(sqlite_db)
+    for batch in range(60):  # 840 values (the number of keys is bounded too), each long
+        values = {f"note_{batch}_{i}": "x" * 4000 for i in range(14)}
+        orchestrator.update_context(values, timestamp=T0 + 1 + batch)
+    full = context_size(orchestrator.context, 10**9)
+    refused = orchestrator.update_context(vip=True, timestamp=T0 + 100)
+    assert refused.status.value == "error" and not refused.transitioned
+    counted = re.search(r"stopped at its cost limit: it would take in (\d+) size units of input", refused.reason)
+    assert counted is not None, refused.reason
+    assert CEL_MAX_WORK < int(counted[1]) < full / 2  # the measure stopped soon after the limit
+    assert orchestrator.get_context()["vip"] is True  # the update is applied; only the expression counts as false
+    moved = orchestrator.update_context(gold=True, timestamp=T0 + 101)
+    assert moved.to_agent_id == orchestrator.graph.get_agent("Gold").id

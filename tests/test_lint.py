@@ -338,6 +338,22 @@ def test_cel_reading_keys_nothing_sets() -> None:
     assert lint_graph(declared).without(["bouncing_cycle"]).findings == ()
 
 
+def test_cel_reading_the_whole_context() -> None:
+    spec = graph(
+        ["A", "B"],
+        [
+            (1, 2, "custom", {"condition_code": '"vip" in context && context.vip == true'}),
+            (1, 2, "custom", {"condition_code": "has(context.vip) && context.vip == true", "triggers": ["custom"]}),
+            (2, 1, SAYS, {"pattern": "x"}),
+        ],
+        config={"context_keys": ["vip"]},
+    )
+    report = lint_graph(spec).without(["bouncing_cycle", "duplicate_condition"])
+    assert codes(report) == [("whole_context_read", (1,))]
+    assert "takes in every value and the whole history" in report.findings[0].message
+    assert "context.vip, has(context.vip)" in report.findings[0].hint
+
+
 def test_templates_naming_values_nothing_sets_and_broken_templates() -> None:
     spec = graph(
         ["A", "B", "C"],

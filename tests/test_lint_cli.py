@@ -111,7 +111,11 @@ def test_every_conversation_by_default_and_one_without_initial_agent(db: Session
 def test_bad_input_is_one_error_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'lint.db'}"
     done = command("lint", "nope", "-d", url)
-    assert (done.returncode, done.stdout, done.stderr) == (2, "", "error: no conversation 'nope'\n")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        "",
+        "error: no conversation 'nope'; conversations: none yet (by name or id)\n",
+    )
     result = CliRunner().invoke(app, ["lint", "--ignore", "no_such_code", "-d", url])
     assert isinstance(result.exception, RatauraError)  # what main() prints as one error line
     assert str(result.exception).startswith("unknown lint code(s) no_such_code; codes: no_initial_agent,")

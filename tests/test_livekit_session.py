@@ -423,3 +423,30 @@ async def test_livekit_objects_that_are_not_plain_data_do_not_break_the_session(
         assert [r.transitioned for r in results] == [False]
         joined = next(e for e in (await live.context())["events"] if e["type"] == EventType.USER_JOINED.value)
         assert isinstance(joined["data"]["participant_id"], str)
+
+
+async def test_a_livekit_session_reports_its_events_and_hand_overs_as_opentelemetry_spans(
+    sqlite_db: Session, conversation
+) -> None:
+    """Operators trace a LiveKit session the way the API's sessions are traced: a span per event, a hand-over span
+    inside the event that caused it (with the host's tracer provider; here an in-memory one)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    manager = SessionManager(sqlite_db, tracer_provider=provider)
+    async with running(sqlite_db, conversation, manager=manager) as live:
+        await live.session.run(user_input="I want combat")
+        await live.context()
+        session_id = live.orchestrator.session_id
+    spans = exporter.get_finished_spans()
+    events = [s for s in spans if s.name == "rataura2.event"]
+    assert {s.attributes["rataura2.session_id"] for s in events} == {session_id}
+    turn = next(s for s in events if s.attributes["rataura2.event_type"] == "user_message")
+    assert turn.attributes["rataura2.status"] == "success"
+    (handover,) = [s for s in spans if s.name == "rataura2.handover"]
+    assert handover.parent is not None and handover.parent.span_id == turn.context.span_id
+    assert "combat" in str(handover.attributes["rataura2.reason"])

@@ -193,8 +193,10 @@ def test_a_graph_that_fails_to_compile_never_replaces_the_last_good_version(
     db.commit()
     manager = SessionManager(db, durability="off")
     assert manager.create_session("before", support.conversation.id).graph.version == 1
-    # a row written around the ORM (raw SQL, another tool) that no longer compiles
+    # a row written around the ORM (raw SQL, another tool) that no longer compiles; such a writer moves the
+    # conversation's revision on, as the ORM does, so that session starts notice the edit
     db.execute(text("UPDATE transitions SET condition_data = :d"), {"d": '{"pattern": "(", "match": "regex"}'})
+    db.execute(text("UPDATE conversations SET revision = revision + 1"))
     db.commit()
     with caplog.at_level("WARNING"):
         after = manager.create_session("after", support.conversation.id)
@@ -205,6 +207,7 @@ def test_a_graph_that_fails_to_compile_never_replaces_the_last_good_version(
     with pytest.raises(InvalidConditionError, match="not a valid"):
         publish_conversation(db, support.conversation.id)  # publishing by hand says why, and publishes nothing
     db.execute(text("UPDATE transitions SET condition_data = :d"), {"d": '{"pattern": "invoice"}'})
+    db.execute(text("UPDATE conversations SET revision = revision + 1"))
     db.commit()
     assert manager.create_session("fixed", support.conversation.id).graph.version == 2
     assert support.conversation.id not in manager.publish_errors

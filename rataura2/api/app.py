@@ -35,7 +35,6 @@ from rataura2.api.routes import (
 from rataura2.api.signals import SessionSignals
 from rataura2.api.state import ApiState
 from rataura2.api.static import mount_studio
-from rataura2.api.tracing import Tracing
 from rataura2.db.session import init_db
 from rataura2.sessions.manager import SessionManager
 
@@ -85,7 +84,7 @@ def create_app(
     """
     sessions_factory = init_db(database_url, engine=engine)
     bound = sessions_factory.engine
-    manager = SessionManager(sessions_factory(), durability=durability)
+    manager = SessionManager(sessions_factory(), durability=durability, tracer_provider=tracer_provider)
     state = ApiState(
         engine=bound,
         sessions=sessions_factory,
@@ -93,7 +92,7 @@ def create_app(
         tokens=TokenCache(),
         metrics=Metrics(lambda: manager.backlog),
         signals=SessionSignals(),
-        tracing=Tracing(tracer_provider),
+        tracing=manager.tracing,
         poll_seconds=poll_seconds,
     )
 

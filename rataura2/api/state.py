@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from rataura2.api.auth import TokenCache
 from rataura2.api.metrics import Metrics
 from rataura2.api.signals import SessionSignals
-from rataura2.api.tracing import Tracing
 from rataura2.sessions.manager import SessionManager
+from rataura2.sessions.tracing import Tracing
 
 
 @dataclass

@@ -38,6 +38,7 @@ from rataura2.vocabulary.events import (
     internal_event_id,
     is_internal_event_id,
 )
+from rataura2.vocabulary.limits import MAX_CONTEXT_KEYS
 
 if TYPE_CHECKING:
     import asyncio
@@ -306,6 +307,15 @@ class AgentOrchestrator:
             for key, kind in TYPED_FIELDS.items():
                 if key in updates and not isinstance(updates[key], kind):
                     raise InvalidEventError(f"data.{CONTEXT_UPDATES_KEY}.{key}", f"must be a {kind.__name__}")
+            new_keys = [key for key in updates if key not in self.context]
+            if new_keys:
+                held = len(tuple(self.context.keys()))
+                if held + len(new_keys) > MAX_CONTEXT_KEYS:
+                    raise InvalidEventError(
+                        f"data.{CONTEXT_UPDATES_KEY}",
+                        f"would add {len(new_keys)} value(s) to the {held} the context holds, over the limit of "
+                        f"{MAX_CONTEXT_KEYS}; keep related values together in one object",
+                    )
             scope, ttl = event.data.get("scope", "session"), event.data.get("ttl")
             if not isinstance(scope, str) or scope not in Scope._value2member_map_:
                 raise InvalidEventError("data.scope", f"must be one of {', '.join(Scope)}, got {scope!r}")

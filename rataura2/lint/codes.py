@@ -44,6 +44,12 @@ BOUNCING_CYCLE = Code(
     "bouncing_cycle", _W, "A cycle of state conditions that can stay true could hand a session around it."
 )
 UNSET_CONTEXT_KEY = Code("unset_context_key", _W, "A condition reads a context key that nothing in the graph sets.")
+WHOLE_CONTEXT_READ = Code(
+    "whole_context_read",
+    _W,
+    "A CEL expression reads the context as a whole: it takes in the whole history at each evaluation, and past the "
+    "cost limit (a long session) counts as false.",
+)
 UNKNOWN_TEMPLATE_VALUE = Code(
     "unknown_template_value", _W, "An instructions template names a value that nothing in the graph sets."
 )
@@ -72,6 +78,7 @@ CODES: dict[str, Code] = {
         CONFLICTING_CONDITION,
         BOUNCING_CYCLE,
         UNSET_CONTEXT_KEY,
+        WHOLE_CONTEXT_READ,
         UNKNOWN_TEMPLATE_VALUE,
         TOOL_NOT_OFFERED,
         UNDESCRIBED_DECISION,

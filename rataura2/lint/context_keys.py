@@ -23,6 +23,7 @@ from rataura2.lint.actions import keys_set
 from rataura2.lint.findings import Finding
 from rataura2.lint.subject import Subject
 from rataura2.vocabulary.events import EventType
+from rataura2.vocabulary.limits import CEL_MAX_WORK
 
 DECLARED_KEYS = "context_keys"
 """The conversation config entry listing keys set from outside the graph (the API, tools, an initial context)."""
@@ -84,15 +85,24 @@ def _rule_keys(t: TransitionSpec) -> Iterator[str]:
 
 
 def unset_keys(subject: Subject) -> Iterator[Finding]:
-    """CEL expressions reading context keys nothing sets (a read guarded by ``has(context.key)`` is fine)."""
+    """CEL expressions reading context keys nothing sets (a read guarded by ``has(context.key)`` is fine), or the
+    context as a whole."""
     known = known_keys(subject.spec)
     for edge in sorted(subject.edges.values(), key=lambda e: e.id):
         condition = edge.condition
         if not isinstance(condition, CelCondition):
             continue
         flattened = flatten_context_reads(condition.source)
-        if flattened is None:
-            continue  # reads the context as a whole: which keys is not known
+        if flattened is None:  # which keys it reads is not known; it is given all of them, history included
+            yield codes.WHOLE_CONTEXT_READ.finding(
+                f"{subject.describe(edge.spec)} reads the context as a whole ({condition.source!r}): each evaluation "
+                f"takes in every value and the whole history, and once a long session's context is past the cost "
+                f"limit ({CEL_MAX_WORK} size units) the expression counts as false",
+                "read the fields by name: context.vip, has(context.vip), context.events.exists(e, ...)",
+                agents=(edge.spec.source_agent_id,),
+                transitions=(edge.id,),
+            )
+            continue
         _, fields, tested = flattened
         for key in fields:
             if key in known or key in tested:

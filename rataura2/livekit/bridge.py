@@ -277,7 +277,10 @@ class SessionBridge:
                 if event is not None and event.type is EventType.SESSION_ENDED:
                     await self._end(event)
                 elif event is not None and not self._ended:
-                    result = await self.orchestrator.aprocess_event(event)
+                    tracing = self.session_manager.tracing
+                    with tracing.event(self.session_id, event.type.value) as span:
+                        result = await self.orchestrator.aprocess_event(event)
+                        tracing.result(span, result)
                     if result.errors:
                         self._tell_problems(result)
                 self._sync(job.carry, result, event)

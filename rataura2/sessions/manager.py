@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from opentelemetry.trace import TracerProvider
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from rataura2.persistence.graphs import graphs_of, read_marker
 from rataura2.persistence.leases import read_row
 from rataura2.persistence.log import read_log, rebuild
 from rataura2.persistence.sql_store import SqlStore
+from rataura2.sessions.tracing import Tracing
 from rataura2.vocabulary.events import EventType, internal_event_id
 
 Durability = Literal["sync", "async", "off"]
@@ -64,6 +66,7 @@ class SessionManager:
         lease_seconds: float | None = None,
         max_backlog: int | None = None,
         owner: str | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         if durability not in ("sync", "async", "off"):
             raise ValueError(f"durability must be 'sync', 'async' or 'off', got {durability!r}")
@@ -74,6 +77,8 @@ class SessionManager:
         self.max_hops_per_event = max_hops_per_event
         self.max_transitions_per_turn = max_transitions_per_turn
         self.event_manager_factory = event_manager_factory
+        self.tracing = Tracing(tracer_provider)
+        """Spans for the events its sessions process (the host's tracer provider unless one is given)."""
         self.store: SqlStore | None = None
         if durability != "off":
             self.store = make_store(

@@ -24,10 +24,16 @@ CEL_MAX_STEPS = 2000
 inputs its body reads over 32, plus, for ``map`` and ``filter`` (whose result the engine copies at every step), the
 length of the result so far over 8. Past the limit the evaluation stops and counts as false, with an error that
 says so: some 10 ms at most."""
-CEL_MAX_WORK = 50_000
-"""The size of an evaluation's inputs (about a microsecond each for the engine to take in: a number 1, a text 8 plus
-its length over :data:`CEL_SIZE_UNIT`, a list or map 2 plus its entries), multiplied by (1 + its ``+`` operators)
-squared, which bounds what concatenations can build. Past it the evaluation is not started and counts as false."""
+CEL_MAX_WORK = 20_000
+"""The size of an evaluation's inputs, in units of what the engine takes to convert a number (0.1 to 0.3 us each,
+see :func:`~rataura2.core.conditions.expressions.size_of`), multiplied by (1 + its ``+`` operators) squared, which
+bounds what concatenations can build. Every evaluation is measured before it starts (the measure stops at the
+limit), and past the limit it is not started and counts as false, with an error that says so: taking the inputs in
+costs some 5 ms at most. An expression naming the fields it reads (``context.vip``, ``has(context.vip)``) is given
+only those; one reading the context as a whole takes in the whole history too, some 15,000 units after a hundred
+turns, and past the limit with a hand-over at every turn (lint warns of such reads: ``whole_context_read``)."""
+CEL_STRING_UNITS = 8
+"""Size units of a text (a value or a map's key): the engine converts one in about the time of eight numbers."""
 CEL_SIZE_UNIT = 64
 """Characters of text counted as one more size unit."""
 
@@ -50,6 +56,9 @@ TIMESTAMP_MIN, TIMESTAMP_MAX = 0.0, 253_402_300_799.0
 """Event timestamps: seconds since the epoch, up to the last second of year 9999 (what dates can print)."""
 MAX_ID_LENGTH = 256
 """Characters of an event id, an event source or a session id."""
+MAX_CONTEXT_KEYS = 1000
+"""Values set from outside (the API, tools, hand-over requests) that one session's context may hold at once: every
+event walks the context, so a client that keeps adding keys would slow every turn of the session."""
 
 __all__ = [
     "CEL_MAX_COMPREHENSIONS",
@@ -59,6 +68,8 @@ __all__ = [
     "CEL_MAX_STEPS",
     "CEL_MAX_WORK",
     "CEL_SIZE_UNIT",
+    "CEL_STRING_UNITS",
+    "MAX_CONTEXT_KEYS",
     "MAX_ID_LENGTH",
     "MAX_JSON_DEPTH",
     "MAX_SAFE_INTEGER",

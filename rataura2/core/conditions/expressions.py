@@ -35,9 +35,10 @@ from rataura2.core.conditions.cel_syntax import (
     flatten,
     step_counters,
 )
+from rataura2.core.context import SessionContext
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.errors import CelEvaluationError
-from rataura2.vocabulary.limits import CEL_MAX_STEPS, CEL_MAX_WORK, CEL_SIZE_UNIT
+from rataura2.vocabulary.limits import CEL_MAX_STEPS, CEL_MAX_WORK, CEL_SIZE_UNIT, CEL_STRING_UNITS
 
 CEL_VARIABLES = frozenset({"context", "event"})
 CEL_FUNCTIONS = frozenset(
@@ -119,21 +120,38 @@ def flatten_context_reads(source: str) -> tuple[str, tuple[str, ...], tuple[str,
 
 
 def size_of(value: Any, cap: int) -> int:
-    """What taking ``value`` in costs the engine, in size units (see ``CEL_MAX_WORK``), counted up to ``cap``."""
+    """What taking ``value`` in costs the engine, in size units (see ``CEL_MAX_WORK``), counted up to ``cap``: the
+    walk stops there, so measuring costs at most ``cap`` steps whatever the value."""
     total = 0
     stack = [value]
     while stack and total <= cap:
         item = stack.pop()
-        if isinstance(item, str | bytes):
-            total += 8 + len(item) // CEL_SIZE_UNIT
-        elif isinstance(item, Mapping):
-            total += 2 + len(item)
+        kind = type(item)
+        if kind is str or kind is bytes:
+            total += CEL_STRING_UNITS + len(item) // CEL_SIZE_UNIT
+        elif kind is int or kind is float or kind is bool or item is None:
+            total += 1
+        elif isinstance(item, Mapping):  # each key is a string the engine converts too
+            total += 2 + CEL_STRING_UNITS * len(item)
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
-            total += 2 + len(item)
+            total += 2
             stack.extend(item)
+        elif isinstance(item, str | bytes):
+            total += CEL_STRING_UNITS + len(item) // CEL_SIZE_UNIT
         else:
             total += 1
+    return total
+
+
+def context_size(context: SessionContext, cap: int) -> int:
+    """:func:`size_of` the whole context, measured in place (copying it costs as much as the engine's conversion),
+    counted up to ``cap``."""
+    total = 2
+    for key in context.keys():  # noqa: SIM118  (a SessionContext is not iterable)
+        if total > cap:
+            break
+        total += CEL_STRING_UNITS + size_of(context.get(key), cap - total)
     return total
 
 
@@ -218,24 +236,35 @@ class CelCondition:
     tested: tuple[str, ...]
     reads_event: bool
     triggers: frozenset[str]
-    plan: CostPlan | None = None
-    """How to bound an evaluation; None when nothing in the expression can cost more than its inputs' size."""
+    plan: CostPlan
+    """How to bound an evaluation: every one is measured before it starts (see :meth:`_measured`)."""
     reads_state: bool = True
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
         context = given.context
         activation: dict[str, Any] = {}
+        sizes: dict[str, int] = {}
         if self.fields is None:
+            sizes["context"] = context_size(context, CEL_MAX_WORK)
+            self._within_work(sizes)  # before the copy, which costs as much as the engine's conversion
             activation["context"] = context.to_dict()
         else:
             for name in self.fields:
                 if name in context:
-                    activation[FIELD_PREFIX + name] = context.get(name)
+                    value = context.get(name)
+                    activation[FIELD_PREFIX + name] = value
+                    sizes[FIELD_PREFIX + name] = size_of(value, CEL_MAX_WORK)
             for name in self.tested:
                 activation[HAS_PREFIX + name] = name in context
         if self.reads_event:
-            activation["event"] = given.event.summary_view if given.event is not None else {}
-        steps = None if self.plan is None else self._bounded(activation, self.plan)
+            view = given.event.summary_view if given.event is not None else {}
+            activation["event"] = view
+            sizes["event"] = size_of(view, CEL_MAX_WORK)
+        self._within_work(sizes)
+        steps = None
+        if self.plan.reads:
+            steps = Steps(self.plan, sizes)
+            activation.update(steps.functions())
         try:
             result = self.program.execute(activation)
         except _SPARED:
@@ -255,17 +284,12 @@ class CelCondition:
             raise CelEvaluationError(f"CEL expression {self.source!r} returned {result!r}, not a bool")
         return Verdict(f"expression {self.source!r} is true") if result else None
 
-    def _bounded(self, activation: dict[str, Any], plan: CostPlan) -> Steps | None:
-        """Measure the inputs (refusing to start past ``CEL_MAX_WORK``) and add the step counters, if any."""
-        sizes = {name: size_of(value, CEL_MAX_WORK) for name, value in activation.items()}
-        work = (1 + plan.plus_operators) ** 2 * sum(sizes.values())
+    def _within_work(self, sizes: Mapping[str, int]) -> None:
+        """Refuse to start an evaluation whose inputs are past ``CEL_MAX_WORK`` (what concatenations can build
+        counted in)."""
+        work = (1 + self.plan.plus_operators) ** 2 * sum(sizes.values())
         if work > CEL_MAX_WORK:
             raise self._over(f"would take in {work} size units of input, over the limit of {CEL_MAX_WORK}")
-        if not plan.reads:
-            return None
-        steps = Steps(plan, sizes)
-        activation.update(steps.functions())
-        return steps
 
     def _over(self, what: str) -> CelEvaluationError:
         return CelEvaluationError(f"CEL expression {self.source!r} stopped at its cost limit: it {what}")
@@ -277,7 +301,7 @@ def build_custom(data: CustomData, spec: TransitionSpec, graph: GraphSpec) -> Ce
     reads_event = "event" in program.variables()
     flattened = flatten(shape)
     triggers = data.trigger_names()
-    plan = CostPlan.of(shape, flattened is None) if shape.comprehensions or shape.plus_operators else None
+    plan = CostPlan.of(shape, flattened is None)
     edits = step_counters(shape)
     if flattened is None:
         runtime = _engine_compile(apply_edits(source, edits)) if edits else program

@@ -1,4 +1,5 @@
-"""OpenTelemetry spans for event processing and hand-overs.
+"""OpenTelemetry spans for event processing and hand-overs, wherever events come from (the HTTP API, a LiveKit
+session): one ``rataura2.event`` span per event, with a ``rataura2.handover`` span per hand-over inside it.
 
 Only the OpenTelemetry API is a dependency: with no tracer provider set up by the host process (the SDK and an
 exporter, as for livekit-agents' own telemetry), its tracer is a no-op and nothing is recorded or sent.
