@@ -47,6 +47,8 @@ class Results:
     """"store, durability" -> (concurrent sessions, events/s stored)."""
     peers: dict[str, float] = field(default_factory=dict)
     """contender -> mean us per event on the interleaved budget workload."""
+    peer_ratios: dict[str, float] = field(default_factory=dict)
+    """contender -> its mean over rataura2's, measured side by side on the same events."""
     load: list[str] = field(default_factory=list)
     """The machine's load average when the run started and ended."""
     took: dict[str, float] = field(default_factory=dict)
@@ -147,12 +149,12 @@ def draw_chart(results: Results, path: Path) -> Path:
         peer_ax.set_xscale("log")
     peer_ax.set_xlabel("microseconds per event, mean (log scale)")
     peer_ax.set_title("the same interleaved sessions, other machinery")
-    ours = results.peers.get("rataura2", 1.0)
-    for bar, value in zip(bars, values, strict=True):
+    for bar, name, value in zip(bars, names, values, strict=True):
+        ratio = results.peer_ratios.get(name)
         peer_ax.text(
             value,
             bar.get_y() + bar.get_height() / 2,
-            f" {value:,.1f} us ({value / ours:,.1f}x)",
+            f" {value:,.1f} us" + ("" if ratio is None else f" ({ratio:,.1f}x rataura2, side by side)"),
             va="center",
             fontsize=8,
         )
@@ -174,8 +176,9 @@ NOTES = """\
 - Every contender folds events into the same context and evaluates the same compiled conditions, with a state per
   session; the fairness test (`tests/test_bench_fairness.py`) checks that all of them route the benchmark's events
   to the same agents. "Rules read from the database" replays the brief's original design (the current agent's
-  transitions and their rules read with two queries at every check, conditions built anew). Ratios compare means
-  over the same events (the peers run a prefix of the stream).
+  transitions and their rules read with two queries at every check, conditions built anew). Each ratio compares
+  means over the same events, measured side by side: each contender runs the first events of every session right
+  after rataura2 ran them on fresh sessions.
 - Durable throughput: each session is driven by a thread of its own; "stored" is the time until every acknowledged
   event is in the database, and the events in the log are counted afterwards. Sync durability acknowledges an event
   only once its transaction has committed; concurrent sessions share transactions (group commit).
