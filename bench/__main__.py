@@ -26,6 +26,8 @@ from bench.replay import replay_cost
 from bench.report import Results, SizePoint, draw_chart, load_average, print_table, write_markdown
 from bench.sessions import Interleaved, event_path, idle_memory, long_session, session_start
 from bench.startup import startup_times
+from bench.studio import first_page
+from bench.studio import missing as studio_missing
 from bench.workloads import build_workload, interleaved
 from rataura2.sessions.manager import Durability
 
@@ -57,6 +59,8 @@ class Scale:
     api_runs: tuple[tuple[str, Durability], ...]
     """(store, durability) of each run of the HTTP API (a server each)."""
     replayed: int
+    studio_runs: int
+    """Cold loads of the studio's first page (skipped where the studio, Node or Chromium is missing)."""
 
 
 FULL = Scale(
@@ -78,6 +82,7 @@ FULL = Scale(
     api_events=1_000,
     api_runs=tuple((store, durability) for store in ("SQLite", "PostgreSQL") for durability in DURABLE),
     replayed=1_000,
+    studio_runs=5,
 )
 QUICK = Scale(
     startup_runs=1,
@@ -98,6 +103,7 @@ QUICK = Scale(
     api_events=30,
     api_runs=(("SQLite", "sync"), ("PostgreSQL", "async")),  # both stores, both modes: each start costs seconds
     replayed=50,
+    studio_runs=1,
 )
 STORES = ("SQLite", "PostgreSQL")
 
@@ -142,7 +148,7 @@ def _ms(us: float) -> str:
 
 def run(scale: Scale, console: Console) -> Results:
     results = Results(load=[load_average()])
-    sections = 12 + len(scale.agents) + 4 * len(scale.concurrency) + len(scale.api_runs)
+    sections = 13 + len(scale.agents) + 4 * len(scale.concurrency) + len(scale.api_runs)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress, stores() as urls:
         steps = Steps(progress, sections)
@@ -157,6 +163,7 @@ def run(scale: Scale, console: Console) -> Results:
         _livekit(results, scale, steps, urls)
         _api(results, scale, steps, urls)
         _replay(results, scale, steps)
+        _studio(results, scale, steps)
     results.load.append(load_average())
     results.took = steps.took
     return results
@@ -405,6 +412,28 @@ def _replay(results: Results, scale: Scale, steps: Steps) -> None:
             results.check(
                 "replay 1,000 sessions on an edited rule", "<= 2 s", f"{replayed.seconds:.2f} s", replayed.seconds <= 2
             )
+
+
+def _studio(results: Results, scale: Scale, steps: Steps) -> None:
+    with steps.section("the studio's first page in Chromium"):
+        why_not = studio_missing()
+        page = None if why_not is not None else first_page(runs=scale.studio_runs)
+    if page is None:
+        results.add("studio", "first page, 50 agents x 500 transitions", "skipped", str(why_not))
+        return
+    results.add(
+        "studio",
+        f"first page, {page.agents} agents x {page.transitions} transitions",
+        f"median {page.median_ms:.0f} ms, worst {page.worst_ms} ms",
+        f"{len(page.runs_ms)} cold loads in Chromium (new profile each); "
+        f"{page.drawn_agents} agents and {page.drawn_transitions} transitions drawn",
+    )
+    results.check(
+        "studio first page, 50 agents x 500 transitions",
+        "<= 1 s",
+        f"median {page.median_ms:.0f} ms",
+        page.median_ms <= 1_000,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

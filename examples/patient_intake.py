@@ -17,7 +17,7 @@ node resets the LLM's context, and the review node resets it with a summary the 
 
 Run it (offline, scripted by :data:`SCRIPT`)::
 
-    python examples/patient_intake.py [out/intake.db]
+    .venv/bin/python examples/patient_intake.py [out/intake.db]
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ flow is rows in the database:
 Run it (offline: each agent's ``config["offline"]`` scripts the offline LLM through :data:`SCRIPT`; give the agents
 another ``llm_provider`` to talk to them with a real model)::
 
-    python examples/restaurant_agent.py [out/restaurant.db]
+    .venv/bin/python examples/restaurant_agent.py [out/restaurant.db]
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ confirmation or a list of other times, and an end node whose post-action ends th
 
 Run it (offline, scripted by :data:`SCRIPT`)::
 
-    python examples/restaurant_reservation.py [out/reservation.db]
+    .venv/bin/python examples/restaurant_reservation.py [out/reservation.db]
 """
 
 from __future__ import annotations

@@ -207,6 +207,10 @@ class InvalidDatabaseUrlError(RatauraError):
     """The database URL is not one SQLAlchemy can use: malformed, an unknown dialect, or its driver not installed."""
 
 
+class NoDatabaseError(RatauraError):
+    """A command that only reads was pointed at a SQLite file that does not exist (it would have made an empty one)."""
+
+
 class OutputPathError(RatauraError):
     """A file cannot be written where asked (its folder does not exist, or is a file)."""
 

@@ -138,6 +138,19 @@ async def test_invalid_definitions_answer_422_with_the_field_path_and_store_noth
         code = {**base, "condition_type": "custom", "condition_data": {"condition_code": "context.x.exists_one("}}
         assert (await http.post(f"/api/v1/conversations/{cid}/transitions", json=code)).status_code == 422
 
+        # what a condition's own fields refuse is answered on each field, for a form to show there
+        fields = {**base, "condition_type": "user_input", "condition_data": {"pattern": "", "match": "nearly"}}
+        answer = await http.post(f"/api/v1/conversations/{cid}/transitions", json=fields)
+        assert answer.status_code == 422
+        by_field = {tuple(item["loc"]): item["msg"] for item in answer.json()["detail"]}
+        assert set(by_field) == {("body", "condition_data", "pattern"), ("body", "condition_data", "match")}
+        assert "'contains'" in by_field[("body", "condition_data", "match")]
+        answer = await http.patch(
+            f"/api/v1/conversations/{cid}/transitions/{ids['to_billing']}",
+            json={"condition_data": {"pattern": "x", "typo": 1}},
+        )
+        assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "condition_data", "typo"]
+
         bad_rules = [
             {"conditions": {"all": [{"name": "user_input", "operator": "contains", "value": "x"}]}, "actions": []},
             {

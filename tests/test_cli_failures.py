@@ -76,6 +76,13 @@ def cases(folder: Path) -> dict[str, Case]:
             ["graph", "show", "Support", "-d", ok, "--png", str(missing / "g.png")],
             (f"--png {missing / 'g.png'}: folder '{missing}' does not exist; create it",),
         ),
+        "missing folder for graph export": Case(
+            ["graph", "export", "Support", "-d", ok, "-o", str(missing / "flow.yaml")],
+            (f"--output {missing / 'flow.yaml'}: folder '{missing}' does not exist",),
+        ),
+        "a folder for graph export": Case(
+            ["graph", "export", "Support", "-d", ok, "-o", str(folder)], (f"--output {folder} is a folder",)
+        ),
         "missing folder for demo --graph": Case(
             ["demo", "-d", f"sqlite:///{folder / 'demo.db'}", "--graph", str(missing / "g.png")],
             ("--graph", "does not exist"),
@@ -88,7 +95,7 @@ def cases(folder: Path) -> dict[str, Case]:
             ("--tools no_such_tools: no such module", "e.g. rataura2.demo.tools"),
         ),
         "worker with a bad database URL": Case(
-            ["worker", "-d", f"sqlite:///{missing / 'x.db'}", "start"], ("cannot open the database",), livekit
+            ["worker", "-d", f"sqlite:///{missing / 'x.db'}", "start"], ("no database at",), livekit
         ),
         "worker with an unknown conversation": Case(
             ["worker", "-d", ok, "--conversation", "Nope", "start"], ("no conversation 'Nope'",), livekit

@@ -44,14 +44,16 @@ def test_versions_the_draft_and_a_file(db: Session, database_url: str, tmp_path:
         "tactics.' -> 'You are a seasoned combat specialist.'" in lines
     )
     assert "  ~ transition General -> Combat #1 (user_input): priority: 10 -> 2" in lines
-    assert any(line.startswith("  ~ rules of General -> Market #1 (business_rules): ") for line in lines)
+    (rules_line,) = [line for line in lines if line.startswith("  ~ rules of General -> Market #1 (business_rules): ")]
+    old, new = rules_line.split("(business_rules): ", 1)[1].split(" -> ")
+    assert "trade" in new and "trade" not in old  # the long rule sets are shown where they differ
 
     assert publish_conversation(db, conversation) == 2
     code, out = diff("2", "-d", database_url, "--exit-code")
     assert (code, out.splitlines()[1]) == (0, "  no differences")
     code, out = diff("1", "2", "-d", database_url, "--json")
     data = json.loads(out)
-    assert (data["from"], data["to"]) == ("version 1", "version 2")
+    assert (data["from_version"], data["to_version"]) == (1, 2)  # as the HTTP API names them
     assert data["transitions"]["changed"][0]["fields"] == {"priority": {"from": 10, "to": 2}}
 
     file = tmp_path / "eve.yaml"
@@ -63,3 +65,23 @@ def test_versions_the_draft_and_a_file(db: Session, database_url: str, tmp_path:
     result = CliRunner().invoke(app, ["graph", "diff", DEMO_CONVERSATION, "latest", "-d", database_url])
     assert isinstance(result.exception, RatauraError)
     assert "'latest' is neither 'draft', a version number nor a readable file" in str(result.exception)
+
+
+def test_listings_say_whether_the_definition_is_published(db: Session, database_url: str) -> None:
+    """ "version 1" only for what sessions run on: a conversation never published is a draft, and one edited since
+    its latest version says so (the next session start, or ``graph publish``, publishes the edit)."""
+
+    def shown(*args: str) -> str:
+        result = CliRunner().invoke(app, ["graph", *args, "-d", database_url], env={"COLUMNS": "250"})
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())
+
+    conversation = seed_demo(db)
+    assert f"{DEMO_CONVERSATION} draft, never published 7 agents" in shown("list")
+    assert publish_conversation(db, conversation) == 1
+    assert f"{DEMO_CONVERSATION} version 1 7 agents" in shown("list")
+    assert "as edited (version 1), initial agent General" in shown("show", DEMO_CONVERSATION)
+    conversation.agents[0].instructions = "Something else."
+    db.commit()
+    assert f"{DEMO_CONVERSATION} version 1, edited since 7 agents" in shown("list")
+    assert "as edited (version 1, edited since)" in shown("show", DEMO_CONVERSATION)

@@ -73,7 +73,7 @@ def test_a_corrupt_session_is_refused_listed_and_repaired(
 ) -> None:
     conversation_id, pk = _stored(db)
     code, out = _verify(database_url)
-    assert (code, "1 sessions checked, 0 damaged." in out) == (0, True), out
+    assert (code, "1 session checked, 0 damaged." in out) == (0, True), out
     damage(db, pk)
     db.commit()
 
@@ -89,7 +89,7 @@ def test_a_corrupt_session_is_refused_listed_and_repaired(
     assert shown.output.startswith(f"error: session 's' is corrupt at {row}") and shown.output.count("\n") == 1
 
     code, out = _verify(database_url, "s")
-    assert code == 1 and "s: " in out and "problems" in out and "1 sessions checked, 1 damaged." in out, out
+    assert code == 1 and "s: " in out and "1 problem" in out and "1 session checked, 1 damaged." in out, out
     code, out = _verify(database_url, "s", "--repair", "--yes")
     assert code == 0 and f"keep events 1 to {kept}" in out and "repaired" in out, out
     assert _verify(database_url, "s")[0] == 0

@@ -138,6 +138,17 @@ def test_enter_actions_end_the_conversation_hand_over_and_set_keys() -> None:
     assert lint_graph(spec).findings == ()  # Billing is reached by Check's hand-over, which also sets "checked"
 
 
+def test_actions_the_graph_cannot_run_are_errors() -> None:
+    """Saving refuses them; rows written around the ORM (raw SQL, an old import) can still hold them."""
+    spec = graph(["A", "B"], [(1, 2, SAYS, {"pattern": "b"})])
+    agents = dict(spec.agents)
+    agents[2] = flowing(agents[2], on_enter=({"type": "handover", "agent": "Nowhere"},))
+    report = lint_graph(dataclasses.replace(spec, agents=agents))
+    (error,) = report.errors
+    assert (error.code, error.agent_ids) == ("invalid_flow", (2,))
+    assert "on_enter[0]" in error.message and "Nowhere" in error.message
+
+
 def test_templates_in_what_actions_say_and_in_the_role_instructions() -> None:
     spec = graph(["A", "B"], [(1, 2, SAYS, {"pattern": "b"}), (2, 1, SAYS, {"pattern": "a"})])
     agents = dict(spec.agents)

@@ -110,6 +110,11 @@ def test_every_conversation_by_default_and_one_without_initial_agent(db: Session
 
 def test_bad_input_is_one_error_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'lint.db'}"
+    done = command("lint", "-d", url)  # a read command never makes the database it was pointed at
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"error: no database at {tmp_path / 'lint.db'}") and "-d sqlite:///" in done.stderr
+    assert not (tmp_path / "lint.db").exists()
+    command("db", "upgrade", "-d", url)
     done = command("lint", "nope", "-d", url)
     assert (done.returncode, done.stdout, done.stderr) == (
         2,

@@ -19,7 +19,7 @@ from rataura2.db.session import init_db
 from rataura2.demo.seed import DEMO_CONVERSATION, seed_demo
 from rataura2.errors import WorkerConfigError
 from rataura2.livekit import worker
-from rataura2.livekit.chat import chat
+from rataura2.livekit.chat import chat, import_tool_modules
 from tests.livekit_support import TIMEOUT, seed
 
 RATAURA2 = [sys.executable, "-m", "rataura2.cli"]
@@ -96,6 +96,7 @@ def test_the_job_conversation_comes_from_dispatch_then_room_metadata_then_the_de
 
 
 async def test_the_worker_entrypoint_starts_the_conversation_of_a_dispatched_job(demo_url: str) -> None:
+    import_tool_modules(["rataura2.demo.tools"])  # what the worker's per-process setup does before any job
     sessions = init_db(demo_url)
     with fake_job_context(job_metadata=f'{{"conversation": "{DEMO_CONVERSATION}"}}', job_id="job-1") as ctx:
         async with asyncio.timeout(TIMEOUT):

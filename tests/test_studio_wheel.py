@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -47,3 +48,6 @@ def test_a_wheel_built_from_a_fresh_clone_contains_the_built_studio(tmp_path: Pa
     assert any(n.startswith("rataura2/studio_dist/assets/") and n.endswith(".js") for n in names)
     index = zipfile.ZipFile(wheel).read("rataura2/studio_dist/index.html").decode()
     assert "<title>rataura2 Studio</title>" in index
+    # every file the page loads is in the wheel (the build it carries is whole, not a stale index)
+    loaded = re.findall(r'(?:src|href)="/(assets/[^"]+)"', index)
+    assert loaded and all(f"rataura2/studio_dist/{path}" in names for path in loaded), loaded

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from rataura2.api import business_rules, errors
 from rataura2.api.auth import TokenCache
+from rataura2.api.chat import Chats
 from rataura2.api.errors import ERROR_RESPONSES
 from rataura2.api.metrics import Metrics
 from rataura2.api.requests_log import RequestLog
@@ -24,6 +25,7 @@ from rataura2.api.routes import (
     agents,
     conversations,
     documents,
+    meta,
     ops,
     sessions,
     stream,
@@ -46,6 +48,7 @@ ROUTERS = (
     transitions,
     tools,
     vocabulary,
+    meta,
     documents,
     versions,
     sessions,
@@ -85,20 +88,23 @@ def create_app(
     sessions_factory = init_db(database_url, engine=engine)
     bound = sessions_factory.engine
     manager = SessionManager(sessions_factory(), durability=durability, tracer_provider=tracer_provider)
+    signals = SessionSignals()
     state = ApiState(
         engine=bound,
         sessions=sessions_factory,
         manager=manager,
         tokens=TokenCache(),
         metrics=Metrics(lambda: manager.backlog),
-        signals=SessionSignals(),
+        signals=signals,
         tracing=manager.tracing,
+        chats=Chats(manager, signals.notify),
         poll_seconds=poll_seconds,
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await state.chats.close()
         state.close()
 
     app = FastAPI(

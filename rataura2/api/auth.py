@@ -74,15 +74,19 @@ async def _authenticate(request: Request, token: str | None) -> Principal:
     return principal
 
 
-def require(role: Role, *, query_token: bool = False) -> Callable[..., Awaitable[Principal]]:
-    """A dependency: the request's principal, who must have ``role`` (401 without a valid token, 403 without the
-    role). ``query_token`` also takes the token from ``?token=`` (for EventSource, which cannot send headers)."""
+def require(
+    role: Role, *, also: tuple[Role, ...] = (), query_token: bool = False
+) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the request's principal, who must have ``role`` or one of ``also`` (401 without a valid token,
+    403 without the role). ``query_token`` also takes the token from ``?token=`` (for EventSource, which cannot send
+    headers)."""
+    needed = " or ".join(r.value for r in (role, *also))
 
     async def check(request: Request, given: str | None) -> Principal:
         principal = await _authenticate(request, given)
-        if not principal.may(role):
+        if not (principal.may(role) or any(principal.may(other) for other in also)):
             raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"this needs the {role.value} role; the token has {principal.role.value}"
+                status.HTTP_403_FORBIDDEN, f"this needs the {needed} role; the token has {principal.role.value}"
             )
         return principal
 
@@ -100,10 +104,21 @@ def require(role: Role, *, query_token: bool = False) -> Callable[..., Awaitable
 
     dependency = from_header_or_query if query_token else from_header
     dependency.required_role = role  # type: ignore[attr-defined]
+    dependency.also_roles = also  # type: ignore[attr-defined]
     return dependency
 
 
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Editor = Annotated[Principal, Depends(require(Role.EDITOR))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
+SESSION_RUNNERS = (Role.OPERATOR, Role.EDITOR)
+"""Who may run sessions (create them, send events, chat, end them): operators, and editors, who try what they
+design in the studio's playground."""
+Runner = Annotated[Principal, Depends(require(SESSION_RUNNERS[0], also=SESSION_RUNNERS[1:]))]
+
+
+def may_run_sessions(principal: Principal) -> bool:
+    return any(principal.may(role) for role in SESSION_RUNNERS)
+
+
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from rataura2.api.auth import TokenCache
+from rataura2.api.chat import Chats
 from rataura2.api.metrics import Metrics
 from rataura2.api.signals import SessionSignals
 from rataura2.sessions.manager import SessionManager
@@ -24,6 +25,7 @@ class ApiState:
     metrics: Metrics
     signals: SessionSignals
     tracing: Tracing
+    chats: Chats
     poll_seconds: float = 0.5
     """How often an SSE stream looks at the log when nothing in this process told it of news."""
 

@@ -111,8 +111,15 @@ def conversation_out(db: Session, conversation: Conversation, *, published: bool
     return out.model_copy(update={"published": published})
 
 
-def agent_out(db: Session, conversation: Conversation, agent: Agent, revision: int) -> AgentOut:
-    placed = positions(db, conversation.id).get(agent.id)
+def agent_out(
+    db: Session,
+    conversation: Conversation,
+    agent: Agent,
+    revision: int,
+    layout: dict[int, tuple[float, float]] | None = None,
+) -> AgentOut:
+    """``layout``: the conversation's positions, read once for a list (else read here)."""
+    placed = (positions(db, conversation.id) if layout is None else layout).get(agent.id)
     return AgentOut(
         id=agent.id,
         name=agent.name,

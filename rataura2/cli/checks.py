@@ -11,7 +11,7 @@ from pathlib import Path
 from rataura2.errors import OutputPathError, ToolConfigError
 
 
-def output_file(path: Path, option: str) -> Path:
+def output_file(path: Path, option: str, example: str = "graph.png") -> Path:
     """``path``, if a file can be written there: its folder exists and it is not a folder itself."""
     folder = path.expanduser().parent
     if not folder.is_dir():
@@ -19,7 +19,7 @@ def output_file(path: Path, option: str) -> Path:
             f"{option} {path}: folder {str(folder)!r} does not exist; create it or choose another path"
         )
     if path.is_dir():
-        raise OutputPathError(f"{option} {path} is a folder; give a file name, like {path / 'graph.png'}")
+        raise OutputPathError(f"{option} {path} is a folder; give a file name, like {path / example}")
     return path
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.options import DatabaseOption, existing_database_url, make_console
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from rataura2.db.models import Conversation
     from rataura2.document.model import ConversationDocument
 
-console = Console(highlight=False, soft_wrap=True)
+console = make_console()
 DRAFT = "draft"
 
 
@@ -57,12 +56,13 @@ def diff_command(
     from rataura2.db.session import init_db
     from rataura2.document.diff import diff_documents
 
-    with init_db(resolve_database_url(database_url)) as database, database() as db:
+    with init_db(existing_database_url(database_url)) as database, database() as db:
         found = find_conversation(db, conversation)
         (old_name, old), (new_name, new) = side(db, found, before), side(db, found, after)
     diff = diff_documents(old, new)
     if as_json:
-        print(json.dumps({"from": old_name, "to": new_name, **diff}, indent=2))
+        ends = {"from_version": _version_key(before), "to_version": _version_key(after)}
+        print(json.dumps({**ends, **diff}, indent=2))
     else:
         lines = describe(diff)
         console.print(f"[bold]{escape(found.name)}[/bold]: {escape(old_name)} -> {escape(new_name)}")
@@ -72,13 +72,34 @@ def diff_command(
         raise typer.Exit(1)
 
 
-def _short(value: Any) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 80 else f"{text[:76]}...{text[-1]}"
+def _version_key(which: str) -> int | str:
+    """How the HTTP API names a side: a version number, ``draft`` (or here, a file's path)."""
+    return int(which) if which.isdigit() else which
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+
+
+def _change(old: Any, new: Any, width: int = 76) -> str:
+    """``old -> new``; long values are shown from a little before where they first differ, so that the change is
+    what is seen (two long rule sets cut at the same length would look the same)."""
+    before, after = _text(old), _text(new)
+    if len(before) <= width + 4 and len(after) <= width + 4:
+        return f"{before} -> {after}"
+    same = next(
+        (i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), min(len(before), len(after))
+    )
+    start = max(0, same - width // 4)
+    return f"{_window(before, start, width)} -> {_window(after, start, width)}"
+
+
+def _window(text: str, start: int, width: int) -> str:
+    return ("..." if start else "") + text[start : start + width] + ("..." if start + width < len(text) else "")
 
 
 def _fields(fields: dict[str, Any]) -> str:
-    return "; ".join(f"{k}: {_short(v['from'])} -> {_short(v['to'])}" for k, v in fields.items())
+    return "; ".join(f"{k}: {_change(v['from'], v['to'])}" for k, v in fields.items())
 
 
 def describe(diff: dict[str, Any]) -> list[str]:
@@ -100,5 +121,5 @@ def describe(diff: dict[str, Any]) -> list[str]:
     rules = diff["rules"]
     lines += [f"+ rules of {ref(t)}" for t in rules["added"]]
     lines += [f"- rules of {ref(t)}" for t in rules["removed"]]
-    lines += [f"~ rules of {ref(t)}: {_short(t['from'])} -> {_short(t['to'])}" for t in rules["changed"]]
+    lines += [f"~ rules of {ref(t)}: {_change(t['from'], t['to'])}" for t in rules["changed"]]
     return lines

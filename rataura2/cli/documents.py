@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.checks import output_file
+from rataura2.cli.options import DatabaseOption, existing_database_url, make_console, resolve_database_url
 
-console = Console(stderr=True)
+console = make_console(stderr=True)
 
 
 def export_command(
@@ -31,8 +31,10 @@ def export_command(
     from rataura2.document import codec
     from rataura2.document.export import export_document
 
+    if output is not None:
+        output_file(output, "--output", "flow.yaml")
     chosen = fmt or (codec.format_of(output.name) if output is not None else "yaml")
-    with init_db(resolve_database_url(database_url)) as database, database() as db:
+    with init_db(existing_database_url(database_url)) as database, database() as db:
         text = codec.dump(export_document(db, find_conversation(db, conversation)), chosen)
     if output is None:
         sys.stdout.write(text)

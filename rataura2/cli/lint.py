@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.options import DatabaseOption, existing_database_url
 
 if TYPE_CHECKING:
     from rataura2.lint import LintReport
@@ -77,7 +77,7 @@ def lint_command(
         from rataura2.db.lint import lint_all, lint_conversation
         from rataura2.db.session import init_db
 
-        with init_db(resolve_database_url(database_url)) as database, database() as db:
+        with init_db(existing_database_url(database_url)) as database, database() as db:
             reports += [lint_conversation(db, name) for name in names] if names else lint_all(db)
     reports = [r.without(ignore or ()) for r in reports]
     print(FORMATS[output_format.value](reports), end="")

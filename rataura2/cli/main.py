@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from rataura2.cli import checks
 from rataura2.cli.diff import diff_command
 from rataura2.cli.documents import export_command, import_command
 from rataura2.cli.lint import lint_command
-from rataura2.cli.options import PLAIN_HELP, DatabaseOption, resolve_database_url
+from rataura2.cli.options import PLAIN_HELP, DatabaseOption, existing_database_url, make_console, resolve_database_url
 from rataura2.cli.replay import replay_command
 from rataura2.cli.scenarios import test_command
 from rataura2.cli.serve import serve, token_app
@@ -30,7 +29,7 @@ app.command()(serve)
 graph_app.command("export")(export_command)
 graph_app.command("import")(import_command)
 graph_app.command("diff")(diff_command)
-console = Console()
+console = make_console()
 app.command("lint")(lint_command)
 app.command("test")(test_command)
 app.command("replay")(replay_command)
@@ -89,10 +88,12 @@ def graph_list(database_url: DatabaseOption = None) -> None:
 
     from rataura2.db.models import Conversation
     from rataura2.db.session import init_db
+    from rataura2.persistence.versions import publication
 
-    with init_db(resolve_database_url(database_url))() as db:
+    with init_db(existing_database_url(database_url))() as db:
         for conv in db.scalars(select(Conversation).order_by(Conversation.id)):
-            console.print(f"{conv.id}\t{escape(conv.name)}\tversion {conv.version}\t{len(conv.agents)} agents")
+            state = publication(db, conv)
+            console.print(f"{conv.id}\t{escape(conv.name)}\t{state}\t{len(conv.agents)} agents")
 
 
 @graph_app.command("show")
@@ -111,14 +112,18 @@ def graph_show(
 
     if png is not None:
         checks.output_file(png, "--png")
-    with init_db(resolve_database_url(database_url))() as db:
+    from rataura2.db.loader import find_conversation
+    from rataura2.persistence.versions import publication
+
+    with init_db(existing_database_url(database_url))() as db:
         spec = load_graph_spec(db, conversation)
+        state = publication(db, find_conversation(db, conversation))
     graph = CompiledGraph(spec)
     if mermaid:
         print(graph.to_mermaid(), end="")
     else:
         console.print(
-            f"[bold]{escape(graph.spec.name)}[/bold] version {graph.version}, "
+            f"[bold]{escape(graph.spec.name)}[/bold] as edited ({state}), "
             f"initial agent {escape(graph.get_initial_agent().name)}"
         )
         for agent in graph.agents():
@@ -154,7 +159,7 @@ def graph_publish(
     from rataura2.persistence.versions import publish
 
     try:
-        with init_db(resolve_database_url(database_url))() as db:
+        with init_db(existing_database_url(database_url))() as db:
             published = publish(db, conversation)
     except RatauraError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -178,7 +183,7 @@ def chat(
     """Talk to a conversation in the terminal: a real LiveKit AgentSession in text mode, one line per turn (from
     the keyboard, with line editing and history, or piped), showing the active agent and each hand-over with its
     reason. Agents' speech-to-text and text-to-speech are not used, so they need no keys here."""
-    url = resolve_database_url(database_url)
+    url = existing_database_url(database_url)
     checks.conversation_exists(url, conversation)  # before LiveKit, which is slow to import, is loaded
     checks.tool_modules_exist(tools or ())
     from rataura2.livekit.chat import run_chat
@@ -209,6 +214,7 @@ def worker(
         console.print(ctx.get_help())
     url = resolve_database_url(database_url)
     if ctx.args and ctx.args[0] in preflight.JOB_COMMANDS:  # the quick checks, before LiveKit is loaded
+        url = existing_database_url(database_url)
         if ctx.args[0] in preflight.CONNECTING_COMMANDS:
             preflight.livekit_url(ctx.args)
         else:
@@ -238,7 +244,7 @@ def main() -> None:
     try:
         app()
     except (RatauraError, PersistenceError) as exc:
-        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        make_console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}")
         raise SystemExit(2) from None
 
 

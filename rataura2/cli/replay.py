@@ -10,15 +10,14 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from rataura2.cli.options import DatabaseOption, resolve_database_url
+from rataura2.cli.options import DatabaseOption, existing_database_url, make_console
 from rataura2.errors import RatauraError
 
-console = Console(highlight=False)
+console = make_console()
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 SHOWN = 50
@@ -68,7 +67,7 @@ def replay_command(
     from rataura2.testing.replaying import replay_conversation
 
     moment = parse_since(since) if since is not None else None
-    with init_db(resolve_database_url(database_url))() as db:
+    with init_db(existing_database_url(database_url))() as db:
         if output_format is ReplayFormat.JSON or not console.is_terminal:
             report = replay_conversation(db, conversation, against, since=moment, limit=limit)
         else:

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from rataura2.cli.options import DatabaseOption
+from rataura2.cli.options import DatabaseOption, make_console
 
-console = Console(soft_wrap=True, highlight=False)
+console = make_console()
 
 
 def test_command(

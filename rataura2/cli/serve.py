@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rataura2.cli.options import PLAIN_HELP, DatabaseOption, resolve_database_url
+from rataura2.cli.options import PLAIN_HELP, DatabaseOption, make_console, resolve_database_url
 from rataura2.vocabulary.enums import Role
 
 token_app = typer.Typer(help="Bearer tokens of the HTTP API: create (shown once), list, revoke.", **PLAIN_HELP)
-console = Console()
+console = make_console()
 
 
 def serve(

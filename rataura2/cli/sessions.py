@@ -8,25 +8,24 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rataura2.cli.options import PLAIN_HELP, DatabaseOption, resolve_database_url
+from rataura2.cli.options import PLAIN_HELP, DatabaseOption, existing_database_url, make_console
 from rataura2.errors import RatauraError, SessionEndedError, SessionOwnedError
 
 sessions_app = typer.Typer(
     help="Durable sessions: list them, show one (context, transitions and why), resume, purge ended ones.",
     **PLAIN_HELP,
 )
-console = Console()
+console = make_console()
 
 
 def _manager(url: str | None) -> Any:
     from rataura2.db.session import init_db
     from rataura2.sessions.manager import SessionManager
 
-    db = init_db(resolve_database_url(url))()
+    db = init_db(existing_database_url(url))()
     return SessionManager(db, durability="off")
 
 
@@ -40,8 +39,12 @@ def _when(timestamp: object) -> str:
 
 def _fail(exc: Exception) -> typer.Exit:
     """One ``error:`` line on standard error, and exit status 2 (what every expected failure of the command is)."""
-    Console(stderr=True, soft_wrap=True, highlight=False).print(f"[red]error:[/red] {escape(str(exc))}")
+    make_console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}")
     return typer.Exit(2)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 @sessions_app.command("list")
@@ -82,6 +85,8 @@ def show_command(
 ) -> None:
     """Rebuild a session from the database (without taking it from whoever drives it) and show where it stands:
     the current agent, the context, and each transition with the reason it fired."""
+    from rataura2.persistence.leases import read_row
+
     manager = _manager(database_url)
     try:
         orchestrator = manager.load_session(session_id)
@@ -92,10 +97,13 @@ def show_command(
         print(json.dumps(context, indent=2, default=str))
         return
     status = escape(str(context["session"].get("status")))
+    with manager.engine.connect() as conn:
+        logged = read_row(conn, session_id).last_seq
     console.print(
         f"[bold]{escape(session_id)}[/bold]: {escape(context['conversation_name'])} "
         f"v{context['conversation_version']}, {status}, on [cyan]{escape(context['current_agent_name'])}[/cyan] "
-        f"after {context['turn_count']} user turns and {context['event_count']} events"
+        f"after {_count(context['turn_count'], 'user turn')} and {_count(logged, 'logged event')} "
+        f"({context['event_count']} processed, with the hand-overs they led to)"
     )
     skip = {"events", "conversation", "transitions", "agents", "session"}
     for key, value in context.items():
@@ -139,7 +147,7 @@ def resume_command(
             )
         console.print(
             f"Resumed {escape(session_id)} on [cyan]{escape(context['current_agent_name'])}[/cyan] after "
-            f"{context['turn_count']} user turns, {context['event_count']} events and "
+            f"{_count(context['turn_count'], 'user turn')}, {_count(context['event_count'], 'event')} and "
             f"{len(context['transitions'])} transitions."
         )
         if end and not orchestrator.ended:
@@ -209,11 +217,11 @@ def verify_command(
     damaged = [c for c in checks if not c.ok]
     for check in checks:
         note = f", {check.unchecked} written before checksums" if check.unchecked else ""
-        state = "ok" if check.ok else f"[red]{len(check.damage)} problems[/red]"
+        state = "ok" if check.ok else f"[red]{_count(len(check.damage), 'problem')}[/red]"
         console.print(f"{escape(check.session_id)}: {check.checked} events{note}, {state}")
         for damage in check.damage:
             console.print(f"  {escape(damage.row)}: {escape(damage.problem)}")
-    console.print(f"{len(checks)} sessions checked, {len(damaged)} damaged.")
+    console.print(f"{_count(len(checks), 'session')} checked, {len(damaged)} damaged.")
     if not damaged:
         return
     if not repair:

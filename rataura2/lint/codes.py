@@ -31,6 +31,12 @@ DUPLICATE_TOOL_NAME = Code(
 )
 UNKNOWN_TOOL = Code("unknown_tool", _E, "A tool_result condition names a tool that no agent of the conversation has.")
 INVALID_TEMPLATE = Code("invalid_template", _E, "An agent's instructions template does not parse.")
+INVALID_FLOW = Code(
+    "invalid_flow",
+    _E,
+    "An agent's flow settings are refused: an action handing over to an agent outside the conversation, running a "
+    "tool the agent is not offered, a bad context strategy or sensitive-data mark.",
+)
 UNREACHABLE_AGENT = Code("unreachable_agent", _W, "No path of transitions leads from the initial agent to the agent.")
 DEAD_END = Code("dead_end", _W, "An agent has no way out and does not end the conversation.")
 SHADOWED_TRANSITION = Code(
@@ -71,6 +77,7 @@ CODES: dict[str, Code] = {
         DUPLICATE_TOOL_NAME,
         UNKNOWN_TOOL,
         INVALID_TEMPLATE,
+        INVALID_FLOW,
         UNREACHABLE_AGENT,
         DEAD_END,
         SHADOWED_TRANSITION,

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from rataura2.core.conditions import Condition, build_condition
 from rataura2.core.conditions.base import ConditionData, parse_condition_data
+from rataura2.core.flow import compile_graph_flow
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.core.validation import check_strays, check_tool_names, transition_label
-from rataura2.errors import DuplicateToolNameError, InvalidConditionError
+from rataura2.errors import DuplicateToolNameError, InvalidConditionError, InvalidFlowError, InvalidTemplateError
 from rataura2.lint import codes
 from rataura2.lint.findings import Finding
 
@@ -110,6 +111,18 @@ def _graph_wide(spec: GraphSpec, strays: Iterable[tuple[TransitionSpec, str]]) -
         check_tool_names(spec)
     except DuplicateToolNameError as exc:
         yield codes.DUPLICATE_TOOL_NAME.finding(str(exc).split(": a tool name")[0], "rename one of the tools")
+    for agent in spec.agents.values():
+        try:
+            compile_graph_flow(spec, agent)
+        except InvalidTemplateError:
+            pass  # reported with its position by the templates check (invalid_template)
+        except InvalidFlowError as exc:
+            yield codes.INVALID_FLOW.finding(
+                str(exc),
+                "fix the field the message names (the studio's agent form, or the document); the graph cannot be "
+                "published until it is fixed",
+                agents=(agent.id,),
+            )
     for stray in strays:
         try:
             check_strays(spec, [stray])

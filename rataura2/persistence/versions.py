@@ -217,6 +217,16 @@ def publish(db: Session, conversation: int | str | Conversation, *, keep_last_go
     )
 
 
+def publication(db: Session, conversation: Conversation) -> str:
+    """Where the conversation stands, in words for listings: ``draft, never published``, ``version 3`` (the
+    definition is that version), or ``version 3, edited since`` (the next session start publishes the edit)."""
+    latest = latest_version(db, conversation.id)
+    if latest is None:
+        return "draft, never published"
+    edited = conversation.published_revision != conversation.revision
+    return f"version {latest.version}" + (", edited since" if edited else "")
+
+
 def publish_conversation(db: Session, conversation: int | str | Conversation) -> int:
     """Publish the conversation's graph as edited (a new version only if it changed) and return the version that
     new sessions take. Commits ``db``. Sessions already running keep the version they started on."""
@@ -231,5 +241,16 @@ def load_version(db: Session, conversation_id: int, version: int) -> PublishedVe
         )
     ).first()
     if row is None:
-        raise InvalidGraphError(f"conversation {conversation_id} has no published version {version}")
+        name = db.scalar(select(Conversation.name).where(Conversation.id == conversation_id))
+        numbers = db.scalars(
+            select(ConversationVersion.version)
+            .where(ConversationVersion.conversation_id == conversation_id)
+            .order_by(ConversationVersion.version)
+        ).all()
+        published = (
+            f"its versions: {', '.join(map(str, numbers))}"
+            if numbers
+            else f"none is published yet (rataura2 graph publish {name!r}, or start a session)"
+        )
+        raise InvalidGraphError(f"conversation {name!r} has no published version {version}; {published}")
     return PublishedVersion(conversation_id, version, dict(row.spec))

@@ -63,10 +63,10 @@ function Shell() {
 
 export function App() {
   return (
-    <MetaProvider>
-      <AuthProvider login={(signIn, error) => <Login signIn={signIn} error={error} />}>
+    <AuthProvider login={(signIn, error) => <Login signIn={signIn} error={error} />}>
+      <MetaProvider>
         <Shell />
-      </AuthProvider>
-    </MetaProvider>
+      </MetaProvider>
+    </AuthProvider>
   );
 }

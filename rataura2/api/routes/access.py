@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from rataura2.api.auth import Admin, Viewer
+from rataura2.api.auth import Admin, Viewer, may_run_sessions
 from rataura2.api.deps import DB, RowId
 from rataura2.api.schemas.common import UtcDateTime
 from rataura2.api.state import api_state
@@ -17,8 +17,8 @@ router = APIRouter(prefix="/api/v1", tags=["access"])
 
 class Abilities(BaseModel):
     read: bool
-    edit: bool
-    operate: bool
+    edit: bool = Field(description="Change definitions, import documents, publish, roll back.")
+    operate: bool = Field(description="Run sessions: create them, send events, chat, end them.")
     admin: bool
 
 
@@ -67,7 +67,7 @@ def me(principal: Viewer) -> Me:
         id=principal.token_id,
         name=principal.name,
         role=principal.role.value,
-        can=Abilities(read=True, edit=may(Role.EDITOR), operate=may(Role.OPERATOR), admin=may(Role.ADMIN)),
+        can=Abilities(read=True, edit=may(Role.EDITOR), operate=may_run_sessions(principal), admin=may(Role.ADMIN)),
     )
 
 

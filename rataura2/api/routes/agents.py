@@ -14,7 +14,7 @@ from rataura2.api.errors import FieldError
 from rataura2.api.schemas.definitions import AgentCreate, AgentOut, AgentUpdate, Deleted
 from rataura2.api.views import agent_out, editing, get_agent, get_conversation
 from rataura2.db.models import Agent, Conversation, Tool
-from rataura2.editing.layout import set_positions
+from rataura2.editing.layout import positions, set_positions
 from rataura2.editing.membership import remove_agent
 from rataura2.errors import NameTakenError
 
@@ -52,7 +52,8 @@ def list_agents(conversation_id: RowId, db: DB, response: Response, _: Viewer) -
     conversation = get_conversation(db, conversation_id)
     set_etag(response, conversation.revision)
     agents = sorted(conversation.agents, key=lambda a: a.id)
-    return [agent_out(db, conversation, a, conversation.revision) for a in agents]
+    layout = positions(db, conversation.id)  # one query for the list, not one per agent
+    return [agent_out(db, conversation, a, conversation.revision, layout) for a in agents]
 
 
 @router.get("/{agent_id}", response_model=AgentOut)

@@ -55,6 +55,10 @@ def create_conversation(body: ConversationCreate, db: DB, response: Response, _:
 
 
 def _published(db: DB, conversation: Conversation) -> bool:
+    """Whether the latest version is the definition: yes at once when nobody edited it since it was published
+    (its revision marker), else by comparing digests (an edit may have been undone)."""
+    if conversation.published_revision is not None and conversation.published_revision == conversation.revision:
+        return True
     latest = latest_version(db, conversation.id)
     if latest is None:
         return False

@@ -1,25 +1,31 @@
-"""Sessions over HTTP: list, create, read, timeline, send events, end; and a conversation's traffic.
+"""Sessions over HTTP: list, create, read, timeline, send events, chat, end; and a conversation's traffic.
 
 Sessions are the project's own durable sessions (``SessionManager``): created here they are driven by this process;
-a stored session that no live process drives is taken over on its first event.
+a stored session that no live process drives is taken over on its first event. Running sessions (create, events,
+chat, end) is for operators, and for editors, who try what they design in the studio's playground.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from rataura2.api import sessions as service
-from rataura2.api.auth import Operator, Viewer
+from rataura2.api.auth import Runner, Viewer
 from rataura2.api.deps import MAX_ID, RowId
 from rataura2.api.errors import FieldError
 from rataura2.api.schemas.sessions import (
+    ChatHandoverOut,
+    ChatIn,
+    ChatOut,
     EndIn,
     EventIn,
     EventResult,
+    ReplyOut,
     ResultOut,
     SessionCreate,
     SessionPage,
@@ -33,7 +39,12 @@ from rataura2.api.views import get_conversation
 from rataura2.core.events import EventData
 from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.core.result import TransitionResult
-from rataura2.errors import InvalidGraphError
+from rataura2.errors import (
+    InvalidGraphError,
+    MessageTooLongError,
+    ProviderUnavailableError,
+    ToolConfigError,
+)
 from rataura2.persistence.admin import count_sessions, list_sessions
 from rataura2.vocabulary import EventType
 from rataura2.vocabulary.events import ORCHESTRATOR_SOURCE
@@ -74,7 +85,7 @@ def list_all(
 
 
 @router.post("/api/v1/sessions", response_model=SessionState, status_code=status.HTTP_201_CREATED)
-def create(body: SessionCreate, request: Request, _: Operator) -> SessionState:
+def create(body: SessionCreate, request: Request, _: Runner) -> SessionState:
     manager = api_state(request).manager
     session_id = body.session_id or service.new_session_id()
     try:
@@ -135,17 +146,61 @@ async def _process(state: ApiState, session_id: str, event: EventData) -> EventR
 
 
 @router.post("/api/v1/sessions/{session_id}/events", response_model=EventResult)
-async def send_event(session_id: str, body: EventIn, request: Request, _: Operator) -> EventResult:
+async def send_event(session_id: str, body: EventIn, request: Request, _: Runner) -> EventResult:
     """Process one event; the answer is what it came to. Sending an event id again returns the first answer."""
     return await _process(api_state(request), session_id, _event(body))
 
 
-@router.post("/api/v1/sessions/{session_id}/end", response_model=EventResult)
-def end(session_id: str, request: Request, _: Operator, body: EndIn | None = None) -> EventResult:
+@router.post("/api/v1/sessions/{session_id}/chat", response_model=ChatOut)
+async def chat(session_id: str, body: ChatIn, request: Request, _: Runner) -> ChatOut:
+    """Send the user's message as a turn and answer with what the agents said: the session's agents run on a
+    livekit-agents AgentSession in text mode in this process (their own LLM when it can be built here, else the
+    offline one, as ``offline`` says). The turn is routed first, so the agent it hands over to is the one that
+    answers. Sending the same ``id`` again returns the first answer."""
     state = api_state(request)
+    manager = state.manager
+    orchestrator = (
+        manager[session_id] if session_id in manager else await run_in_threadpool(service.live, manager, session_id)
+    )
+    try:
+        turn = await state.chats.send(orchestrator, body.id or f"chat-{uuid.uuid4().hex}", body.message)
+    except MessageTooLongError as exc:
+        raise FieldError(("body", "message"), str(exc)) from None
+    except (ProviderUnavailableError, ToolConfigError) as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"this conversation cannot run here: {exc}") from None
+    agent = orchestrator.get_current_agent()
+    return ChatOut(
+        message_id=turn.message_id,
+        replies=[ReplyOut(agent_id=r.agent_id, agent_name=r.agent_name, text=r.text) for r in turn.replies],
+        handovers=[
+            ChatHandoverOut(
+                from_agent_id=h.from_agent_id,
+                from_agent_name=h.from_agent_name,
+                to_agent_id=h.to_agent_id,
+                to_agent_name=h.to_agent_name,
+                reason=h.reason,
+            )
+            for h in turn.handovers
+        ],
+        problems=list(turn.problems),
+        offline=state.chats.fallbacks(session_id),
+        current_agent_id=agent.id,
+        current_agent_name=agent.name,
+        session_status="ended" if orchestrator.ended else "active",
+    )
+
+
+@router.post("/api/v1/sessions/{session_id}/end", response_model=EventResult)
+async def end(session_id: str, request: Request, _: Runner, body: EndIn | None = None) -> EventResult:
+    state = api_state(request)
+    await state.chats.detach(session_id)  # first: its AgentSession must not end the session with another reason
+    return await run_in_threadpool(_end, state, session_id, body.reason if body is not None else None)
+
+
+def _end(state: ApiState, session_id: str, reason: str | None) -> EventResult:
     orchestrator = service.live(state.manager, session_id)
     if session_id in state.manager:
-        result = state.manager.end_session(session_id, reason=body.reason if body is not None else None)
+        result = state.manager.end_session(session_id, reason=reason)
     else:  # an ended session, read back from the database
         result = TransitionResult.from_dict({"status": "no_transition", "reason": "session had ended already"})
     state.signals.notify(session_id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from rataura2.api.auth import Editor, Viewer
@@ -23,9 +25,10 @@ from rataura2.api.schemas.definitions import (
     TransitionUpdate,
 )
 from rataura2.api.views import editing, get_conversation, get_transition, member_ids, transition_out
+from rataura2.core.conditions.base import get_condition_kind
 from rataura2.db.models import ConditionType, Conversation, Tool, Transition
 from rataura2.document.export import conversation_transitions
-from rataura2.errors import UnknownTransitionError
+from rataura2.errors import InvalidConditionError, UnknownTransitionError
 from rataura2.rules.repository import assign_business_rules, remove_business_rules
 
 router = APIRouter(prefix="/api/v1/conversations/{conversation_id}/transitions", tags=["transitions"])
@@ -44,8 +47,36 @@ def _check_tool(db: Session, tool_id: int | None) -> None:
         raise FieldError(("body", "tool_id"), f"no tool {tool_id}")
 
 
+def _check_condition_fields(condition_type: str | None, data: Any) -> None:
+    """Each field of ``condition_data`` its condition type's model refuses, as a 422 item naming that field
+    (``["body", "condition_data", "pattern"]``), so a form shows each message on its field. What only the whole
+    graph can tell (a tool no agent has) is left to the model's own hook, on ``condition_data``."""
+    if condition_type is None or not isinstance(data, dict):
+        return
+    try:
+        model = get_condition_kind(condition_type).data_model
+    except InvalidConditionError:
+        return  # an unknown type: the hook names it
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "condition_data", *e["loc"]),
+                    "msg": e["msg"].removeprefix("Value error, "),
+                    "type": e["type"],
+                }
+                for e in exc.errors()
+            ]
+        ) from None
+
+
 def _apply(db: Session, row: Transition, changes: dict[str, Any], rules: list[Any] | None) -> None:
     """Set the fields, then the rules: each checked by the Python API's own code."""
+    _check_condition_fields(
+        changes.get("condition_type", row.condition_type), changes.get("condition_data", row.condition_data)
+    )
     for field, value in changes.items():
         setattr(row, field, value)
     is_rules = row.condition_type == BUSINESS_RULES

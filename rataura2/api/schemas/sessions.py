@@ -69,6 +69,44 @@ class EndIn(_In):
     reason: str | None = None
 
 
+class ChatIn(_In):
+    message: str = Field(min_length=1, description="What the user says: one user turn.")
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The message's id: sending the same id again returns the first answer, the turn is not sent again.",
+    )
+
+
+class ReplyOut(BaseModel):
+    agent_id: int | None
+    agent_name: str
+    text: str
+
+
+class ChatHandoverOut(BaseModel):
+    from_agent_id: int
+    from_agent_name: str
+    to_agent_id: int
+    to_agent_name: str
+    reason: str
+
+
+class ChatOut(BaseModel):
+    message_id: str
+    replies: list[ReplyOut] = Field(description="What the agents said in answer, in order (after any hand-over).")
+    handovers: list[ChatHandoverOut] = Field(description="Hand-overs the turn led to, with the orchestrator's reason.")
+    problems: list[str] = Field(description="Why the session did not move where a transition failed or was refused.")
+    offline: dict[str, str] = Field(
+        description="Agents that answer on the offline LLM instead of the one they name (not installed, no key), "
+        "by name, with the reason."
+    )
+    current_agent_id: int
+    current_agent_name: str
+    session_status: str
+
+
 class HopOut(BaseModel):
     from_agent_id: int
     to_agent_id: int

@@ -2,6 +2,7 @@
 import { ApiError, errorFromBody } from "./errors";
 import type {
   Agent,
+  ChatAnswer,
   Conversation,
   Diff,
   EventResult,
@@ -129,6 +130,8 @@ export class ApiClient {
     this.request<SessionState>("POST", "/sessions", { body });
   sendEvent = (sid: string, event: { id?: string; type: string; data: Record<string, unknown>; source?: string }) =>
     this.request<EventResult>("POST", `/sessions/${encodeURIComponent(sid)}/events`, { body: event });
+  chat = (sid: string, message: string, id?: string) =>
+    this.request<ChatAnswer>("POST", `/sessions/${encodeURIComponent(sid)}/chat`, { body: { message, ...(id ? { id } : {}) } });
   endSession = (sid: string, reason?: string) =>
     this.request<EventResult>("POST", `/sessions/${encodeURIComponent(sid)}/end`, { body: { reason } });
   timeline = (sid: string) => this.request<Timeline>("GET", `/sessions/${encodeURIComponent(sid)}/timeline`);

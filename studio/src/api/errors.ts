@@ -22,6 +22,12 @@ export class ApiError extends Error {
     return found.length ? found.map((p) => p.message).join("; ") : undefined;
   }
 
+  /** The message for exactly this path (not what is under it), or undefined. */
+  exactMessage(path: string): string | undefined {
+    const found = this.problems.filter((p) => p.path === path);
+    return found.length ? found.map((p) => p.message).join("; ") : undefined;
+  }
+
   get isConflict(): boolean {
     return this.status === 409;
   }
@@ -45,6 +51,9 @@ export function errorFromBody(status: number, body: unknown): ApiError {
     const summary = problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join("; ");
     return new ApiError(status, summary || `request refused (${status})`, problems);
   }
+  // a unique name that is taken is a conflict (409), but it is the name field's to show
+  if (typeof detail === "string" && detail && status === 409 && /\b(already (has an? \w+ )?named|is named)\b/.test(detail))
+    return new ApiError(status, detail, [{ path: "name", message: detail }]);
   if (typeof detail === "string" && detail) return new ApiError(status, detail);
   return new ApiError(status, defaultMessage(status));
 }

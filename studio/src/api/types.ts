@@ -226,6 +226,18 @@ export interface EventResult {
   session_status?: string;
 }
 
+export interface ChatAnswer {
+  message_id: string;
+  replies: { agent_id: number | null; agent_name: string; text: string }[];
+  handovers: { from_agent_id: number; from_agent_name: string; to_agent_id: number; to_agent_name: string; reason: string }[];
+  problems: string[];
+  /** Agents answering on the offline LLM instead of theirs (not installed or no key on the server), and why. */
+  offline: Record<string, string>;
+  current_agent_id: number;
+  current_agent_name: string;
+  session_status: string;
+}
+
 export interface SessionEvent {
   id: string;
   type: string;

@@ -48,7 +48,12 @@ export const AgentNode = memo(function AgentNode({ data, selected }: NodeProps<A
         )}
         <span className="agent-node-name">{agent.name}</span>
         {warn && (
-          <span className="badge badge-warn" data-testid="node-lint" aria-label={`${findings.length} lint finding(s)`}>
+          <span
+            className={`badge ${findings.some((f) => f.severity === "error") ? "badge-error" : "badge-warn"}`}
+            data-testid="node-lint"
+            data-codes={[...new Set(findings.map((f) => f.code))].join(" ")}
+            aria-label={`${findings.length} lint finding(s): ${findings.map((f) => f.message).join("; ")}`}
+          >
             ⚠ {findings.length}
           </span>
         )}

@@ -8,16 +8,19 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  useStore,
+  useStoreApi,
   type Connection,
   type EdgeChange,
   type NodeChange,
   type OnBeforeDelete,
+  type ReactFlowState,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Agent, Finding, Position, Tool, Transition, Traffic, Vocabulary } from "../api/types";
 import { describeCondition, shorten } from "../lib/conditionText";
-import { parallelOffsets } from "../lib/edgeGeometry";
-import { autoLayout, nextFreePosition } from "../lib/layout";
+import { estimateLabel, routeEdges, type Rect } from "../lib/edgeGeometry";
+import { fittingLayout, nextFreePosition, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
 import { AgentNode, type AgentNodeType } from "./AgentNode";
 import { TransitionEdge, type TransitionEdgeType } from "./TransitionEdge";
 
@@ -47,18 +50,53 @@ export interface CanvasProps {
 }
 
 const nodeTypes = { agent: AgentNode };
+/** A small graph is seen whole: the minimap would only cover part of it. */
+const MINIMAP_FROM = 12;
+const THIN_EDGES_FROM = 200;
+/** A big graph draws only what is in view (React Flow's own virtualisation): the first page shows at once. */
+const VIRTUAL_AGENTS_FROM = 40;
+const VIRTUAL_EDGES_FROM = 150;
 const NO_FINDINGS: Finding[] = []; // one empty list, so that memoised nodes stay put between renders
 const edgeTypes = { transition: TransitionEdge };
 
-/** Positions for every agent: saved ones, else auto-layout (all unplaced: the whole graph; some: beside the rest). */
-export function placeAgents(agents: Agent[], transitions: Transition[], initialAgentId: number | null): Record<number, Position> {
+/** Where every agent is drawn and how big: a node not measured yet counts as the usual size (most are exactly
+ * that: the edges are routed once on the first page, not again when the nodes are measured). */
+/** ``value``, or the value given last time if ``key`` has not changed since (memoised components stay put). */
+function useStableByKey<T>(key: string, value: T): T {
+  const kept = useRef<{ key: string; value: T } | null>(null);
+  if (kept.current === null || kept.current.key !== key) kept.current = { key, value };
+  return kept.current.value;
+}
+
+function findingsKey(byTransition: Map<number, Finding[]>): string {
+  return [...byTransition].map(([id, found]) => `${id}:${found.map((f) => `${f.code}/${f.message}`).join("|")}`).join("\n");
+}
+
+function geometryKeyOf(state: ReactFlowState): string {
+  let key = "";
+  for (const node of state.nodeLookup.values()) {
+    const { x, y } = node.internals.positionAbsolute;
+    key += `${node.id}:${Math.round(x)},${Math.round(y)},${Math.round(node.measured.width || NODE_WIDTH)},${Math.round(node.measured.height || NODE_HEIGHT)};`;
+  }
+  return key;
+}
+
+/** Positions for every agent: saved ones, else auto-layout (all unplaced: the whole graph, in the direction that
+ * fits ``box`` best; some: beside the rest). */
+export function placeAgents(
+  agents: Agent[],
+  transitions: Transition[],
+  initialAgentId: number | null,
+  box: { width: number; height: number } = { width: 0, height: 0 },
+): Record<number, Position> {
   const unplaced = agents.filter((a) => !a.position);
   const positions: Record<number, Position> = {};
   if (unplaced.length === agents.length && agents.length > 0) {
-    return autoLayout(
+    return fittingLayout(
       agents.map((a) => a.id),
       transitions.map((t) => ({ id: t.id, source: t.source_agent_id, target: t.target_agent_id })),
       initialAgentId,
+      box,
     );
   }
   const placed: Position[] = [];
@@ -76,15 +114,22 @@ export function Canvas(props: CanvasProps) {
   const { onSelect, onConnect, onMove, onDelete, compact = false } = props;
   const flow = useReactFlow();
 
-  const names = useMemo(
-    () => ({ agents: new Map(agents.map((a) => [a.id, a.name])), tools: new Map(tools.map((t) => [t.id, t.name])), vocabulary }),
-    [agents, tools, vocabulary],
+  const agentNames = useMemo(() => new Map(agents.map((a) => [a.id, a.name])), [agents]);
+  const names = useMemo(() => ({ agents: agentNames, tools: new Map(tools.map((t) => [t.id, t.name])), vocabulary }), [agentNames, tools, vocabulary]);
+  // a graph never placed is laid out in the direction that fits the pane: its size is estimated from the window
+  // before the first render (measuring it would lay the graph out twice, and draw it twice, on the first page)
+  const [pane] = useState(() =>
+    compact ? { width: 420, height: 320 } : { width: Math.max(400, window.innerWidth - 440), height: Math.max(300, window.innerHeight - 150) },
   );
-  const positions = useMemo(() => placeAgents(agents, transitions, initialAgentId), [agents, transitions, initialAgentId]);
+  const positions = useMemo(() => placeAgents(agents, transitions, initialAgentId, pane), [agents, transitions, initialAgentId, pane]);
 
+  const byAgentNow = useMemo(() => {
+    const found = new Map<number, Finding[]>();
+    for (const f of findings) if (f.severity !== "info") for (const id of f.agent_ids) found.set(id, [...(found.get(id) ?? []), f]);
+    return found;
+  }, [findings]);
+  const byAgent = useStableByKey(findingsKey(byAgentNow), byAgentNow); // lint without news redraws nothing
   const builtNodes = useMemo<AgentNodeType[]>(() => {
-    const byAgent = new Map<number, Finding[]>();
-    for (const f of findings) if (f.severity !== "info") for (const id of f.agent_ids) byAgent.set(id, [...(byAgent.get(id) ?? []), f]);
     const trafficByAgent = new Map(traffic?.agents.map((a) => [a.agent_id, a]) ?? []);
     return agents.map((agent) => ({
       id: String(agent.id),
@@ -102,38 +147,88 @@ export function Canvas(props: CanvasProps) {
         editable,
       },
     }));
-  }, [agents, positions, findings, traffic, activeAgentId, initialAgentId, selection, editable, props.visitedAgentIds]);
+  }, [agents, positions, byAgent, traffic, activeAgentId, initialAgentId, selection, editable, props.visitedAgentIds]);
+
+  // where the agents are drawn now (moved by a drag before it is saved, measured once rendered): the edges are
+  // routed around them, so the key changes only when a position or a size does, not on selection or panning
+  const [nodes, setNodes] = useState<AgentNodeType[]>(builtNodes);
+  const dragging = useMemo(() => nodes.some((n) => n.dragging), [nodes]);
+  const storeApi = useStoreApi<AgentNodeType, TransitionEdgeType>();
+  const geometryKey = useStore(geometryKeyOf);
+  const rects = useMemo(() => {
+    const found = new Map<string, Rect>();
+    if (!geometryKey) return found;
+    for (const node of storeApi.getState().nodeLookup.values()) {
+      const { x, y } = node.internals.positionAbsolute;
+      found.set(node.id, { x, y, width: Math.round(node.measured.width || NODE_WIDTH), height: Math.round(node.measured.height || NODE_HEIGHT) });
+    }
+    return found;
+  }, [geometryKey, storeApi]);
+
+  // lint, the rules vocabulary and traffic arrive after the definitions: the edges are routed and drawn again only
+  // if what they show changed (a graph without findings is not redrawn when its lint says so)
+  const byTransitionNow = useMemo(() => {
+    const found = new Map<number, Finding[]>();
+    for (const f of findings) if (f.severity !== "info") for (const id of f.transition_ids) found.set(id, [...(found.get(id) ?? []), f]);
+    return found;
+  }, [findings]);
+  const byTransition = useStableByKey(findingsKey(byTransitionNow), byTransitionNow);
+  // sessions that took the edge (a session may take it more than once)
+  const counts = useMemo(() => new Map(traffic?.transitions.map((t) => [t.transition_id, t.sessions ?? t.count]) ?? []), [traffic]);
+  const labelsNow = useMemo(
+    () =>
+      new Map(
+        transitions.map((t) => {
+          const full = describeCondition(t, names);
+          const count = traffic ? (counts.get(t.id) ?? 0) : undefined;
+          const text = shorten(full);
+          const chips = `P${t.priority} `.length + (count === undefined ? 0 : `×${count} `.length) + (byTransition.has(t.id) ? 2 : 0);
+          return [t.id, { full, text, count, size: estimateLabel(text, chips) }];
+        }),
+      ),
+    [transitions, names, traffic, counts, byTransition],
+  );
+  const labels = useStableByKey(
+    [...labelsNow].map(([id, l]) => `${id}:${l.full}:${l.count ?? ""}:${l.size.width}`).join("\n"),
+    labelsNow,
+  );
+  const routes = useMemo(
+    () =>
+      routeEdges(
+        rects,
+        transitions.map((t) => ({ id: String(t.id), source: String(t.source_agent_id), target: String(t.target_agent_id), label: labels.get(t.id)!.size })),
+        { detours: !dragging },
+      ),
+    [rects, transitions, labels, dragging],
+  );
 
   const builtEdges = useMemo<TransitionEdgeType[]>(() => {
-    const byTransition = new Map<number, Finding[]>();
-    for (const f of findings) if (f.severity !== "info") for (const id of f.transition_ids) byTransition.set(id, [...(byTransition.get(id) ?? []), f]);
-    // sessions that took the edge (a session may take it more than once)
-    const counts = new Map(traffic?.transitions.map((t) => [t.transition_id, t.sessions ?? t.count]) ?? []);
     const maxCount = Math.max(1, ...counts.values());
-    const offsets = parallelOffsets(transitions.map((t) => ({ id: String(t.id), source: String(t.source_agent_id), target: String(t.target_agent_id) })));
-    const selfSeen = new Map<number, number>();
+    const sourceOut = new Map<number, number>();
+    for (const t of transitions) sourceOut.set(t.source_agent_id, (sourceOut.get(t.source_agent_id) ?? 0) + 1);
     return transitions.map((t) => {
-      const full = describeCondition(t, names);
-      const selfIndex = t.source_agent_id === t.target_agent_id ? (selfSeen.get(t.source_agent_id) ?? 0) : 0;
-      if (t.source_agent_id === t.target_agent_id) selfSeen.set(t.source_agent_id, selfIndex + 1);
+      const label = labels.get(t.id)!;
       const isSelected = selection?.kind === "transition" && selection.id === t.id;
-      const count = traffic ? (counts.get(t.id) ?? 0) : undefined;
+      const count = label.count;
       const strokeWidth = count !== undefined ? 1.5 + (5 * count) / maxCount : isSelected ? 2.5 : 1.6;
       const arrow = 26 / strokeWidth; // markers scale with the stroke: keep the arrowhead about 26 px whatever the width
+      const from = agentNames.get(t.source_agent_id);
+      const to = agentNames.get(t.target_agent_id);
       return {
         id: String(t.id),
         type: "transition",
         source: String(t.source_agent_id),
         target: String(t.target_agent_id),
         selected: isSelected,
-        ariaLabel: `Transition ${names.agents.get(t.source_agent_id)} to ${names.agents.get(t.target_agent_id)}: ${full}`,
+        ariaLabel: `Transition ${from} to ${to}, priority ${t.priority}: ${label.full}`,
         markerEnd: { type: MarkerType.ArrowClosed, width: arrow, height: arrow, color: isSelected ? "#4f46e5" : byTransition.has(t.id) ? "#d97706" : "#64748b" },
         data: {
           transition: t,
-          label: shorten(full),
-          fullLabel: full,
-          offset: offsets.get(String(t.id)) ?? 0,
-          selfIndex,
+          label: label.text,
+          fullLabel: label.full,
+          route: routes.get(String(t.id)) ?? null,
+          siblings: sourceOut.get(t.source_agent_id) ?? 1,
+          thin: transitions.length > THIN_EDGES_FROM,
           findings: byTransition.get(t.id) ?? [],
           count,
           strokeWidth,
@@ -142,11 +237,15 @@ export function Canvas(props: CanvasProps) {
         },
       };
     });
-  }, [transitions, findings, traffic, names, selection, onSelect, props.takenTransitionIds]);
+  }, [transitions, labels, routes, counts, byTransition, agentNames, selection, onSelect, props.takenTransitionIds]);
 
-  const [nodes, setNodes] = useState<AgentNodeType[]>(builtNodes);
+
   useEffect(() => {
-    setNodes(builtNodes);
+    // keep what React Flow measured: a node given without it is measured again, and every edge drawn again
+    setNodes((current) => {
+      const measured = new Map(current.map((n) => [n.id, n.measured]));
+      return builtNodes.map((n) => (measured.get(n.id) ? { ...n, measured: measured.get(n.id) } : n));
+    });
   }, [builtNodes]);
 
   const moved = useRef<Record<number, Position>>({});
@@ -223,13 +322,13 @@ export function Canvas(props: CanvasProps) {
       minZoom={0.1}
       maxZoom={2}
       proOptions={{ hideAttribution: true }}
-      onlyRenderVisibleElements={agents.length > 120}
+      onlyRenderVisibleElements={agents.length > VIRTUAL_AGENTS_FROM || transitions.length > VIRTUAL_EDGES_FROM}
       fitView // once, when the first nodes are measured
       fitViewOptions={{ padding: compact ? 0.06 : 0.1, maxZoom: 1.1, minZoom: compact ? 0.1 : 0.5 }}
     >
       <Background gap={20} size={1} color="#e2e8f0" />
       <Controls showInteractive={false} showZoom={!compact} />
-      {!compact && <MiniMap<AgentNodeType> pannable zoomable nodeColor={(n) => (n.data.initial ? "#a5b4fc" : n.data.findings.length ? "#fcd34d" : "#cbd5e1")} />}
+      {!compact && agents.length > MINIMAP_FROM && <MiniMap<AgentNodeType> pannable zoomable nodeColor={(n) => (n.data.initial ? "#a5b4fc" : n.data.findings.length ? "#fcd34d" : "#cbd5e1")} />}
     </ReactFlow>
   );
 }

@@ -1,17 +1,20 @@
 // The design view: toolbar, canvas, inspector and lint. Every change is an API write through the store, so undo,
 // redo, validation and concurrency work the same for every kind of edit.
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Agent, Position, Traffic, Transition } from "../api/types";
 import { describeCondition } from "../lib/conditionText";
-import { autoLayout, freeSpot, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
+import { fittingLayout, freeSpot, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
 import { useAuth } from "../state/auth";
 import type { ConversationStore, Snapshot } from "../state/conversationStore";
-import { AgentForm } from "../inspector/AgentForm";
 import { ConversationForm } from "../inspector/ConversationForm";
-import { TransitionForm, type TransitionSave } from "../inspector/TransitionForm";
+import type { TransitionSave } from "../inspector/TransitionForm";
 import { Canvas, type Selection } from "./Canvas";
 import { LintPanel } from "./LintPanel";
+
+// the agent and transition forms (the rule builder with them) load on the first selection, not with the first page
+const AgentForm = lazy(() => import("../inspector/AgentForm").then((m) => ({ default: m.AgentForm })));
+const TransitionForm = lazy(() => import("../inspector/TransitionForm").then((m) => ({ default: m.TransitionForm })));
 
 export function DesignView({ store, snapshot }: { store: ConversationStore; snapshot: Snapshot }) {
   return (
@@ -131,10 +134,12 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
   );
 
   const layout = useCallback(() => {
-    const positions = autoLayout(
+    const box = canvasBox.current?.getBoundingClientRect();
+    const positions = fittingLayout(
       agents.map((a) => a.id),
       transitions.map((t) => ({ id: t.id, source: t.source_agent_id, target: t.target_agent_id })),
       conversation.initial_agent_id,
+      { width: box?.width ?? 0, height: box?.height ?? 0 },
     );
     void run("Auto-layout", (rev) => rev.track((r) => client.saveLayout(cid, positions, r))).then(() => setFitKey((k) => k + 1));
   }, [agents, transitions, conversation.initial_agent_id, client, cid, run]);
@@ -145,8 +150,7 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
         const body: Partial<Transition> = { ...save.patch };
         if (save.rules !== null) {
           body.condition_type = "business_rules";
-          body.rules = save.rules;
-          body.condition_data = {}; // a rules transition keeps its condition in the rules
+          body.rules = save.rules; // a rules transition keeps its condition in the rules (its data: only triggers)
         }
         if (Object.keys(body).length) await rev.track((r) => client.updateTransition(cid, t.id, body, r));
       }),
@@ -272,6 +276,7 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
       </div>
       <aside className="side-column" aria-label="Inspector">
         <div className="inspector">
+          <Suspense fallback={<div className="muted pad">Loading…</div>}>
           {selectedAgent ? (
             <AgentForm
               key={`agent-${selectedAgent.id}-${JSON.stringify({ ...selectedAgent, position: null })}`}
@@ -315,6 +320,7 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
               onSave={(patch) => store.change("Edit conversation", (rev) => rev.track((r) => client.updateConversation(cid, patch, r)))}
             />
           )}
+          </Suspense>
         </div>
         <LintPanel lint={lint} agents={agents} transitions={transitions} onSelect={selectAndShow} />
       </aside>

@@ -4,7 +4,7 @@ import { ApiError } from "../api/errors";
 import type { Agent, Tool, Transition } from "../api/types";
 import { Editor } from "../components/Editor";
 import { Field, FormError } from "../components/Field";
-import { MODEL_SUGGESTIONS } from "../lib/meta";
+import { modelSuggestions } from "../lib/meta";
 import { useMeta } from "../state/meta";
 
 const EDITABLE = [
@@ -106,7 +106,7 @@ export function AgentForm(props: AgentFormProps) {
               onChange={(e) => set(key, e.target.value)}
             />
             <datalist id={listId}>
-              {(MODEL_SUGGESTIONS[kind]?.[provider] ?? []).map((m) => (
+              {modelSuggestions(meta, kind, provider).map((m) => (
                 <option key={m} value={m} />
               ))}
             </datalist>

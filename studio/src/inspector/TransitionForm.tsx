@@ -8,11 +8,14 @@ import {
   CONDITION_FORMS,
   CONDITION_TYPES,
   cleanData,
+  fieldsFor,
   formatLooseValue,
   initialData,
   parseLooseValue,
   type FieldSpec,
 } from "../lib/conditionForms";
+import { conditionOptions, type Meta } from "../lib/meta";
+import { useMeta } from "../state/meta";
 import { newRule } from "../lib/rules";
 import { RuleBuilder } from "./RuleBuilder";
 
@@ -46,7 +49,7 @@ function draftOf(t: Transition): TransitionDraft {
 /** What saving the draft sends: the changed fields, and the rule set for a business-rules transition. */
 export function toSave(t: Transition, draft: TransitionDraft): TransitionSave {
   const isRules = draft.condition_type === "business_rules";
-  const data = isRules ? {} : cleanData(draft.condition_type, draft.data);
+  const data = cleanData(draft.condition_type, draft.data);
   const next: Partial<Transition> = {
     target_agent_id: draft.target_agent_id,
     condition_type: draft.condition_type,
@@ -85,6 +88,8 @@ export function TransitionForm(props: TransitionFormProps) {
   const dirty = Object.keys(pending.patch).length > 0 || pending.rules !== null;
   const source = agents.find((a) => a.id === transition.source_agent_id);
   const form = CONDITION_FORMS[draft.condition_type];
+  const fields = fieldsFor(draft.condition_type, draft.data);
+  const meta = useMeta();
 
   const set = (patch: Partial<TransitionDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const setData = (key: string, value: unknown) => setDraft((d) => ({ ...d, data: { ...d.data, [key]: value } }));
@@ -113,8 +118,9 @@ export function TransitionForm(props: TransitionFormProps) {
   }
 
   const fieldError = (key: string) => error?.fieldMessage(key);
-  const placed = new Set(["target_agent_id", "condition_type", "priority", "description", "tool_id", ...form.fields.map((f) => `condition_data.${f.key}`)]);
-  const unplaced = error?.problems.filter((p) => ![...placed].some((k) => p.path === k || p.path.startsWith(k + ".")) && !p.path.startsWith("rules")) ?? [];
+  const placed = new Set(["target_agent_id", "condition_type", "priority", "description", "tool_id", ...fields.map((f) => `condition_data.${f.key}`)]);
+  const unplaced =
+    error?.problems.filter((p) => p.path !== "condition_data" && ![...placed].some((k) => p.path === k || p.path.startsWith(k + ".")) && !p.path.startsWith("rules")) ?? [];
   const preview = describe({ ...transition, condition_type: draft.condition_type, condition_data: cleanData(draft.condition_type, draft.data), tool_id: draft.tool_id, rules: draft.rules });
 
   return (
@@ -170,7 +176,7 @@ export function TransitionForm(props: TransitionFormProps) {
             )}
           </Field>
         </div>
-        <Field label="Condition" error={fieldError("condition_type")} help={form.help}>
+        <Field label="Condition" error={fieldError("condition_type") ?? error?.exactMessage("condition_data")} help={form.help}>
           {(id, d) => (
             <select id={id} aria-describedby={d} value={draft.condition_type} onChange={(e) => changeType(e.target.value as ConditionType)}>
               {CONDITION_TYPES.map((type) => (
@@ -181,13 +187,14 @@ export function TransitionForm(props: TransitionFormProps) {
             </select>
           )}
         </Field>
-        {form.fields.map((field) => (
+        {fields.filter((f) => f.kind !== "triggers").map((field) => (
           <ConditionField
             key={`${draft.condition_type}.${field.key}`}
             field={field}
+            conditionType={draft.condition_type}
+            meta={meta}
             value={field.kind === "tool" ? draft.tool_id : draft.data[field.key]}
             tools={tools}
-            vocabulary={vocabulary}
             editable={editable}
             error={field.kind === "tool" ? (fieldError("tool_id") ?? fieldError("condition_data.tool_id") ?? fieldError("condition_data.tool_name")) : fieldError(`condition_data.${field.key}`)}
             onChange={(value) => (field.kind === "tool" ? set({ tool_id: value as number | null }) : setData(field.key, value))}
@@ -200,6 +207,23 @@ export function TransitionForm(props: TransitionFormProps) {
         ) : (
           <div className="muted">Loading the rules vocabulary…</div>
         ))}
+      <fieldset disabled={!editable} className="plain">
+        {fields
+          .filter((f) => f.kind === "triggers")
+          .map((field) => (
+            <ConditionField
+              key={`${draft.condition_type}.${field.key}`}
+              field={field}
+              conditionType={draft.condition_type}
+              meta={meta}
+              value={draft.data[field.key]}
+              tools={tools}
+              editable={editable}
+              error={fieldError(`condition_data.${field.key}`)}
+              onChange={(value) => setData(field.key, value)}
+            />
+          ))}
+      </fieldset>
       <fieldset disabled={!editable} className="plain">
         <Field label="Description" error={fieldError("description")}>
           {(id, d) => <input id={id} aria-describedby={d} value={draft.description} onChange={(e) => set({ description: e.target.value })} placeholder="Why this hand-over happens" />}
@@ -223,26 +247,36 @@ export function TransitionForm(props: TransitionFormProps) {
   );
 }
 
+/** A field's options: the server's enum (meta) when it has one, else the form's own list. */
+export function optionsOf(field: FieldSpec, conditionType: ConditionType, meta: Meta): string[] {
+  const found = field.optionsFromEnum ? meta.enums[field.optionsFromEnum] : undefined;
+  const options = found ?? conditionOptions(meta, conditionType, field.key, field.options ?? []);
+  return options.filter((o) => !field.exclude?.includes(o));
+}
+
 function ConditionField({
   field,
+  conditionType,
+  meta,
   value,
   tools,
-  vocabulary,
   editable,
   error,
   onChange,
 }: {
   field: FieldSpec;
+  conditionType: ConditionType;
+  meta: Meta;
   value: unknown;
   tools: Tool[];
-  vocabulary: Vocabulary | null;
   editable: boolean;
   error: string | undefined;
   onChange: (value: unknown) => void;
 }) {
   const [text, setText] = useState(() => (field.kind === "json" ? (value ? JSON.stringify(value) : "") : formatLooseValue(value)));
   const [jsonError, setJsonError] = useState<string | null>(null);
-  const options = field.optionsFromVariable ? (vocabulary?.variables.find((v) => v.name === field.optionsFromVariable)?.options ?? []) : (field.options ?? []);
+  const options = optionsOf(field, conditionType, meta);
+  if (field.kind === "triggers") return <TriggersField field={field} meta={meta} value={value} error={error} onChange={onChange} />;
   return (
     <Field label={field.label} error={error ?? jsonError ?? undefined} help={field.help}>
       {(id, d) => {
@@ -332,5 +366,38 @@ function ConditionField({
         }
       }}
     </Field>
+  );
+}
+
+/** The events a state condition is evaluated on, as checkboxes (none: the default ones, listed in the help). */
+function TriggersField({ field, meta, value, error, onChange }: { field: FieldSpec; meta: Meta; value: unknown; error: string | undefined; onChange: (value: unknown) => void }) {
+  const chosen = Array.isArray(value) ? value.map(String) : [];
+  const names = meta.triggers.names.length ? meta.triggers.names : chosen;
+  const words = (name: string) => name.replace(/_/g, " ");
+  const summary = chosen.length ? `only on ${chosen.map(words).join(", ")}` : `the default events (${meta.triggers.default.map(words).join(", ") || "a user turn, a tool result, a decision, a context update"})`;
+  return (
+    <fieldset className={`field triggers-field${error ? " has-error" : ""}`} data-testid="triggers">
+      <legend className="label">{field.label}</legend>
+      <details open={chosen.length > 0 || Boolean(error)}>
+        <summary className="field-help">Checked {summary}</summary>
+        <div className="checklist checklist-columns">
+          {names.map((name) => (
+            <label key={name}>
+              <input
+                type="checkbox"
+                checked={chosen.includes(name)}
+                onChange={(e) => onChange(e.target.checked ? names.filter((n) => n === name || chosen.includes(n)) : chosen.filter((n) => n !== name))}
+              />
+              {words(name)}
+            </label>
+          ))}
+        </div>
+      </details>
+      {error && (
+        <div className="field-error" role="alert" data-testid="field-error">
+          {error}
+        </div>
+      )}
+    </fieldset>
   );
 }

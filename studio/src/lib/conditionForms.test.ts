@@ -21,3 +21,16 @@ test("new conditions start with their defaults; saved data drops what was left e
   });
   expect(cleanData("event", { event_type: "custom", event_data: {} })).toEqual({ event_type: "custom" });
 });
+
+test("triggers are kept where the condition reads state, and dropped where they would be refused", () => {
+  expect(cleanData("custom", { condition_code: "context.vip", triggers: ["context_update"] })).toEqual({ condition_code: "context.vip", triggers: ["context_update"] });
+  expect(cleanData("custom", { condition_code: "context.vip", triggers: [] })).toEqual({ condition_code: "context.vip" });
+  expect(cleanData("business_rules", { triggers: ["user_message"], stray: 1 })).toEqual({ triggers: ["user_message"] });
+  // an event condition takes triggers only with scope since_entered (the API refuses them otherwise)
+  expect(cleanData("event", { event_type: "custom", triggers: ["user_message"] })).toEqual({ event_type: "custom" });
+  expect(cleanData("event", { event_type: "custom", scope: "since_entered", triggers: ["user_message"] })).toEqual({
+    event_type: "custom",
+    scope: "since_entered",
+    triggers: ["user_message"],
+  });
+});

@@ -1,8 +1,9 @@
 // The transition form of each condition type: which fields `condition_data` takes and how they are edited (the
-// README's table of conditions). Business rules have their own builder.
+// README's table of conditions). Business rules have their own builder. The options of select fields come from the
+// server (GET /api/v1/meta, the conditions' own schemas); the lists here are what the form offers without it.
 import type { ConditionType } from "../api/types";
 
-export type FieldKind = "text" | "select" | "checkbox" | "value" | "json" | "code" | "tool";
+export type FieldKind = "text" | "select" | "checkbox" | "value" | "json" | "code" | "tool" | "triggers";
 
 export interface FieldSpec {
   key: string;
@@ -13,9 +14,21 @@ export interface FieldSpec {
   help?: string;
   required?: boolean;
   initial?: unknown;
-  /** Options come from the rules vocabulary's variable of that name (the event types). */
-  optionsFromVariable?: string;
+  /** Options are the server's enum of that name (GET /api/v1/meta: event_type, livekit_event), less ``exclude``. */
+  optionsFromEnum?: string;
+  exclude?: readonly string[];
+  /** Shown (and saved) only when the data says so (triggers of an event condition: only with since_entered). */
+  when?: (data: Record<string, unknown>) => boolean;
 }
+
+/** The events a state condition is evaluated on; empty: the default ones. */
+const TRIGGERS: FieldSpec = {
+  key: "triggers",
+  label: "Evaluated on",
+  kind: "triggers",
+  help: "The events on which this condition is checked. None chosen: the default ones.",
+};
+const SINCE_ENTERED = (data: Record<string, unknown>) => data.scope === "since_entered";
 
 export interface ConditionForm {
   label: string;
@@ -54,6 +67,7 @@ export const CONDITION_FORMS: Record<ConditionType, ConditionForm> = {
       { key: "result_key", label: "Result key", kind: "text", placeholder: "dotted path, e.g. order.total", help: "Empty: the whole result." },
       { key: "operator", label: "Operator", kind: "select", options: TOOL_OPERATORS, initial: "eq" },
       { key: "expected_value", label: "Expected value", kind: "value", placeholder: "text, a number, true, or JSON" },
+      { key: "on_error", label: "On a failed call (compares its error text)", kind: "checkbox", initial: false },
     ],
   },
   agent_decision: {
@@ -68,24 +82,30 @@ export const CONDITION_FORMS: Record<ConditionType, ConditionForm> = {
     label: "Event",
     help: "Fires on an event of that type (and data), or any since entering this agent.",
     fields: [
-      { key: "event_type", label: "Event type", kind: "select", optionsFromVariable: "last_event_type", required: true, initial: "custom" },
+      { key: "event_type", label: "Event type", kind: "select", optionsFromEnum: "event_type", exclude: ["transition"], required: true, initial: "custom" },
       { key: "event_data", label: "Event data (subset, JSON)", kind: "json", placeholder: '{"kind": "scan"}' },
-      { key: "scope", label: "Scope", kind: "select", options: ["event", "since_entered"], initial: "event" },
+      { key: "scope", label: "Scope", kind: "select", options: ["event", "since_entered"], initial: "event", help: "since_entered: any such event since the session entered this agent." },
+      { ...TRIGGERS, when: SINCE_ENTERED },
     ],
   },
   livekit_event: {
     label: "LiveKit event",
     help: "Fires on an event reported by LiveKit (room or agent session).",
     fields: [
-      { key: "event_name", label: "Event name", kind: "text", options: LIVEKIT_EVENTS, required: true, initial: "participant_disconnected" },
+      { key: "event_name", label: "Event name", kind: "text", options: LIVEKIT_EVENTS, optionsFromEnum: "livekit_event", required: true, initial: "participant_disconnected" },
       { key: "event_data", label: "Event data (subset, JSON)", kind: "json" },
+      { key: "scope", label: "Scope", kind: "select", options: ["event", "since_entered"], initial: "event" },
+      { ...TRIGGERS, when: SINCE_ENTERED },
     ],
   },
-  business_rules: { label: "Business rules", help: "Fires when a rule's conditions hold and it moves to this transition's target.", fields: [] },
+  business_rules: { label: "Business rules", help: "Fires when a rule's conditions hold and it moves to this transition's target.", fields: [TRIGGERS] },
   custom: {
     label: "CEL expression",
     help: "Fires when the expression over `context` and `event` is true. It reads data; it cannot run code.",
-    fields: [{ key: "condition_code", label: "Expression", kind: "code", required: true, placeholder: 'context.turn_count >= 3 && context.user_input.contains("bye")' }],
+    fields: [
+      { key: "condition_code", label: "Expression", kind: "code", required: true, placeholder: 'context.turn_count >= 3 && context.user_input.contains("bye")' },
+      TRIGGERS,
+    ],
   },
 };
 
@@ -118,13 +138,19 @@ export function formatLooseValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Drop empty optional fields so the stored data says only what the designer set. */
+/** The fields of a condition type that apply to this data (the triggers of an event condition need since_entered). */
+export function fieldsFor(type: ConditionType, data: Record<string, unknown>): FieldSpec[] {
+  return CONDITION_FORMS[type].fields.filter((f) => !f.when || f.when(data));
+}
+
+/** Drop empty optional fields and fields that do not apply, so the stored data says only what the designer set. */
 export function cleanData(type: ConditionType, data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const known = new Set(CONDITION_FORMS[type].fields.map((f) => f.key));
+  const known = new Set(fieldsFor(type, data).map((f) => f.key));
   for (const [key, value] of Object.entries(data)) {
-    if (!known.has(key) && type !== "business_rules") continue;
+    if (!known.has(key)) continue;
     if (value === undefined || value === "") continue;
+    if (Array.isArray(value) && value.length === 0) continue;
     if (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0) continue;
     out[key] = value;
   }

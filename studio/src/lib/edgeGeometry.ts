@@ -1,5 +1,6 @@
-// Edges drawn between node borders ("floating"), bent apart when several join the same two agents, so every
-// transition and its label stays visible whatever the layout.
+// Edges drawn between node borders ("floating"), bent apart when several join the same two agents and bent around
+// agents they would cross; labels slid along their edge until they cover no agent and no other label. So every
+// transition and its label stays visible whatever the layout (auto-laid or dragged by hand).
 
 export interface Rect {
   x: number; // top-left
@@ -93,4 +94,200 @@ function loopShape(rect: Rect, index: number): EdgeShape {
 
 function r(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+export interface RouteEdge {
+  id: string;
+  source: string;
+  target: string;
+  /** The label's size on the canvas (estimated: labels are placed before they are drawn). */
+  label: Size;
+}
+
+export interface Route extends EdgeShape {
+  offset: number;
+}
+
+/** How far apart (px) the bends tried to get round an agent are. */
+export const DETOUR_STEP = 44;
+const DETOURS = 6;
+const BIG_GRAPH = 200;
+const SAMPLES = 14;
+const CLEARANCE = 8;
+const LABEL_GAP = 4;
+/** Where along its edge (0 at the source, 1 at the target) a label is tried, best first. */
+const LABEL_STOPS = [0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75, 0.18, 0.82];
+
+/** A label's size from its text: the canvas's label style (11.5px type, padding, the priority and traffic chips). */
+export function estimateLabel(text: string, extraChars = 0): Size {
+  return { width: 22 + (text.length + extraChars) * 6.4, height: 21 }; // labels are shortened to 44 characters
+}
+
+function overlaps(a: Rect, b: Rect, gap = 0): boolean {
+  return a.x < b.x + b.width + gap && b.x < a.x + a.width + gap && a.y < b.y + b.height + gap && b.y < a.y + a.height + gap;
+}
+
+function overlapArea(a: Rect, b: Rect): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+function inflate(rect: Rect, by: number): Rect {
+  return { x: rect.x - by, y: rect.y - by, width: rect.width + 2 * by, height: rect.height + 2 * by };
+}
+
+function contains(rect: Rect, p: Point): boolean {
+  return p.x > rect.x && p.x < rect.x + rect.width && p.y > rect.y && p.y < rect.y + rect.height;
+}
+
+/** The point at ``t`` on the edge (a line, or a quadratic curve through its control point). */
+function pointAt(shape: EdgeShape & { control: Point | null }, t: number): Point {
+  const { start, end, control } = shape;
+  if (!control) return { x: start.x + (end.x - start.x) * t, y: start.y + (end.y - start.y) * t };
+  const u = 1 - t;
+  return { x: u * u * start.x + 2 * u * t * control.x + t * t * end.x, y: u * u * start.y + 2 * u * t * control.y + t * t * end.y };
+}
+
+function controlOf(source: Rect, target: Rect, offset: number): Point | null {
+  if (!offset) return null;
+  const a = centre(source);
+  const b = centre(target);
+  const length = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+  return { x: (a.x + b.x) / 2 + (-(b.y - a.y) / length) * offset * 2, y: (a.y + b.y) / 2 + ((b.x - a.x) / length) * offset * 2 };
+}
+
+/** How many agents (other than its ends) the edge bent by ``offset`` runs through. */
+function crossings(source: Rect, target: Rect, offset: number, agents: BoxGrid, ends: readonly Rect[]): number {
+  const shape = { ...edgeShape(source, target, offset), control: controlOf(source, target, offset) };
+  // a quadratic curve stays inside the triangle of its three points: only agents in that box can be hit
+  const corners = shape.control ? [shape.start, shape.control, shape.end] : [shape.start, shape.end];
+  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  for (const p of corners) {
+    minX = Math.min(minX, p.x);
+    minY = Math.min(minY, p.y);
+    maxX = Math.max(maxX, p.x);
+    maxY = Math.max(maxY, p.y);
+  }
+  const box = { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
+  let hits = 0;
+  let points: Point[] | null = null;
+  for (const rect of agents.near(box)) {
+    if (ends.includes(rect) || !overlaps(box, rect)) continue;
+    points ??= Array.from({ length: SAMPLES }, (_, i) => pointAt(shape, (i + 1) / (SAMPLES + 1)));
+    if (points.some((p) => contains(rect, p))) hits++;
+  }
+  return hits;
+}
+
+/** Boxes kept in square cells, so that a new box is compared with its neighbours only. */
+class BoxGrid {
+  private readonly cells = new Map<number, Rect[]>();
+  constructor(private readonly size = 160) {}
+
+  private keys(box: Rect): number[] {
+    const keys: number[] = [];
+    const [i0, i1] = [Math.floor(box.x / this.size), Math.floor((box.x + box.width) / this.size)];
+    const [j0, j1] = [Math.floor(box.y / this.size), Math.floor((box.y + box.height) / this.size)];
+    // cells by one number: the canvas spans far fewer than 2^20 cells each way
+    for (let i = i0; i <= i1; i++) for (let j = j0; j <= j1; j++) keys.push((i + 0x80000) * 0x100000 + (j + 0x80000));
+    return keys;
+  }
+
+  add(box: Rect): void {
+    for (const key of this.keys(box)) {
+      const cell = this.cells.get(key);
+      if (cell) cell.push(box);
+      else this.cells.set(key, [box]);
+    }
+  }
+
+  near(box: Rect): Rect[] {
+    const keys = this.keys(box);
+    if (keys.length === 1) return this.cells.get(keys[0]!) ?? [];
+    const found = new Set<Rect>();
+    for (const key of keys) for (const other of this.cells.get(key) ?? []) found.add(other);
+    return [...found];
+  }
+}
+
+/**
+ * Every edge's path and label point. Edges joining the same two agents are bent apart (``parallelOffsets``); an
+ * edge that would run through another agent is bent further, one way or the other, until it clears every agent
+ * (or crosses the fewest); then each label is slid along its edge to the first place where it covers no agent and
+ * no label placed before it (edges listed first win). ``detours: false`` skips the bends round agents (while an
+ * agent is being dragged: every frame reroutes).
+ */
+export function routeEdges(nodes: ReadonlyMap<string, Rect>, edges: readonly RouteEdge[], options: { detours?: boolean } = {}): Map<string, Route> {
+  const detours = options.detours ?? true;
+  const offsets = parallelOffsets(edges);
+  const cleared = new Map([...nodes.entries()].map(([id, rect]) => [id, inflate(rect, CLEARANCE)]));
+  const obstacles = new BoxGrid(240);
+  for (const rect of cleared.values()) obstacles.add(rect);
+  // on a big graph a few bends are tried, not many: the first page must stay quick
+  const tries = edges.length > BIG_GRAPH ? 2 : DETOURS;
+  const routes = new Map<string, Route & { control: Point | null }>();
+  const selfSeen = new Map<string, number>();
+  for (const e of edges) {
+    const source = nodes.get(e.source);
+    const target = nodes.get(e.target);
+    if (!source || !target) continue;
+    if (e.source === e.target) {
+      const index = selfSeen.get(e.source) ?? 0;
+      selfSeen.set(e.source, index + 1);
+      routes.set(e.id, { ...edgeShape(source, source, 0, index), offset: 0, control: null });
+      continue;
+    }
+    const ends = [cleared.get(e.source)!, cleared.get(e.target)!];
+    const base = offsets.get(e.id) ?? 0;
+    // bend away from the siblings' side first: a bent edge of a pair goes further out, never across the other
+    const away = base < 0 ? -1 : 1;
+    let best = base;
+    let fewest = detours ? crossings(source, target, base, obstacles, ends) : 0;
+    for (let k = 1; fewest > 0 && k <= tries; k++) {
+      for (const offset of [base + away * k * DETOUR_STEP, base - away * k * DETOUR_STEP]) {
+        const hits = crossings(source, target, offset, obstacles, ends);
+        if (hits < fewest) {
+          fewest = hits;
+          best = offset;
+          if (!hits) break;
+        }
+      }
+    }
+    routes.set(e.id, { ...edgeShape(source, target, best), offset: best, control: controlOf(source, target, best) });
+  }
+  const placed = new BoxGrid();
+  const agents = new BoxGrid();
+  for (const rect of nodes.values()) agents.add(inflate(rect, LABEL_GAP));
+  for (const e of edges) {
+    const route = routes.get(e.id);
+    if (!route) continue;
+    const boxAt = (p: Point): Rect => ({ x: p.x - e.label.width / 2, y: p.y - e.label.height / 2, width: e.label.width, height: e.label.height });
+    const stops = e.source === e.target ? [null] : LABEL_STOPS;
+    let chosen = route.label;
+    let least = Infinity;
+    for (const t of stops) {
+      const point = t === null ? route.label : pointAt(route, t);
+      const box = boxAt(point);
+      const padded = inflate(box, LABEL_GAP);
+      let cost = 0;
+      for (const other of placed.near(padded)) if (overlaps(padded, other)) cost += overlapArea(padded, other) + 1;
+      for (const agent of agents.near(box)) if (overlaps(box, agent)) cost += overlapArea(box, agent) + 1;
+      if (cost < least) {
+        least = cost;
+        chosen = point;
+        if (!cost) break;
+      }
+    }
+    route.label = { x: r(chosen.x), y: r(chosen.y) };
+    placed.add(boxAt(chosen));
+  }
+  const out = new Map<string, Route>();
+  for (const [id, route] of routes) out.set(id, { path: route.path, label: route.label, start: route.start, end: route.end, offset: route.offset });
+  return out;
 }

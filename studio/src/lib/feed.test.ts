@@ -20,3 +20,10 @@ test("other events are summarised; state changes and transition events stay out 
   expect(eventItem({ seq: 3, event: { id: "y", type: "agent_state_changed", timestamp: 0, source: "lk", data: {} } })).toBeNull();
   expect(eventItem({ seq: 3, event: { id: "z", type: "transition", timestamp: 0, source: "orchestrator", data: {} } })).toBeNull();
 });
+
+test("an agent's reply carries who said it; an agent taking over is said in words", () => {
+  const reply = eventItem({ seq: 4, event: { id: "r", type: "agent_message", timestamp: 0, source: "lk", data: { message: "Hi", agent_id: 2, agent_name: "Billing" } } });
+  expect(reply).toMatchObject({ kind: "agent", text: "Hi", agentId: 2, agentName: "Billing" });
+  const started = { id: "s", type: "agent_started", timestamp: 0, source: "lk", data: { new_agent: "Billing", agent_name: "Billing", item_id: "item_1" } };
+  expect(summarize(started)).toBe("Billing takes the conversation");
+});

@@ -4,7 +4,7 @@ import type { HandOver, SessionEvent } from "../api/types";
 
 export type FeedItem =
   | { key: string; kind: "user"; text: string; seq: number }
-  | { key: string; kind: "agent"; text: string; seq: number; agentId: number | null }
+  | { key: string; kind: "agent"; text: string; seq: number; agentId: number | null; agentName: string | null }
   | { key: string; kind: "handover"; seq: number; from: string; to: string; toId: number; transitionId: number; reason: string }
   | { key: string; kind: "event"; seq: number; type: string; summary: string };
 
@@ -35,6 +35,15 @@ export function summarize(event: SessionEvent): string {
     case "user_joined":
     case "user_left":
       return text(d.participant_id ?? "");
+    case "agent_state_changed":
+    case "user_state_changed":
+      return `${text(d.old_state ?? "?")} → ${text(d.new_state ?? "?")}`;
+    case "agent_started":
+      return `${text(d.agent_name ?? d.new_agent ?? "an agent")} takes the conversation`;
+    case "session_created":
+      return d.version !== undefined ? `on version ${text(d.version)}` : "";
+    case "session_ended":
+      return d.reason ? text(d.reason) : "";
     default: {
       const keys = Object.keys(d);
       return keys.length ? JSON.stringify(d) : "";
@@ -48,7 +57,14 @@ export function eventItem(e: StreamEvent): FeedItem | null {
   const { event, seq } = e;
   if (event.type === "user_message") return { key: `e:${event.id}`, kind: "user", text: text(event.data?.message ?? ""), seq };
   if (event.type === "agent_message")
-    return { key: `e:${event.id}`, kind: "agent", text: text(event.data?.message ?? ""), seq, agentId: typeof event.data?.agent_id === "number" ? event.data.agent_id : null };
+    return {
+      key: `e:${event.id}`,
+      kind: "agent",
+      text: text(event.data?.message ?? ""),
+      seq,
+      agentId: typeof event.data?.agent_id === "number" ? event.data.agent_id : null,
+      agentName: typeof event.data?.agent_name === "string" ? event.data.agent_name : null,
+    };
   if (HIDDEN.has(event.type)) return null;
   return { key: `e:${event.id}`, kind: "event", seq, type: event.type, summary: summarize(event) };
 }

@@ -1,4 +1,4 @@
-import { autoLayout, bfsTree, freeSpot, FULL_LAYOUT_MAX_EDGES, NODE_HEIGHT, NODE_WIDTH } from "./layout";
+import { autoLayout, bfsTree, extent, fittingLayout, freeSpot, FULL_LAYOUT_MAX_EDGES, NODE_HEIGHT, NODE_WIDTH } from "./layout";
 
 test("auto-layout puts each agent right of the agents that hand over to it", () => {
   const positions = autoLayout(
@@ -52,4 +52,14 @@ test("a dense graph is laid out in breadth-first layers from the initial agent",
   expect(positions[11]!.x).toBeGreaterThan(positions[1]!.x);
   expect(positions[12]!.x).toBeGreaterThan(positions[11]!.x);
   expect(new Set(ids.map((id) => `${positions[id]!.x},${positions[id]!.y}`)).size).toBe(50);
+});
+
+test("auto-layout picks the direction that shows the graph largest in the canvas", () => {
+  const chain = [1, 2, 3, 4, 5];
+  const edges = chain.slice(1).map((id) => ({ id: 100 + id, source: id - 1, target: id }));
+  const wide = fittingLayout(chain, edges, 1, { width: 1600, height: 400 });
+  expect(extent(wide).width).toBeGreaterThan(extent(wide).height); // left to right
+  const tall = fittingLayout(chain, edges, 1, { width: 500, height: 1400 });
+  expect(extent(tall).height).toBeGreaterThan(extent(tall).width); // top to bottom
+  expect(tall[2]!.y).toBeGreaterThan(tall[1]!.y);
 });

@@ -1,73 +1,74 @@
-// Pick-lists for the forms, read from the server's own OpenAPI document (the enums of rataura2.db.models), so the
-// studio offers what the API accepts; and which optional endpoints this server has.
+// What the forms offer, from the server's GET /api/v1/meta (the enums of the definitions, each condition type's
+// data schema, trigger names, model suggestions per provider, features): a form never offers what the API refuses.
+
+export type JsonSchema = {
+  type?: string | string[];
+  enum?: unknown[];
+  $ref?: string;
+  anyOf?: JsonSchema[];
+  properties?: Record<string, JsonSchema>;
+  $defs?: Record<string, JsonSchema>;
+  default?: unknown;
+  required?: string[];
+};
 
 export interface Meta {
+  loaded: boolean;
   enums: Record<string, string[]>;
-  paths: Set<string>;
-  /** POST /sessions takes a `version` (run a chosen published version). */
-  sessionVersions: boolean;
+  conditions: Record<string, JsonSchema>;
+  triggers: { names: string[]; default: string[] };
+  models: Record<string, Record<string, string[]>>;
+  features: { chat: boolean; session_versions: boolean; editors_run_sessions: boolean };
 }
 
-export const NO_META: Meta = { enums: {}, paths: new Set(), sessionVersions: false };
+export const NO_META: Meta = {
+  loaded: false,
+  enums: {},
+  conditions: {},
+  triggers: { names: [], default: [] },
+  models: {},
+  features: { chat: false, session_versions: false, editors_run_sessions: false },
+};
 
-type Schema = { enum?: unknown[]; $ref?: string; anyOf?: Schema[]; allOf?: Schema[]; oneOf?: Schema[]; properties?: Record<string, Schema> };
-
-function resolve(doc: { components?: { schemas?: Record<string, Schema> } }, schema: Schema | undefined, depth = 0): string[] | null {
-  if (!schema || depth > 5) return null;
-  if (Array.isArray(schema.enum)) return schema.enum.map(String);
-  if (schema.$ref) {
-    const name = schema.$ref.split("/").pop() ?? "";
-    return resolve(doc, doc.components?.schemas?.[name], depth + 1);
-  }
-  for (const options of [schema.anyOf, schema.allOf, schema.oneOf]) {
-    for (const option of options ?? []) {
-      const found = resolve(doc, option, depth + 1);
+/** The enum a field of a schema takes (inline, by $ref into its $defs, or inside an optional anyOf), or null. */
+export function fieldEnum(schema: JsonSchema | undefined, field: string): string[] | null {
+  const root = schema;
+  const resolve = (s: JsonSchema | undefined, depth = 0): string[] | null => {
+    if (!s || depth > 4) return null;
+    if (Array.isArray(s.enum)) return s.enum.map(String);
+    if (s.$ref) return resolve(root?.$defs?.[s.$ref.split("/").pop() ?? ""], depth + 1);
+    for (const option of s.anyOf ?? []) {
+      const found = resolve(option, depth + 1);
       if (found) return found;
     }
-  }
-  return null;
+    return null;
+  };
+  return resolve(schema?.properties?.[field]);
 }
 
-/** Enum values of the named fields wherever a schema of the document declares them. */
-export function enumsFromOpenApi(doc: unknown, fields: readonly string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  const typed = doc as { components?: { schemas?: Record<string, Schema> } };
-  for (const schema of Object.values(typed.components?.schemas ?? {})) {
-    for (const [name, property] of Object.entries(schema.properties ?? {})) {
-      if (!fields.includes(name) || out[name]) continue;
-      const values = resolve(typed, property);
-      if (values) out[name] = values.filter((v) => v !== "null");
-    }
-  }
-  return out;
+/** The options of a condition field: the server's enum for it when it has one, else the form's own list. */
+export function conditionOptions(meta: Meta, conditionType: string, field: string, fallback: readonly string[] = []): string[] {
+  return fieldEnum(meta.conditions[conditionType], field) ?? [...fallback];
 }
 
-export const ENUM_FIELDS = ["agent_type", "llm_provider", "stt_provider", "tts_provider", "condition_type"] as const;
-
-export async function loadMeta(fetcher: typeof fetch = (...a) => fetch(...a)): Promise<Meta> {
-  try {
-    const response = await fetcher("/openapi.json");
-    const doc = (await response.json()) as { paths?: Record<string, unknown>; components?: { schemas?: Record<string, Schema> } };
-    return {
-      enums: enumsFromOpenApi(doc, ENUM_FIELDS),
-      paths: new Set(Object.keys(doc.paths ?? {})),
-      sessionVersions: Boolean(doc.components?.schemas?.SessionCreate?.properties?.version),
-    };
-  } catch {
-    return NO_META;
-  }
+/** Whether a condition type reads state (it may name its triggers): its data schema has a `triggers` field. */
+export function takesTriggers(meta: Meta, conditionType: string): boolean {
+  return Boolean(meta.conditions[conditionType]?.properties?.triggers);
 }
 
-/** Model names to suggest per provider; any other name can be typed. */
-export const MODEL_SUGGESTIONS: Record<string, Record<string, string[]>> = {
-  llm: {
-    offline: ["echo"],
-    openai: ["gpt-4.1-mini", "gpt-4.1", "gpt-4o-mini"],
-    anthropic: ["claude-sonnet-4-5", "claude-haiku-4-5"],
-    google: ["gemini-2.5-flash", "gemini-2.5-pro"],
-    gemini: ["gemini-2.5-flash", "gemini-2.5-pro"],
-    livekit: ["openai/gpt-4.1-mini", "google/gemini-2.5-flash"],
-  },
-  stt: { deepgram: ["nova-3"], openai: ["gpt-4o-transcribe"], google: ["latest_long"], livekit: ["deepgram/nova-3:en"] },
-  tts: { elevenlabs: ["eleven_flash_v2_5"], cartesia: ["sonic-3"], openai: ["gpt-4o-mini-tts"], google: [], livekit: ["cartesia/sonic-3"] },
-};
+/** Model names to suggest for a provider; any other name can be typed. */
+export function modelSuggestions(meta: Meta, kind: "llm" | "stt" | "tts", provider: string): string[] {
+  return meta.models[kind]?.[provider] ?? [];
+}
+
+export function parseMeta(body: unknown): Meta {
+  const m = (body ?? {}) as Partial<Meta>;
+  return {
+    loaded: true,
+    enums: m.enums ?? {},
+    conditions: m.conditions ?? {},
+    triggers: m.triggers ?? NO_META.triggers,
+    models: m.models ?? {},
+    features: { ...NO_META.features, ...(m.features ?? {}) },
+  };
+}

@@ -1,12 +1,14 @@
 // One conversation: its header (publish state, views) and the chosen view.
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import { DesignView } from "../design/DesignView";
 import type { View } from "../lib/route";
-import { Playground } from "../playground/Playground";
-import { SessionsView } from "../sessions/SessionsView";
 import { useAuth } from "../state/auth";
 import { useConversationStore } from "../state/conversationStore";
-import { VersionsView } from "../versions/VersionsView";
+
+// the other views are loaded when first opened: the first page (the design view) parses none of their code
+const Playground = lazy(() => import("../playground/Playground").then((m) => ({ default: m.Playground })));
+const SessionsView = lazy(() => import("../sessions/SessionsView").then((m) => ({ default: m.SessionsView })));
+const VersionsView = lazy(() => import("../versions/VersionsView").then((m) => ({ default: m.VersionsView })));
 
 const VIEWS: { view: View; label: string }[] = [
   { view: "design", label: "Design" },
@@ -43,6 +45,24 @@ export function ConversationPage({
       setPublishError(exc instanceof Error ? exc.message : String(exc));
     } finally {
       setPublishing(false);
+    }
+  }
+
+  /** The conversation as a YAML document (what `rataura2 graph export` writes), downloaded. */
+  async function exportDocument() {
+    try {
+      const response = await fetch(`/api/v1/conversations/${conversationId}/document`, {
+        headers: { Authorization: `Bearer ${client.token}`, Accept: "application/yaml" },
+      });
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      const url = URL.createObjectURL(await response.blob());
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = `${(snapshot?.conversation.name ?? "conversation").replace(/[^\w.-]+/g, "-")}.yaml`;
+      link.click();
+      window.setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (exc) {
+      setPublishError(`Export: ${exc instanceof Error ? exc.message : String(exc)}`);
     }
   }
 
@@ -92,6 +112,9 @@ export function ConversationPage({
               {publishError}
             </span>
           )}
+          <button type="button" className="btn" onClick={() => void exportDocument()} title="Download the conversation as a YAML document (rataura2 graph import reads it)">
+            Export
+          </button>
           {canEdit && (
             <button
               type="button"
@@ -106,10 +129,12 @@ export function ConversationPage({
         </div>
       </div>
       <div className="view-body">
-        {view === "design" && <DesignView store={store} snapshot={snapshot} />}
-        {view === "playground" && <Playground store={store} snapshot={snapshot} />}
-        {view === "sessions" && <SessionsView conversationId={conversationId} sessionId={sessionId} onOpen={onSession} />}
-        {view === "versions" && <VersionsView store={store} snapshot={snapshot} />}
+        <Suspense fallback={<div className="splash">Loading…</div>}>
+          {view === "design" && <DesignView store={store} snapshot={snapshot} />}
+          {view === "playground" && <Playground store={store} snapshot={snapshot} />}
+          {view === "sessions" && <SessionsView conversationId={conversationId} sessionId={sessionId} onOpen={onSession} />}
+          {view === "versions" && <VersionsView store={store} snapshot={snapshot} />}
+        </Suspense>
       </div>
     </div>
   );

@@ -1,5 +1,7 @@
-// The playground: a real session on the server, chatted with through the API. The SSE stream shows each event
-// and hand-over (with its reason) as it happens; the canvas marks the active agent; the context is one click away.
+// The playground: a real session on the server, on the draft or any published version, chatted with through the
+// API (POST .../chat: the agents answer on a livekit-agents AgentSession in text mode, offline LLM unless theirs can
+// run on the server). The SSE stream shows each message, event and hand-over (with its reason) as it happens; the
+// canvas marks the active agent and the path taken; the context is beside it.
 import { ReactFlowProvider } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { ApiError } from "../api/errors";
@@ -31,7 +33,8 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
   const { conversation, agents, transitions, tools, vocabulary } = snapshot;
   const cid = conversation.id;
   const [versions, setVersions] = useState<VersionInfo[]>([]);
-  const [version, setVersion] = useState<string>("latest");
+  const [version, setVersion] = useState<string>("draft");
+  const [offline, setOffline] = useState<Record<string, string>>({});
   const [session, setSession] = useState<SessionState | null>(null);
   const [feed, setFeed] = useState<FeedItem[]>([]);
   const [active, setActive] = useState<{ id: number | null; name: string | null }>({ id: null, name: null });
@@ -43,7 +46,7 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
   const [eventData, setEventData] = useState(JSON.stringify(EVENT_TEMPLATES.tool_result));
   const [streamState, setStreamState] = useState<"idle" | "open" | "closed">("idle");
   const feedEnd = useRef<HTMLDivElement>(null);
-  const chatPath = meta.paths.has("/api/v1/sessions/{session_id}/chat");
+  const chat = meta.features.chat;
 
   useEffect(() => {
     void client.versions(cid).then(setVersions, () => setVersions([]));
@@ -94,9 +97,10 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
     setError(null);
     setFeed([]);
     setEnded(false);
+    setOffline({});
     try {
       const body: { conversation_id: number; session_id: string; version?: number } = { conversation_id: cid, session_id: newId("studio") };
-      if (version !== "latest") body.version = Number(version);
+      if (version !== "draft") body.version = Number(version);
       const created = await client.createSession(body);
       setSession(created);
       setActive({ id: created.current_agent_id, name: created.current_agent_name });
@@ -129,11 +133,10 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
     setMessage("");
     const id = newId("msg");
     await post(async () => {
-      if (chatPath) {
-        const answer = await client.request<{ result: { current_agent_id?: number; current_agent_name?: string } }>("POST", `/sessions/${encodeURIComponent(session.session_id)}/chat`, {
-          body: { message: text, id },
-        });
-        return answer.result ?? {};
+      if (chat) {
+        const answer = await client.chat(session.session_id, text, id);
+        setOffline(answer.offline);
+        return { ...answer, errors: answer.problems.map((message) => ({ message })) };
       }
       return client.sendEvent(session.session_id, { id, type: "user_message", data: { message: text }, source: "studio" });
     });
@@ -166,35 +169,39 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
     <div className="playground">
       <section className="chat-panel" aria-label="Chat">
         <header className="chat-head">
+          {canOperate && (
           <div className="chat-controls">
             <label className="inline-label">
-              Version{" "}
+              Run{" "}
               <select value={version} onChange={(e) => setVersion(e.target.value)} aria-label="Version to run">
-                <option value="latest">{conversation.published ? `Latest (v${conversation.version})` : "Draft (publishes your edits)"}</option>
-                {versions
-                  .filter((v) => !v.latest && meta.sessionVersions)
-                  .map((v) => (
-                    <option key={v.version} value={v.version}>
-                      v{v.version}
-                    </option>
-                  ))}
+                <option value="draft">
+                  {conversation.version === 0 || !conversation.published ? "the draft (starting publishes it)" : `the draft (= v${conversation.version})`}
+                </option>
+                {versions.map((v) => (
+                  <option key={v.version} value={v.version}>
+                    v{v.version}
+                    {v.latest ? " (latest)" : ""}
+                  </option>
+                ))}
               </select>
             </label>
-            <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={!canOperate || agents.length === 0}>
+            <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={agents.length === 0}>
               {session ? "New session" : "Start session"}
             </button>
             {session && !ended && (
-              <button type="button" className="btn" onClick={() => void end()} disabled={!canOperate}>
+              <button type="button" className="btn" onClick={() => void end()}>
                 End session
               </button>
             )}
           </div>
+          )}
           <div className="chat-status">
             {session ? (
               <>
                 <span className="muted">
                   Session <code>{session.session_id}</code> · v{session.version}
                   {ended ? " · ended" : ""} · stream {streamState}
+                  {chat ? "" : " · replies need a server with chat"}
                 </span>
                 <span className="active-agent-box">
                   Active agent: <strong data-testid="active-agent">{active.name ?? "—"}</strong>
@@ -204,7 +211,7 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
               <span className="muted">
                 {canOperate
                   ? `Start a session to talk to ${conversation.name}${latest ? ` (latest published: v${latest.version})` : ""}.`
-                  : "Your token's role cannot run sessions (operator or admin needed); you can read recorded sessions in Sessions."}
+                  : "Your token's role cannot run sessions (editor, operator or admin needed); you can read recorded sessions in Sessions."}
               </span>
             )}
           </div>
@@ -212,6 +219,15 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
         {error && (
           <div className="banner banner-error" role="alert">
             {error}
+          </div>
+        )}
+        {Object.keys(offline).length > 0 && (
+          <div className="banner banner-info" role="status" data-testid="offline-llm">
+            {Object.entries(offline).map(([name, why]) => (
+              <div key={name}>
+                <strong>{name}</strong> answers on the offline LLM here: {why}
+              </div>
+            ))}
           </div>
         )}
         <div className="feed" data-testid="chat-feed" aria-live="polite">
@@ -226,7 +242,8 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
                 );
               case "agent":
                 return (
-                  <div key={item.key} className="bubble bubble-agent" data-testid="chat-agent">
+                  <div key={item.key} className="bubble bubble-agent" data-testid="chat-agent" data-agent-name={item.agentName ?? undefined}>
+                    {item.agentName && <div className="bubble-speaker">{item.agentName}</div>}
                     {item.text}
                   </div>
                 );
@@ -249,6 +266,8 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
           })}
           <div ref={feedEnd} />
         </div>
+        {canOperate && (
+          <>
         <form className="composer" onSubmit={send}>
           <label htmlFor="chat-message" className="sr-only">
             Message
@@ -277,7 +296,7 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
                 setEventData(JSON.stringify(EVENT_TEMPLATES[e.target.value] ?? {}));
               }}
             >
-              {(vocabulary?.variables.find((v) => v.name === "last_event_type")?.options ?? Object.keys(EVENT_TEMPLATES))
+              {(meta.enums.event_type ?? Object.keys(EVENT_TEMPLATES))
                 .filter((t) => !["transition", "session_created", "session_ended", "user_message"].includes(t))
                 .map((t) => (
                   <option key={t} value={t}>
@@ -291,6 +310,8 @@ export function Playground({ snapshot, store }: { snapshot: Snapshot; store: Con
             </button>
           </div>
         </details>
+          </>
+        )}
       </section>
       <aside className="play-side">
         <div className="mini-canvas" aria-label="Where the session is">

@@ -7,6 +7,8 @@ import { summarize } from "../lib/feed";
 import { useAuth } from "../state/auth";
 
 const PAGE = 50;
+/** Speaking / listening / thinking: many, and seldom what a designer looks for (shown on request). */
+const STATE_CHANGES = new Set(["agent_state_changed", "user_state_changed"]);
 
 function when(iso: string | null | undefined): string {
   if (!iso) return "";
@@ -90,7 +92,7 @@ export function TimelineView({ sessionId }: { sessionId: string }) {
   const { client } = useAuth();
   const [timeline, setTimeline] = useState<Timeline | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [handoversOnly, setHandoversOnly] = useState(false);
+  const [show, setShow] = useState<"steps" | "all" | "handovers">("steps");
 
   useEffect(() => {
     let live = true;
@@ -106,7 +108,9 @@ export function TimelineView({ sessionId }: { sessionId: string }) {
 
   if (error) return <div className="banner banner-error">{error}</div>;
   if (!timeline) return <div className="muted pad">Loading the timeline…</div>;
-  const steps = handoversOnly ? timeline.steps.filter((s) => s.transitions.length > 0) : timeline.steps;
+  const steps = timeline.steps.filter((s) =>
+    show === "handovers" ? s.transitions.length > 0 : show === "all" || s.transitions.length > 0 || !STATE_CHANGES.has(s.event.type),
+  );
   const handovers = timeline.steps.reduce((n, s) => n + s.transitions.length, 0);
   return (
     <div className="timeline" data-testid="timeline">
@@ -118,8 +122,13 @@ export function TimelineView({ sessionId }: { sessionId: string }) {
           version {timeline.version} · {timeline.status} · {timeline.steps.length} events · {handovers} hand-over{handovers === 1 ? "" : "s"}
         </span>
         <span className="spacer" />
-        <label className="toggle">
-          <input type="checkbox" checked={handoversOnly} onChange={(e) => setHandoversOnly(e.target.checked)} /> Hand-overs only
+        <label className="inline-label">
+          Show{" "}
+          <select aria-label="Events shown" value={show} onChange={(e) => setShow(e.target.value as typeof show)}>
+            <option value="steps">events, without state changes</option>
+            <option value="all">every event</option>
+            <option value="handovers">hand-overs only</option>
+          </select>
         </label>
       </header>
       <ol className="steps">

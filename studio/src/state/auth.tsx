@@ -4,7 +4,8 @@ import { ApiClient } from "../api/client";
 import { ApiError } from "../api/errors";
 import type { Me } from "../api/types";
 
-const STORAGE_KEY = "rataura2.studio.token";
+export const TOKEN_KEY = "rataura2.studio.token";
+const STORAGE_KEY = TOKEN_KEY;
 
 export interface Auth {
   client: ApiClient;

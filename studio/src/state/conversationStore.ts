@@ -46,17 +46,49 @@ export function revisionIn(answer: unknown): number | undefined {
   return typeof nested === "number" ? nested : undefined;
 }
 
-export async function loadSnapshot(client: ApiClient, cid: number): Promise<Snapshot> {
-  const [conversation, agents, transitions, tools, vocabulary, lint, document] = await Promise.all([
-    client.conversation(cid),
-    client.agents(cid),
-    client.transitions(cid),
-    client.tools(),
-    client.vocabulary(cid).catch(() => null),
-    client.lint(cid).catch(() => null),
-    client.document(cid),
-  ]);
-  return { conversation, agents, transitions, tools, vocabulary, lint, document };
+type Core = [Conversation, Agent[], Transition[], Tool[]];
+type Rest = [Vocabulary | null, LintReport | null, unknown];
+interface Loads {
+  core: Promise<Core>;
+  rest: Promise<Rest>;
+}
+
+/** Every request of a load at once: the canvas waits for the definitions only, the rest follows them. */
+function fetchAll(client: ApiClient, cid: number): Loads {
+  const core = Promise.all([client.conversation(cid), client.agents(cid), client.transitions(cid), client.tools()]);
+  const rest = Promise.all([client.vocabulary(cid).catch(() => null), client.lint(cid).catch(() => null), client.document(cid)]);
+  core.catch(() => undefined); // whoever takes them sees the error
+  rest.catch(() => undefined);
+  return { core, rest };
+}
+
+let prefetched: { token: string; cid: number; loads: Loads } | null = null;
+
+/** Ask for a conversation now, before the token is checked (the first page saves a round trip); the first load of
+ * that conversation with that token takes the answers. */
+export function prefetchConversation(client: ApiClient, cid: number): void {
+  prefetched = { token: client.token, cid, loads: fetchAll(client, cid) };
+}
+
+function take(client: ApiClient, cid: number): Loads {
+  const found = prefetched;
+  prefetched = null;
+  if (!found || found.token !== client.token || found.cid !== cid) return fetchAll(client, cid);
+  // a bad token (the sign-in says so) or a failed request: asked again
+  let again: Loads | null = null;
+  const retry = () => (again ??= fetchAll(client, cid));
+  return { core: found.loads.core.catch(() => retry().core), rest: found.loads.rest.catch(() => retry().rest) };
+}
+
+/** The conversation in two steps: what the canvas draws (given to ``onFirst`` as soon as it is here, with the
+ * previous snapshot's vocabulary and lint meanwhile), then the rules vocabulary, lint and the document for undo. */
+export async function loadSnapshot(client: ApiClient, cid: number, previous?: Snapshot | null, onFirst?: (first: Snapshot) => void): Promise<Snapshot> {
+  const loads = take(client, cid);
+  const [conversation, agents, transitions, tools] = await loads.core;
+  const first: Snapshot = { conversation, agents, transitions, tools, vocabulary: previous?.vocabulary ?? null, lint: previous?.lint ?? null, document: null };
+  onFirst?.(first);
+  const [vocabulary, lint, document] = await loads.rest;
+  return { ...first, vocabulary, lint, document };
 }
 
 export interface ConversationStore {
@@ -65,7 +97,8 @@ export interface ConversationStore {
   busy: boolean;
   notice: string | null;
   history: History<HistoryEntry>;
-  reload: () => Promise<Snapshot | null>;
+  /** Load the conversation again; ``onShown`` is called once its definitions are shown (before lint and the rest). */
+  reload: (onShown?: () => void) => Promise<Snapshot | null>;
   change: <T>(label: string, write: (revision: Revision) => Promise<T>) => Promise<T>;
   undo: () => Promise<void>;
   redo: () => Promise<void>;
@@ -81,12 +114,21 @@ export function useConversationStore(client: ApiClient, cid: number): Conversati
   const current = useRef<Snapshot | null>(null);
   const historyRef = useRef(history); // the truth for queued writes; `history` renders it
 
-  const reload = useCallback(async () => {
-    try {
-      const next = await loadSnapshot(client, cid);
-      current.current = next;
-      setSnapshot(next);
+  const generation = useRef(0); // a reload started later wins over one still in flight
+  const reload = useCallback(async (onShown?: () => void) => {
+    const mine = ++generation.current;
+    const show = (snap: Snapshot) => {
+      if (mine !== generation.current) return;
+      current.current = snap;
+      setSnapshot(snap);
       setLoadError(null);
+    };
+    try {
+      const next = await loadSnapshot(client, cid, current.current, (first) => {
+        show(first);
+        onShown?.();
+      });
+      show(next);
       return next;
     } catch (exc) {
       setLoadError(exc instanceof Error ? exc.message : String(exc));
@@ -113,31 +155,41 @@ export function useConversationStore(client: ApiClient, cid: number): Conversati
     return next;
   }, []);
 
+  // the caller's promise settles as soon as the canvas shows the change (the first step of the reload), so that
+  // what follows it (selecting a new agent) comes with it; the job goes on to the rest of the reload and records
+  // the change for undo before the next write starts
   const change = useCallback(
     <T,>(label: string, write: (revision: Revision) => Promise<T>): Promise<T> =>
-      enqueue(async () => {
-        const before = current.current;
-        if (!before) throw new Error("the conversation is not loaded yet");
-        setBusy(true);
-        try {
-          const answer = await write(new Revision(before.conversation.revision, revisionNow));
-          const after = await reload();
-          if (after && after.conversation.revision !== before.conversation.revision) {
-            historyRef.current = record(historyRef.current, { label, before: before.document, after: after.document });
-            setHistory(historyRef.current);
+      new Promise<T>((resolve, reject) => {
+        void enqueue(async () => {
+          const before = current.current;
+          if (!before) {
+            reject(new Error("the conversation is not loaded yet"));
+            return;
           }
-          return answer;
-        } catch (exc) {
-          if (exc instanceof ApiError && exc.isConflict) {
-            setNotice(`${exc.message.replace(/\.?$/, ".")} The studio reloaded the conversation.`);
-            await reload();
+          setBusy(true);
+          try {
+            const beforeDocument = before.document ?? (await client.document(cid)); // a change right after loading
+            const answer = await write(new Revision(before.conversation.revision, revisionNow));
+            const after = await reload(() => resolve(answer));
+            resolve(answer); // (the reload failed: its error is shown; the write itself was done)
+            if (after && after.conversation.revision !== before.conversation.revision) {
+              historyRef.current = record(historyRef.current, { label, before: beforeDocument, after: after.document });
+              setHistory(historyRef.current);
+            }
+          } catch (exc) {
+            if (exc instanceof ApiError && exc.isConflict && !exc.problems.length) {
+              // a stale revision (someone else changed the conversation): not a taken name, which its field shows
+              setNotice(`${exc.message.replace(/\.?$/, ".")} The studio reloaded the conversation.`);
+              await reload();
+            }
+            reject(exc);
+          } finally {
+            setBusy(false);
           }
-          throw exc;
-        } finally {
-          setBusy(false);
-        }
+        });
       }),
-    [enqueue, reload, revisionNow],
+    [client, cid, enqueue, reload, revisionNow],
   );
 
   const restore = useCallback(
