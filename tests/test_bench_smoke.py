@@ -39,6 +39,7 @@ SECTIONS = (
     "LiveKit turn",
     "HTTP API",
     "replay",
+    "studio",  # measured, or skipped with the reason where the studio, Node or Chromium is missing
 )
 
 
