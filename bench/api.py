@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,14 +89,15 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("rataura2 serve did not get ready in 60 s")
 
 
-async def _flood(base: str, headers: dict[str, str], events_per_client: int) -> float:
+async def _flood(base: str, headers: dict[str, str], events_per_client: int, tag: str) -> float:
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
         for c in range(CLIENTS):
-            await http.post("/api/v1/sessions", json={"conversation_id": "api bench", "session_id": f"flood-{c}"})
+            session = {"conversation_id": "api bench", "session_id": f"flood-{tag}-{c}"}
+            (await http.post("/api/v1/sessions", json=session)).raise_for_status()
 
         async def client(c: int) -> None:
             for event in _events(events_per_client, f"flood-{c}"):
-                answer = await http.post(f"/api/v1/sessions/flood-{c}/events", json=event)
+                answer = await http.post(f"/api/v1/sessions/flood-{tag}-{c}/events", json=event)
                 answer.raise_for_status()
 
         start = time.perf_counter()
@@ -111,19 +113,22 @@ def api_load(store: str, url: str, durability: str, events: int) -> ApiLoad:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = _serve(url, durability, port)
+    tag = uuid.uuid4().hex[:8]
+    one = f"/api/v1/sessions/one-{tag}/events"
     try:
         _wait_ready(base, server)
         with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
             http.post("/api/v1/documents?publish=true", json=_ring_document()).raise_for_status()
-            http.post("/api/v1/sessions", json={"conversation_id": "api bench", "session_id": "one"}).raise_for_status()
+            session = {"conversation_id": "api bench", "session_id": f"one-{tag}"}
+            http.post("/api/v1/sessions", json=session).raise_for_status()
             for event in _events(20, "warm"):
-                http.post("/api/v1/sessions/one/events", json=event).raise_for_status()
+                http.post(one, json=event).raise_for_status()
 
             def send(event: dict[str, object]) -> None:
-                http.post("/api/v1/sessions/one/events", json=event).raise_for_status()
+                http.post(one, json=event).raise_for_status()
 
             latency = latencies(_events(events, "one"), send)
-        rate = asyncio.run(_flood(base, headers, max(events // CLIENTS, 20)))
+        rate = asyncio.run(_flood(base, headers, max(events // CLIENTS, 20), tag))
     finally:
         server.terminate()
         server.wait(30)

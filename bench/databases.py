@@ -33,3 +33,11 @@ def postgres_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def stores() -> Iterator[dict[str, str]]:
+    """A SQLite file and a PostgreSQL database for one run of the benchmarks, by store name (each section keeps
+    to conversations and sessions of its own in them)."""
+    with sqlite_database() as sqlite, postgres_database() as postgres:
+        yield {"SQLite": sqlite, "PostgreSQL": postgres}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -25,8 +25,9 @@ class Latency:
         return 1e6 / self.mean if self.mean else 0.0
 
 
-def latencies(items: Iterable[T], call: Callable[[T], object]) -> Latency:
-    """Time ``call(item)`` for each item, with the garbage collector paused (it is measured apart, by memory)."""
+def timed(items: Iterable[T], call: Callable[[T], object]) -> list[float]:
+    """Seconds each ``call(item)`` took, in order, with the garbage collector paused (it is measured apart, by
+    memory)."""
     samples: list[float] = []
     clock = time.perf_counter
     gc.collect()
@@ -38,8 +39,25 @@ def latencies(items: Iterable[T], call: Callable[[T], object]) -> Latency:
             samples.append(clock() - start)
     finally:
         gc.enable()
-    samples.sort()
-    n = len(samples)
+    return samples
+
+
+def summary(samples: Sequence[float]) -> Latency:
+    """Percentiles and mean of samples in seconds, in microseconds."""
+    ordered = sorted(samples)
+    n = len(ordered)
     return Latency(
-        p50=samples[n // 2] * 1e6, p99=samples[min(n - 1, int(n * 0.99))] * 1e6, mean=sum(samples) / n * 1e6, count=n
+        p50=ordered[n // 2] * 1e6,
+        p99=ordered[min(n - 1, int(n * 0.99))] * 1e6,
+        mean=sum(ordered) / n * 1e6,
+        count=n,
     )
+
+
+def latencies(items: Iterable[T], call: Callable[[T], object]) -> Latency:
+    """Time ``call(item)`` for each item (see :func:`timed`)."""
+    return summary(timed(items, call))
+
+
+def mean_us(samples: Sequence[float]) -> float:
+    return sum(samples) / len(samples) * 1e6

@@ -4,7 +4,7 @@ Every contender folds events into the same context and evaluates the same compil
 the machinery around them: LangGraph's StateGraph (one ``invoke`` per event, a conditional edge picks the next
 agent), the ``transitions`` state machine (one trigger per event, conditions as callbacks), and the brief's
 original design (each check reads the agent's transitions, and their rules, from the database and builds their
-conditions anew).
+conditions anew). Each keeps a state per session, so they run the same interleaved sessions as rataura2.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from rataura2.core.events import EventData, EventManager
 from rataura2.core.graph import CompiledGraph
 from rataura2.db.loader import transition_spec
 
+Step = Callable[[int, EventData], int]
+"""A contender: give it (session index, event), it answers the session's agent (workload ids) after the event."""
 
-class _Routing:
-    """What every contender shares: a context, the event handlers, and the compiled conditions of each agent."""
 
-    def __init__(self, workload: Workload) -> None:
-        self.graph = CompiledGraph(workload.spec)
+class _Session:
+    """One session's routing state: a context with the event handlers, and its current agent."""
+
+    def __init__(self) -> None:
         self.context = SessionContext(
             {
                 "turn_count": 0,
@@ -45,22 +47,32 @@ class _Routing:
         return ConditionInput(event, self.context)
 
 
+class _Routing:
+    """What every contender shares: the compiled conditions of each agent, and one state per session."""
+
+    def __init__(self, workload: Workload, sessions: int) -> None:
+        self.graph = CompiledGraph(workload.spec)
+        self.sessions = [_Session() for _ in range(sessions)]
+
+
 class RouterState(TypedDict):
+    session: int
     agent: int
     event: EventData
 
 
-def langgraph_router(workload: Workload) -> Callable[[EventData], int]:
+def langgraph_router(workload: Workload, sessions: int = 1) -> Step:
+    """One compiled StateGraph for every session; each ``invoke`` carries the session's agent and the event."""
     from langgraph.graph import END, START, StateGraph
 
-    routing = _Routing(workload)
+    routing = _Routing(workload, sessions)
 
     def ingest(state: RouterState) -> dict[str, Any]:
-        routing.fold(state["event"])
+        routing.sessions[state["session"]].fold(state["event"])
         return {}
 
     def pick_next(state: RouterState) -> str:
-        given = ConditionInput(state["event"], routing.context)
+        given = ConditionInput(state["event"], routing.sessions[state["session"]].context)
         for transition in routing.graph.get_agent_transitions(state["agent"]):
             if transition.condition.evaluate(given) is not None:
                 return f"agent-{transition.target_agent_id}"
@@ -77,27 +89,28 @@ def langgraph_router(workload: Workload) -> Callable[[EventData], int]:
     builder.add_edge(START, "ingest")
     builder.add_conditional_edges("ingest", pick_next, targets)
     app = builder.compile()
-    state: dict[str, Any] = {"agent": 1}
 
-    def step(event: EventData) -> int:
-        state["agent"] = app.invoke({"agent": state["agent"], "event": event})["agent"]
-        return int(state["agent"])
+    def step(session: int, event: EventData) -> int:
+        state = routing.sessions[session]
+        state.agent = int(app.invoke({"session": session, "agent": state.agent, "event": event})["agent"])
+        return state.agent
 
     return step
 
 
-def transitions_machine(workload: Workload) -> Callable[[EventData], int]:
+def transitions_machine(workload: Workload, sessions: int = 1) -> Step:
+    """One ``transitions`` Machine with a model per session; an event is one trigger on its session's model."""
     from transitions import Machine
 
-    routing = _Routing(workload)
+    routing = _Routing(workload, sessions)
     current: dict[str, ConditionInput | None] = {"given": None}
 
     class Session:
         state: str
 
-    model = Session()
+    models = [Session() for _ in range(sessions)]
     machine = Machine(
-        model=model,
+        model=models,
         states=[str(a.id) for a in routing.graph.agents()],
         initial="1",
         auto_transitions=False,
@@ -113,8 +126,9 @@ def transitions_machine(workload: Workload) -> Callable[[EventData], int]:
                 conditions=[lambda c=condition: c.evaluate(current["given"]) is not None],
             )
 
-    def step(event: EventData) -> int:
-        current["given"] = routing.fold(event)
+    def step(session: int, event: EventData) -> int:
+        current["given"] = routing.sessions[session].fold(event)
+        model = models[session]
         model.event()  # type: ignore[attr-defined]
         return int(model.state)
 
@@ -122,10 +136,10 @@ def transitions_machine(workload: Workload) -> Callable[[EventData], int]:
 
 
 def rules_from_database(
-    workload: Workload, database_url: str | None = None
-) -> tuple[Callable[[EventData], int], Callable[[], None]]:
-    """The brief's original design: the current agent's transitions read from the database at every check (a
-    SQLite file unless ``database_url`` names another, empty, database)."""
+    workload: Workload, sessions: int = 1, database_url: str | None = None
+) -> tuple[Step, Callable[[], None]]:
+    """The brief's original design: the session's current agent's transitions read from the database at every
+    check (a SQLite file unless ``database_url`` names another, empty, database)."""
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
@@ -134,9 +148,9 @@ def rules_from_database(
 
     if database_url is None:
         database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='rataura2-bench-')) / 'rules.db'}"
-    sessions = init_db(database_url)
-    routing = _Routing(workload)
-    with sessions() as db:
+    database = init_db(database_url)
+    routing = _Routing(workload, sessions)
+    with database() as db:
         tools = {t.id: Tool(id=t.id, name=t.name, function_name=t.function_name) for t in workload.spec.tools.values()}
         rows = {
             a.id: Agent(id=a.id, name=a.name, instructions="", tools=[tools[i] for i in a.tool_ids])
@@ -157,26 +171,27 @@ def rules_from_database(
             if t.rules is not None:
                 db.add(BusinessRulesTransition(transition_id=t.id, rules=list(t.rules)))
         db.commit()
-    db = sessions()
+    db = database()
     spec = workload.spec
 
-    def step(event: EventData) -> int:
-        given = routing.fold(event)
+    def step(session: int, event: EventData) -> int:
+        state = routing.sessions[session]
+        given = state.fold(event)
         query = (
             select(Transition)
             .options(selectinload(Transition.business_rules))
-            .where(Transition.source_agent_id == routing.agent)
+            .where(Transition.source_agent_id == state.agent)
             .order_by(Transition.priority.desc(), Transition.id)
         )
         for row in db.scalars(query):
             t = transition_spec(row)
             if build_condition(t, spec).evaluate(given) is not None:
-                routing.agent = row.target_agent_id
+                state.agent = row.target_agent_id
                 break
-        return routing.agent
+        return state.agent
 
     def close() -> None:
         db.close()
-        sessions.dispose()
+        database.dispose()
 
     return step, close

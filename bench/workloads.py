@@ -111,3 +111,10 @@ def event_stream(count: int, seed: int = 11, start: float = 1_000.0) -> Iterator
             yield EventData(type="custom", timestamp=ts, data={"kind": "heartbeat", "n": i}, source="game")
         else:
             yield LivekitEventHandler.to_event("agent_state_changed", {"new_state": "listening"}, ts)
+
+
+def interleaved(sessions: int, per_session: int) -> list[tuple[int, EventData]]:
+    """``sessions`` sessions' events taken in turns, one event of each in turn (as a worker serving many rooms sees
+    them): (session index, event). Each session has a stream of its own."""
+    streams = [list(event_stream(per_session, seed=1_000 + s)) for s in range(sessions)]
+    return [(s, streams[s][k]) for k in range(per_session) for s in range(sessions)]

@@ -1,28 +1,28 @@
-"""The benchmark compares like with like: every contender routes the same events to the same agents."""
+"""The benchmark compares like with like: every contender routes the same interleaved sessions' events to the same
+agents as rataura2 does through ``SessionManager``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.peers import langgraph_router, rules_from_database, transitions_machine
-from bench.workloads import build_workload, event_stream
-from rataura2.core.graph import CompiledGraph
-from rataura2.core.orchestrator import AgentOrchestrator
+from bench.sessions import event_path
+from bench.workloads import build_workload, interleaved
 
 
-def test_every_contender_takes_the_same_path() -> None:
+def test_every_contender_takes_the_same_path(tmp_path: Path) -> None:
     workload = build_workload(5, 10)
-    events = list(event_stream(400))
-    ours = AgentOrchestrator("bench", CompiledGraph(workload.spec))
-    path = []
-    for event in events:
-        ours.process_event(event)
-        path.append(ours.current_agent_id)
-    assert ours.context.transition_count >= 5
+    sessions, per_session = 6, 100
+    stream = interleaved(sessions, per_session)
+    ours = event_path(f"sqlite:///{tmp_path / 'ours.db'}", workload, "fairness", sessions, per_session, rounds=1)
+    assert ours.transitions_fired >= 8
+    assert len(set(ours.route)) >= 3  # the sessions travel the graph
 
     for make in (langgraph_router, transitions_machine):
-        step = make(workload)
-        assert [step(e) for e in events] == path, make.__name__
-    db_step, close = rules_from_database(workload)
+        step = make(workload, sessions)
+        assert [step(s, e) for s, e in stream] == ours.route, make.__name__
+    db_step, close = rules_from_database(workload, sessions, f"sqlite:///{tmp_path / 'rules.db'}")
     try:
-        assert [db_step(e) for e in events] == path
+        assert [db_step(s, e) for s, e in stream] == ours.route
     finally:
         close()

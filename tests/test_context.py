@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from rataura2.core.context import ContextManager, ContextValue, Scope, SessionContext
@@ -100,6 +102,56 @@ def test_checkpoint_restore_undoes_changes() -> None:
     assert context.events == []
     assert context.transition_count == 0
     assert context.now == 0.0
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_restore_brings_back_exactly_the_state_and_order_it_had(seed: int) -> None:
+    """Whatever happens after a checkpoint (values set, deleted, scopes cleared, the history pushed past its limit,
+    hand-overs), restoring it gives back the same state, values in the same order; and the context goes on as one
+    that never saw those changes."""
+    rng = random.Random(seed)
+    context = SessionContext(history_limit=4)
+    steps = [
+        lambda n: context.set(f"k{rng.randint(0, 6)}", n, scope=rng.choice(list(Scope))),
+        lambda n: context.delete(f"k{rng.randint(0, 6)}"),
+        lambda n: context.record_event(
+            EventData(type=rng.choice(["user_message", "custom"]), timestamp=float(n), data={}, id=f"e{n}")
+        ),
+        lambda n: context.append_message("user", f"m{n}", 1, float(n)),
+        lambda n: context.enter_agent({"from_agent_id": 1, "to_agent_id": 2, "timestamp": float(n)}, "B"),
+    ]
+    for n in range(rng.randint(0, 12)):
+        rng.choice(steps)(n)
+    before = context.to_state()
+    saved = context.checkpoint()
+    for n in range(rng.randint(1, 12)):
+        rng.choice(steps)(100 + n)
+    context.restore(saved)
+    assert context.to_state() == before
+    assert list(context.to_state()["values"]) == list(before["values"])
+    with pytest.raises(ValueError, match="latest checkpoint"):
+        context.restore(saved)
+    twin = SessionContext.from_state(before)
+    for n in range(6):
+        step = rng.randrange(len(steps))
+        state = rng.getstate()
+        steps[step](200 + n)
+        rng.setstate(state)
+        original = context
+        context = twin
+        steps[step](200 + n)
+        context = original
+    assert context.to_state() == twin.to_state()
+
+
+def test_a_discarded_checkpoint_keeps_the_changes() -> None:
+    context = SessionContext({"x": 1})
+    saved = context.checkpoint()
+    context.set("x", 2)
+    context.discard(saved)
+    assert context.get("x") == 2
+    with pytest.raises(ValueError, match="latest checkpoint"):
+        context.restore(saved)
 
 
 def test_context_manager_holds_many_sessions() -> None:

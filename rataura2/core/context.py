@@ -12,7 +12,8 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rataura2.settings import get_settings
 
@@ -29,12 +30,17 @@ class Scope(StrEnum):
     """Cleared at the next user message."""
 
 
+NO_METADATA: Mapping[str, Any] = MappingProxyType({})
+"""The metadata of a value set without any: one read-only mapping shared by all of them (a session holds a few dozen
+values, and an empty dict each would be a tenth of an idle session's memory)."""
+
+
 @dataclass(slots=True)
 class ContextValue:
     value: Any
     scope: Scope = Scope.SESSION
     ttl: float | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=lambda: NO_METADATA)
     set_at: float = 0.0
 
     def expired(self, now: float) -> bool:
@@ -45,7 +51,7 @@ class ContextValue:
             "value": self.value,
             "scope": self.scope.value,
             "ttl": self.ttl,
-            "metadata": self.metadata,
+            "metadata": dict(self.metadata),
             "set_at": self.set_at,
         }
 
@@ -55,17 +61,30 @@ class ContextValue:
             raw["value"],
             Scope(raw.get("scope", "session")),
             raw.get("ttl"),
-            dict(raw.get("metadata") or {}),
+            dict(raw["metadata"]) if raw.get("metadata") else NO_METADATA,
             float(raw.get("set_at", 0.0)),
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    values: dict[str, ContextValue]
-    events: list[dict[str, Any]]
-    conversation: list[dict[str, Any]]
-    transitions: list[dict[str, Any]]
+class _Journal:
+    """What changed since a checkpoint, enough to undo it: the first old value of each key changed (None: it was
+    not set), a full copy of the values taken before the first removal (so that undoing keeps their order), what
+    each append to a bounded sequence pushed out, and the keys that may hold scoped values."""
+
+    __slots__ = ("appended", "before", "scoped", "values")
+
+    def __init__(self, scoped: set[str] | None) -> None:
+        self.values: dict[str, ContextValue | None] = {}
+        self.before: dict[str, ContextValue] | None = None
+        self.appended: list[tuple[deque[dict[str, Any]], dict[str, Any] | None]] = []
+        self.scoped = scoped
+
+
+class Checkpoint(NamedTuple):
+    """A way back to the context as it was (see :meth:`SessionContext.checkpoint`). A tuple, not a frozen
+    dataclass: one is taken per event, and a frozen dataclass costs microseconds to build."""
+
+    journal: _Journal
     transition_total: int
     now: float
     revision: int
@@ -145,6 +164,11 @@ class SessionContext:
         self._transitions: deque[dict[str, Any]] = deque(maxlen=limit)
         """The latest hand-overs; every one is in the session's log, as a ``transition`` event."""
         self._transition_total = 0
+        self._scoped: set[str] | None = None
+        """Keys that may hold values of turn or agent scope (a superset): clearing a scope looks at these only.
+        None until there is one (most sessions never have one, and an empty set is 200 bytes)."""
+        self._journal: _Journal | None = None
+        """What changed since the latest checkpoint, while it can still be restored."""
         self.now = 0.0
         self.revision = 0
         """Grows with every change; lets the orchestrator tell whether anything is new since it last looked."""
@@ -184,18 +208,34 @@ class SessionContext:
             raise ValueError(f"context field {key!r} is kept by the session and cannot be set")
         if ttl is not None and not ttl > 0:
             raise ValueError(f"ttl of context field {key!r} must be positive, got {ttl!r}")
-        self._values[key] = ContextValue(
-            value,
-            scope if isinstance(scope, Scope) else Scope(scope),
-            ttl,
-            dict(metadata or {}),
-            self.now if timestamp is None else timestamp,
+        if not isinstance(scope, Scope):
+            scope = Scope(scope)
+        if scope is not Scope.SESSION:
+            if self._scoped is None:
+                self._scoped = set()
+            self._scoped.add(key)
+        values = self._values
+        journal = self._journal
+        if journal is not None and key not in journal.values:
+            journal.values[key] = values.get(key)
+        values[key] = ContextValue(
+            value, scope, ttl, dict(metadata) if metadata else NO_METADATA, self.now if timestamp is None else timestamp
         )
         self.revision += 1
 
     def delete(self, key: str) -> None:
-        if self._values.pop(key, None) is not None:
+        if key in self._values:
+            self._remove(key)
             self.revision += 1
+
+    def _remove(self, key: str) -> None:
+        journal = self._journal
+        if journal is not None:
+            if journal.before is None:
+                journal.before = dict(self._values)
+            if key not in journal.values:
+                journal.values[key] = self._values[key]
+        del self._values[key]
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and (key in RESERVED_FIELDS or self.get_entry(key) is not None)
@@ -212,9 +252,18 @@ class SessionContext:
     # what events add --------------------------------------------------------------------------------------
     def record_event(self, event: EventData) -> None:
         """Move "now" to the event's time, add it to the history and drop what it ends (turn scope)."""
-        self.now = max(self.now, event.timestamp)
-        self._events.append(event.summary())
-        self.set("event_count", as_count(self.get("event_count")) + 1, timestamp=event.timestamp)
+        timestamp = event.timestamp
+        if timestamp > self.now:
+            self.now = timestamp
+        self._append(self._events, event.summary_view)  # shared with the event, which never changes it
+        values = self._values
+        counted = values.get("event_count")
+        journal = self._journal
+        if journal is not None and "event_count" not in journal.values:
+            journal.values["event_count"] = counted
+        count = as_count(counted.value if counted is not None else 0) + 1
+        values["event_count"] = ContextValue(count, Scope.SESSION, None, NO_METADATA, timestamp)  # set(), unchecked
+        self.revision += 1
         if event.type == "user_message":
             self._clear_scope(Scope.TURN)
             if self.get(HAND_OVERS_THIS_TURN):
@@ -222,13 +271,13 @@ class SessionContext:
         self.revision += 1
 
     def append_message(self, role: str, text: str, agent_id: Any, timestamp: float) -> None:
-        self._conversation.append({"role": role, "text": text, "agent_id": agent_id, "timestamp": timestamp})
+        self._append(self._conversation, {"role": role, "text": text, "agent_id": agent_id, "timestamp": timestamp})
         self.revision += 1
 
     def enter_agent(self, record: Mapping[str, Any], agent_name: str) -> None:
         """Record a hand-over (``record`` has from, to, transition id, reason) and make ``to`` current."""
         self._clear_scope(Scope.AGENT)
-        self._transitions.append(dict(record))
+        self._append(self._transitions, dict(record))
         self._transition_total += 1
         ts = float(record.get("timestamp", self.now))
         self.set("previous_agent_id", record.get("from_agent_id"), timestamp=ts)
@@ -238,9 +287,25 @@ class SessionContext:
         self.set("agent_entered_event_count", as_count(self.get("event_count")), timestamp=ts)
         self.set(HAND_OVERS_THIS_TURN, as_count(self.get(HAND_OVERS_THIS_TURN)) + 1, timestamp=ts)
 
+    def _append(self, sequence: deque[dict[str, Any]], entry: dict[str, Any]) -> None:
+        """Append to a bounded sequence, noting in the checkpoint's journal what the append pushes out."""
+        journal = self._journal
+        if journal is not None:
+            journal.appended.append((sequence, sequence[0] if len(sequence) == sequence.maxlen else None))
+        sequence.append(entry)
+
     def _clear_scope(self, scope: Scope) -> None:
-        for key in [k for k, v in self._values.items() if v.scope is scope]:
-            del self._values[key]
+        scoped = self._scoped
+        if not scoped:
+            return
+        values = self._values
+        for key in list(scoped):
+            entry = values.get(key)
+            if entry is None or entry.scope is Scope.SESSION:
+                scoped.discard(key)
+            elif entry.scope is scope:
+                self._remove(key)
+                scoped.discard(key)
 
     # views and serialisation ------------------------------------------------------------------------------
     @property
@@ -289,6 +354,7 @@ class SessionContext:
     def from_state(cls, state: Mapping[str, Any]) -> SessionContext:
         context = cls(history_limit=state.get("history_limit"))
         context._values = {k: ContextValue.from_dict(v) for k, v in state.get("values", {}).items()}
+        context._scoped = {k for k, v in context._values.items() if v.scope is not Scope.SESSION} or None
         context._events.extend(state.get("events", []))
         context._conversation.extend(state.get("conversation", []))
         context._transitions.extend(state.get("transitions", []))
@@ -298,26 +364,37 @@ class SessionContext:
         return context
 
     def checkpoint(self) -> Checkpoint:
-        """A cheap copy to :meth:`restore` if what follows must be undone. Shallow is enough: values are
-        replaced, never changed in place."""
-        return Checkpoint(
-            dict(self._values),
-            list(self._events),
-            list(self._conversation),
-            list(self._transitions),
-            self._transition_total,
-            self.now,
-            self.revision,
-        )
+        """A way back, to :meth:`restore` if what follows must be undone. The context journals its changes from here
+        (the old value of each key it changes, what appends push out of the history) rather than copying itself: a
+        copy would cost more than everything else an event does. Only the latest checkpoint can be restored;
+        :meth:`discard` it once what followed is kept."""
+        self._journal = journal = _Journal(set(self._scoped) if self._scoped else None)
+        return Checkpoint(journal, self._transition_total, self.now, self.revision)
+
+    def discard(self, checkpoint: Checkpoint) -> None:
+        """Keep what changed since ``checkpoint`` (and stop journaling for it)."""
+        if self._journal is checkpoint.journal:
+            self._journal = None
 
     def restore(self, checkpoint: Checkpoint) -> None:
-        self._values = dict(checkpoint.values)
-        self._events.clear()
-        self._events.extend(checkpoint.events)
-        self._conversation.clear()
-        self._conversation.extend(checkpoint.conversation)
-        self._transitions.clear()
-        self._transitions.extend(checkpoint.transitions)
+        """Undo every change since ``checkpoint``, values in their order. ``ValueError`` if it is not the latest
+        checkpoint, or was restored or discarded already."""
+        journal = checkpoint.journal
+        if self._journal is not journal:
+            raise ValueError("only the latest checkpoint of a context can be restored, once")
+        self._journal = None
+        for sequence, pushed_out in reversed(journal.appended):
+            sequence.pop()
+            if pushed_out is not None:
+                sequence.appendleft(pushed_out)
+        values = self._values if journal.before is None else journal.before
+        for key, old in journal.values.items():
+            if old is None:
+                values.pop(key, None)
+            else:
+                values[key] = old
+        self._values = values
+        self._scoped = journal.scoped
         self._transition_total = checkpoint.transition_total
         self.now = checkpoint.now
         self.revision = checkpoint.revision

@@ -19,6 +19,7 @@ class DedupeWindow:
         self.max_events = int(checked("dedupe_window_events", max_events))
         self.max_age = float(checked("dedupe_window_seconds", max_age))
         self._entries: OrderedDict[str, tuple[float, TransitionResult]] = OrderedDict()
+        self._first = float("inf")
         self.evicted = False
         """Whether ids have left the window (or were never loaded into it): a miss is then not proof of news."""
 
@@ -33,12 +34,22 @@ class DedupeWindow:
         return len(self._entries)
 
     def add(self, event_id: str, timestamp: float, result: TransitionResult, now: float) -> None:
-        self._entries[event_id] = (timestamp, result)
-        self._entries.move_to_end(event_id)
         entries = self._entries
-        while entries and (len(entries) > self.max_events or next(iter(entries.values()))[0] < now - self.max_age):
+        front_moved = not entries
+        if event_id in entries:  # processed again (it had left the window of a session without a log)
+            del entries[event_id]
+            front_moved = True
+        entries[event_id] = (timestamp, result)
+        if len(entries) > self.max_events:
+            entries.popitem(last=False)
+            self.evicted = front_moved = True
+        if front_moved:
+            self._first = next(iter(entries.values()))[0]
+        cutoff = now - self.max_age
+        while self._first < cutoff:  # the front entry's timestamp is kept: the usual add reads no other
             entries.popitem(last=False)
             self.evicted = True
+            self._first = next(iter(entries.values()))[0] if entries else float("inf")
 
     def load(self, results: Mapping[str, tuple[float, TransitionResult]], *, complete: bool, now: float) -> None:
         """Results of logged events, oldest first; ``complete`` says whether they are all the session has."""

@@ -11,7 +11,6 @@ import json
 import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -39,6 +38,25 @@ def _bounded(mapping: Any, key: str, value: Any, limit: int) -> dict[str, Any]:
     return out
 
 
+class _computed_once:  # a decorator, named like the one it replaces
+    """``functools.cached_property`` without its per-access lock (Python 3.11 takes one on every first read, which
+    costs more than the dict it guards): the value is computed on first read and kept in the instance's dict."""
+
+    def __init__(self, func: Callable[[Any], dict[str, Any]]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
+
+
 class EventData(BaseModel):
     """One event. Validated on construction: a bad field raises :class:`InvalidEventError` naming it.
 
@@ -46,7 +64,7 @@ class EventData(BaseModel):
     so a session replayed from its log reaches the same states.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True, ignored_types=(_computed_once,))
     """``defer_build``: the validator is built with the first event, not when the core is imported."""
 
     type: EventType
@@ -122,19 +140,19 @@ class EventData(BaseModel):
         message = self.data.get("message")
         return message if isinstance(message, str) else None
 
-    @cached_property
+    @_computed_once
     def summary_view(self) -> dict[str, Any]:
         """The plain-dict form, computed once per event (conditions read it often); do not change it."""
         return {
             "id": self.id,
-            "type": self.type.value,
+            "type": self.type._value_,  # not .value: a descriptor call per event
             "timestamp": self.timestamp,
             "source": self.source,
             "data": self.data,
         }
 
     def summary(self) -> dict[str, Any]:
-        """The plain-dict form kept in the context's history (a copy of :attr:`summary_view`)."""
+        """A copy of :attr:`summary_view`, to change."""
         return dict(self.summary_view)
 
 
@@ -223,19 +241,8 @@ class SessionEventHandler(EventHandler):
 class AgentEventHandler(EventHandler):
     """What agents and users say and do: messages, tool calls and results, decisions, agent lifecycle."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._appliers: dict[EventType, Callable[[EventData, SessionContext], None]] = {
-            EventType.USER_MESSAGE: self._user_message,
-            EventType.AGENT_MESSAGE: self._agent_message,
-            EventType.TOOL_CALLED: self._tool_called,
-            EventType.TOOL_RESULT: self._tool_result,
-            EventType.AGENT_DECISION: self._agent_decision,
-            EventType.AGENT_ERROR: self._agent_error,
-            EventType.AGENT_STARTED: self._agent_status,
-            EventType.AGENT_STOPPED: self._agent_status,
-        }
-        self.event_types = frozenset(self._appliers)
+    _appliers: Mapping[EventType, Callable[[EventData, SessionContext], None]]
+    """By event type, the function that folds it in (set below the class: one table for every session)."""
 
     def apply(self, event: EventData, context: SessionContext) -> None:
         self._appliers[event.type](event, context)
@@ -287,6 +294,19 @@ class AgentEventHandler(EventHandler):
     @staticmethod
     def _agent_status(event: EventData, context: SessionContext) -> None:
         context.set("agent_status", event.type.value, timestamp=event.timestamp)
+
+
+AgentEventHandler._appliers = {
+    EventType.USER_MESSAGE: AgentEventHandler._user_message,
+    EventType.AGENT_MESSAGE: AgentEventHandler._agent_message,
+    EventType.TOOL_CALLED: AgentEventHandler._tool_called,
+    EventType.TOOL_RESULT: AgentEventHandler._tool_result,
+    EventType.AGENT_DECISION: AgentEventHandler._agent_decision,
+    EventType.AGENT_ERROR: AgentEventHandler._agent_error,
+    EventType.AGENT_STARTED: AgentEventHandler._agent_status,
+    EventType.AGENT_STOPPED: AgentEventHandler._agent_status,
+}
+AgentEventHandler.event_types = frozenset(AgentEventHandler._appliers)
 
 
 class LivekitEventHandler(EventHandler):
@@ -348,6 +368,7 @@ class EventManager:
             if handlers is not None
             else (SessionEventHandler(), AgentEventHandler(), LivekitEventHandler(), ContextUpdateHandler())
         )
+        self._plans: dict[EventType, tuple[tuple[EventHandler, bool], ...]] = {}
 
     @property
     def handlers(self) -> tuple[EventHandler, ...]:
@@ -355,12 +376,26 @@ class EventManager:
 
     def register_handler(self, handler: EventHandler) -> None:
         self._handlers.append(handler)
+        self._plans = {}
 
     def unregister_handler(self, handler: EventHandler) -> None:
         self._handlers.remove(handler)
+        self._plans = {}
+
+    def _plan(self, kind: EventType) -> tuple[tuple[EventHandler, bool], ...]:
+        """The handlers that may handle events of type ``kind``, in registration order, each with whether its
+        ``can_handle`` must still be asked (a handler that overrides it looks at more than the type)."""
+        plan = tuple(
+            (handler, asks)
+            for handler in self._handlers
+            if (asks := type(handler).can_handle is not EventHandler.can_handle) or kind in handler.event_types
+        )
+        self._plans[kind] = plan
+        return plan
 
     def process_event(self, event: EventData, context: SessionContext) -> None:
         context.record_event(event)
-        for handler in self._handlers:
-            if handler.can_handle(event):
+        plan = self._plans.get(event.type)
+        for handler, asks in self._plan(event.type) if plan is None else plan:
+            if not asks or handler.can_handle(event):
                 handler.handle(event, context)

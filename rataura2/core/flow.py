@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -25,7 +26,8 @@ Hook = Literal["on_enter", "on_exit"]
 
 
 class _ActionModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    """``defer_build``: validators are built when a graph with actions is first compiled, not at import."""
 
 
 class SayModel(_ActionModel):
@@ -56,8 +58,11 @@ class HandoverModel(_ActionModel):
     reason: str | None = None
 
 
-_ACTIONS: TypeAdapter[list[SayModel | RunToolModel | SetContextModel | EndConversationModel | HandoverModel]] = (
-    TypeAdapter(
+@cache
+def _actions() -> TypeAdapter[list[SayModel | RunToolModel | SetContextModel | EndConversationModel | HandoverModel]]:
+    """The validator of an agent's action list, built on first use (building it at import would cost the session
+    core's import a tenth of its time)."""
+    return TypeAdapter(
         list[
             Annotated[
                 SayModel | RunToolModel | SetContextModel | EndConversationModel | HandoverModel,
@@ -65,7 +70,6 @@ _ACTIONS: TypeAdapter[list[SayModel | RunToolModel | SetContextModel | EndConver
             ]
         ]
     )
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,7 @@ class HistoryPolicy:
 
 
 class _ContextOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     n: int | None = Field(default=None, ge=1)
     summary_prompt: str | None = Field(default=None, min_length=1)
@@ -145,7 +149,7 @@ def compile_actions(raw: Any, where: str, hook: Hook) -> tuple[Action, ...]:
     if not isinstance(raw, Sequence) or isinstance(raw, str | bytes):
         raise InvalidFlowError(f"{where}.{hook}", f"must be a list of actions, got {type(raw).__name__}")
     try:
-        models = _ACTIONS.validate_python(list(raw))
+        models = _actions().validate_python(list(raw))
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = [str(p) for p in first["loc"]]

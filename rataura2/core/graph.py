@@ -22,6 +22,8 @@ from rataura2.vocabulary.enums import ActionType
 if TYPE_CHECKING:
     import networkx as nx
 
+    from rataura2.core.events import EventData
+
 logger = logging.getLogger(__name__)
 
 
@@ -51,6 +53,10 @@ class Evaluation:
 
     match: TransitionMatch | None
     errors: tuple[tuple[int, str], ...] = ()
+
+
+_NOTHING = Evaluation(None)
+"""The usual outcome, shared: nothing holds and nothing raised."""
 
 
 class CompiledGraph:
@@ -115,6 +121,16 @@ class CompiledGraph:
             raise UnknownAgentError(f"no agent {agent!r} in conversation {self.spec.name!r}; agents: {known}")
         return found
 
+    @cached_property
+    def directory(self) -> dict[str, dict[str, Any]]:
+        """The agents as a session's context lists them (its ``agents`` field), by id: one dict shared by every
+        session on this version (context values are replaced, never changed in place), so that an idle session
+        does not hold a copy the size of the graph."""
+        return {
+            str(a.id): {"id": a.id, "name": a.name, "agent_type": a.agent_type, "description": a.description}
+            for a in self.spec.agents.values()
+        }
+
     def get_agent_transitions(self, agent_id: int) -> tuple[CompiledTransition, ...]:
         """The agent's outgoing transitions in evaluation order: highest priority first, ties by lower id."""
         self.get_agent(agent_id)
@@ -144,11 +160,15 @@ class CompiledGraph:
         return f"{role}\n\n{own}" if role.strip() else own
 
     # evaluation ----------------------------------------------------------------------------------------------
+    def listens(self, agent_id: int, event: EventData) -> bool:
+        """Whether any of ``agent_id``'s transitions is evaluated on ``event`` (most events concern none)."""
+        return bool(self._by_trigger[agent_id][trigger_of(event)])
+
     def check_transitions(self, agent_id: int, given: ConditionInput) -> Evaluation:
         """The first of ``agent_id``'s transitions whose condition holds, among those evaluated on the event (all
         of them without one). A condition that raises counts as false; it is logged and reported, and never stops
         the others from being checked."""
-        errors: list[tuple[int, str]] = []
+        errors: list[tuple[int, str]] | None = None
         event = given.event
         candidates = self._outgoing[agent_id] if event is None else self._by_trigger[agent_id][trigger_of(event)]
         for transition in candidates:
@@ -157,11 +177,13 @@ class CompiledGraph:
             except Exception as exc:  # a broken condition must not break the session
                 message = f"{type(exc).__name__}: {exc}"
                 logger.warning("condition of %s raised, counted as false: %s", transition.spec.label, message)
+                if errors is None:
+                    errors = []
                 errors.append((transition.id, message))
                 continue
             if verdict is not None:
-                return Evaluation(TransitionMatch(transition, verdict), tuple(errors))
-        return Evaluation(None, tuple(errors))
+                return Evaluation(TransitionMatch(transition, verdict), tuple(errors or ()))
+        return _NOTHING if errors is None else Evaluation(None, tuple(errors))
 
     # analysis ------------------------------------------------------------------------------------------
     @cached_property

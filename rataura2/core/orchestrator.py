@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 TransitionListener = Callable[["AgentOrchestrator", TransitionResult], None]
 
 _TRANSITION, _CUSTOM, _SESSION_ENDED = EventType.TRANSITION, EventType.CUSTOM, EventType.SESSION_ENDED
+_NO_TRANSITION, _NOTHING_HOLDS = TransitionStatus.NO_TRANSITION, "no condition holds"
 TURN_GUARD = "max_transitions_per_turn"
 """The ``error_type`` of the error event a refused hand-over records (its reason names it too)."""
 
@@ -91,11 +92,9 @@ class AgentOrchestrator:
         """The last event, while the agent that was current when it arrived still is."""
         self._evaluated_at: tuple[int, int] = (self.context.revision, self.current_agent_id)
         self._lock = threading.RLock()
-        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         """One asyncio lock per event loop (a lock belongs to the loop it first waited on); ``_lock`` orders
-        callers across loops and threads."""
+        callers across loops and threads. Made on first use: sessions driven from threads never need it."""
         self._listeners: list[TransitionListener] = []
         self.secrets = Secrets(graph.sensitive)
         """This session's sensitive values, in this process's memory only (``rataura2.core.sensitive``)."""
@@ -130,15 +129,7 @@ class AgentOrchestrator:
                     "participants": [],
                     "participant_count": 0,
                 },
-                "agents": {
-                    str(a.id): {
-                        "id": a.id,
-                        "name": a.name,
-                        "agent_type": a.agent_type,
-                        "description": a.description,
-                    }
-                    for a in self.graph.agents()
-                },
+                "agents": self.graph.directory,
             }
         )
 
@@ -192,7 +183,8 @@ class AgentOrchestrator:
     # events --------------------------------------------------------------------------------------------------
     def process_event(self, event: EventData | Mapping[str, Any]) -> TransitionResult:
         """Apply one event and fire the transition it triggers, if any. See DESIGN.md, "Event processing"."""
-        event = EventData.parse(event)
+        if not isinstance(event, EventData):
+            event = EventData.parse(event)
         if is_internal_event_id(event.id):
             raise InvalidEventError(
                 "id", f"ids starting with {INTERNAL_ID_PREFIX!r} are the session's own; got {event.id!r}"
@@ -208,7 +200,10 @@ class AgentOrchestrator:
 
     def _process(self, event: EventData) -> TransitionResult:
         with self._lock:
-            previous = self._processed(event.id)
+            results = self._results
+            previous = results.get(event.id)
+            if previous is None and results.evicted and self.store is not None:
+                previous = self.store.logged_result(self, event.id)  # as _processed(), inlined: every event asks
             if previous is not None:
                 return previous
             if self.ended:
@@ -216,21 +211,25 @@ class AgentOrchestrator:
             secrets = self.secrets.checkpoint() if self.secrets.active else None
             if secrets is not None:
                 event = self.secrets.redact(event, self._agent_id)
-            self._check_command(event)
-            checkpoint = self.context.checkpoint()
+            kind = event.type
+            if kind is _TRANSITION or kind is _CUSTOM:  # the only commands; other events need no check
+                self._check_command(event)
+            context = self.context
+            checkpoint = context.checkpoint()
             try:
                 result = self._apply(event)
                 if self.store is not None:
                     self.store.event_processed(self, event, result)
             except BaseException:
-                self.context.restore(checkpoint)
+                context.restore(checkpoint)
                 if secrets is not None:
                     self.secrets.restore(secrets)
                 self._resync()
                 raise
-            self._results.add(event.id, event.timestamp, result, self.context.now)
+            context.discard(checkpoint)
+            self._results.add(event.id, event.timestamp, result, context.now)
             self._pending_event = None if result.hops else event
-            self._evaluated_at = (self.context.revision, self.current_agent_id)
+            self._evaluated_at = (context.revision, self._agent_id)
         if result.transitioned:
             for listener in self._listeners:
                 listener(self, result)
@@ -242,9 +241,15 @@ class AgentOrchestrator:
         import asyncio  # here: sessions driven from threads never load it
 
         loop = asyncio.get_running_loop()
-        lock = self._async_locks.get(loop)
+        locks = self._async_locks
+        if locks is None:
+            with self._lock:
+                if self._async_locks is None:
+                    self._async_locks = weakref.WeakKeyDictionary()
+                locks = self._async_locks
+        lock = locks.get(loop)
         if lock is None:
-            lock = self._async_locks[loop] = asyncio.Lock()
+            lock = locks[loop] = asyncio.Lock()
         async with lock:
             if self.store is None or not self.store.blocks:
                 return self.process_event(event)
@@ -347,7 +352,9 @@ class AgentOrchestrator:
 
     def _advance(self, event: EventData) -> TransitionResult:
         """Evaluate and fire, up to ``max_hops_per_event`` times, cutting cycles."""
-        start = self.current_agent_id
+        start = self._agent_id
+        if not self.graph.listens(start, event):  # most events: nothing of this agent is evaluated on them
+            return TransitionResult(_NO_TRANSITION, start, None, None, _NOTHING_HOLDS, event.id)
         given = ConditionInput(event, self.context)
         evaluation = self.graph.check_transitions(start, given)
         if evaluation.match is None and not evaluation.errors:  # the usual case, kept short
@@ -463,7 +470,9 @@ class AgentOrchestrator:
             "trigger_event_id": cause_id,
             "timestamp": timestamp,
         }
-        transition_event = EventData(
+        # built here from values already checked (ids, names, the cause's timestamp and id, a reason), so it skips
+        # validation, which would cost more than the rest of the hand-over
+        transition_event = EventData.model_construct(
             type=EventType.TRANSITION,
             timestamp=timestamp,
             data=record,

@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import jinja2
-from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from rataura2.errors import InvalidTemplateError
+
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +32,16 @@ def _finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
-_ENV = SandboxedEnvironment(
-    undefined=jinja2.ChainableUndefined,
-    finalize=_finalize,
-    keep_trailing_newline=True,
-    autoescape=False,
-)
+@cache
+def _env() -> SandboxedEnvironment:
+    """The sandbox, made with the first template: Jinja2 is loaded only by graphs that have templates (importing
+    it would cost the session core's import a tenth of its time)."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(
+        undefined=jinja2.ChainableUndefined, finalize=_finalize, keep_trailing_newline=True, autoescape=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +85,13 @@ def compile_template(source: str | None, field_name: str) -> Template:
     text = source or ""
     if not any(marker in text for marker in MARKERS):
         return Template(text)
+    import jinja2
+    from jinja2 import meta
+
+    env = _env()
     try:
-        parsed = _ENV.parse(text)
-        compiled = _ENV.from_string(parsed)
+        parsed = env.parse(text)
+        compiled = env.from_string(parsed)
     except jinja2.TemplateSyntaxError as exc:
         line = f" (line {exc.lineno})" if exc.lineno and "\n" in text else ""
         raise InvalidTemplateError(field_name, f"template error{line}: {exc.message}") from None

@@ -22,6 +22,7 @@ import atexit
 import itertools
 import logging
 import threading
+import time
 import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,7 @@ class AsyncStore(SqlStore):
         *,
         max_backlog: int | None = None,
         batch_size: int = 500,
+        gather_seconds: float = 0.01,
         retry_initial: float = 0.05,
         retry_max: float = 5.0,
         **options: Any,
@@ -63,6 +65,7 @@ class AsyncStore(SqlStore):
         super().__init__(engine, **options)
         self.max_backlog = int(checked("async_max_backlog", max_backlog))
         self.batch_size = batch_size
+        self.gather_seconds = gather_seconds
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self._queue: deque[Item] = deque()
@@ -70,6 +73,8 @@ class AsyncStore(SqlStore):
         """Event records in the queue (the backlog); release markers are not counted."""
         self._cond = threading.Condition()
         self._kick = threading.Event()
+        self._flushing = 0
+        """Callers waiting in ``flush``: the writer then writes at once, without gathering."""
         self._stopping = False
         self._closed = False
         self._writer: threading.Thread | None = None
@@ -159,7 +164,12 @@ class AsyncStore(SqlStore):
         after ``timeout`` seconds (they stay queued and retried), or if some can never be written."""
         self._kick.set()
         with self._cond:
-            drained = self._cond.wait_for(lambda: not self._queue, timeout)
+            self._flushing += 1
+            self._cond.notify_all()
+            try:
+                drained = self._cond.wait_for(lambda: not self._queue, timeout)
+            finally:
+                self._flushing -= 1
             waiting, failed, error = self._pending, len(self._failed), self._last_error
         if not drained:
             raise PersistenceError(
@@ -206,8 +216,20 @@ class AsyncStore(SqlStore):
                     self._cond.wait()
                 if not self._queue:
                     return
+                self._gather()
                 batch = list(itertools.islice(self._queue, self.batch_size))
             retrying(self._write_batch, batch)
+
+    def _gather(self) -> None:
+        """Under the lock: let a burst of events (a LiveKit turn makes several) come in before writing them, so
+        that they go in one batch and the writer takes the interpreter from the sessions once, not once per event.
+        ``flush`` and ``close`` cut the wait short."""
+        deadline = time.monotonic() + self.gather_seconds
+        while len(self._queue) < self.batch_size and not self._stopping and not self._flushing:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._cond.wait(remaining)
 
     def _pause(self, seconds: float) -> None:
         self._kick.wait(seconds)

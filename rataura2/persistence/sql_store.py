@@ -346,7 +346,7 @@ class SyncStore(SqlStore):
 
     def __init__(self, engine: Engine, **options: Any) -> None:
         super().__init__(engine, **options)
-        self._group: GroupCommit[EventRecord] = GroupCommit(self._commit)
+        self._group: GroupCommit[EventRecord] = GroupCommit(self._commit, writers=self.writer.parallel)
 
     def event_processed(self, orchestrator: AgentOrchestrator, event: EventData, result: TransitionResult) -> None:
         tracked = self._tracking(orchestrator.session_id)

@@ -3,17 +3,18 @@
 Each session's row is updated only where this process still owns it (the fence of ``leases``), and its events and
 snapshot are written only with it: a session another process took over loses its records, the others are stored.
 
-On PostgreSQL the whole batch is one statement, run in autocommit mode on a connection kept open: the rows travel as
-arrays (one per column, unnested), data-modifying CTEs do the rest, so a batch is one round trip however many
-sessions it holds. Other databases (SQLite is in-process, where round trips cost little) get the same writes as a
-few ordinary statements in one transaction. The event and snapshot columns come from the records' ``row()`` and
-``snapshot_row()``, so a column added to the log reaches both paths.
+On PostgreSQL the whole batch is one statement, run in autocommit mode on a connection kept open: the session rows
+travel as arrays (one per column, unnested), the events and snapshots as one JSON array each, data-modifying CTEs do
+the rest, so a batch is one round trip however many sessions it holds. Other databases (SQLite is in-process, where
+round trips cost little) get the same writes as a few ordinary statements in one transaction. The event and snapshot
+columns come from the records' ``row()`` and ``snapshot_row()``, so a column added to the log reaches both paths.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import queue
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -40,6 +41,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import update as sql_update
+from sqlalchemy.exc import DBAPIError
 
 from rataura2.db.models import SessionEvent, SessionRecord, SessionSnapshot
 from rataura2.persistence.connection import KeptConnection
@@ -113,15 +115,16 @@ def _pg_type(column: Any) -> str:
     raise TypeError(f"{column.table.name}.{column.name}: no array type for {kind!r}")
 
 
-def _unnest(table: Table, prefix: str) -> tuple[list[str], str, str]:
-    """The written columns of ``table``, the ``unnest(...) AS x (...)`` that brings them in as arrays, and the
-    SELECT list that inserts them (the stamp columns get ``now()``)."""
+def _recordset(table: Table, parameter: str) -> tuple[list[str], str, str]:
+    """The written columns of ``table``, the ``json_to_recordset(...) AS x (...)`` that brings its rows in from one
+    JSON array parameter, and the SELECT list that inserts them (the stamp columns get ``now()``). One JSON text
+    rather than an array per column: psycopg escapes array elements one by one in Python, which under load cost the
+    writer more than the database did; ``json.dumps`` is C, and JSON columns arrive as they are, not encoded twice."""
     columns = [c for c in table.columns if c.name not in _STAMPS]
-    arrays = ", ".join(f"CAST(:{prefix}{c.name} AS {_pg_type(c)}[])" for c in columns)
-    names = ", ".join(f'"{c.name}"' for c in columns)
+    names = ", ".join(f'"{c.name}" {_pg_type(c)}' for c in columns)
     stamps = [c.name for c in table.columns if c.name in _STAMPS]
     select_list = ", ".join([*(f'x."{c.name}"' for c in columns), *("now()" for _ in stamps)])
-    return [c.name for c in columns], f"unnest({arrays}) AS x ({names})", select_list
+    return [c.name for c in columns], f"json_to_recordset(CAST(:{parameter} AS json)) AS x ({names})", select_list
 
 
 @cache
@@ -130,8 +133,8 @@ def _pg_statement() -> tuple[TextClause, list[str], list[str]]:
     SELECT reads it, and all see the rows as they were before the statement: the DELETE never touches the snapshot
     inserted beside it."""
     events, snapshots = SessionEvent.__table__, SessionSnapshot.__table__
-    event_columns, event_source, event_select = _unnest(events, "e_")  # type: ignore[arg-type]
-    snapshot_columns, snapshot_source, snapshot_select = _unnest(snapshots, "n_")  # type: ignore[arg-type]
+    event_columns, event_source, event_select = _recordset(events, "events")  # type: ignore[arg-type]
+    snapshot_columns, snapshot_source, snapshot_select = _recordset(snapshots, "snapshots")  # type: ignore[arg-type]
     stamps = ", ".join(f'"{c.name}"' for c in events.columns if c.name in _STAMPS)
     snapshot_stamps = ", ".join(f'"{c.name}"' for c in snapshots.columns if c.name in _STAMPS)
     statement = f"""
@@ -193,10 +196,6 @@ _GENERIC_UPDATE = (
 """A session's row after a batch, on databases other than PostgreSQL (one parameter set per session)."""
 
 
-def _array_value(value: Any, column: str, json_columns: frozenset[str]) -> Any:
-    return json.dumps(value) if column in json_columns and value is not None else value
-
-
 class BatchWriter:
     """Writes batches for the sessions one owner holds, on a connection of its own; batches take turns.
     :meth:`write` returns the ids of the sessions found owned by someone else (their items were not written); any
@@ -205,24 +204,41 @@ class BatchWriter:
     def __init__(self, engine: Engine, owner: str) -> None:
         self.owner = owner
         self.one_statement = engine.dialect.name == "postgresql"
-        self._conn = KeptConnection(engine, autocommit=self.one_statement)
+        self.parallel = 2 if self.one_statement else 1
+        """Batches that may be written at once, each on a connection of its own. Two on PostgreSQL: while one
+        batch waits for its commit to reach the disk, the next is executed (the server runs them side by side, and
+        a session is never in both: it waits for its event's commit before it makes another). One elsewhere: SQLite
+        has a single writer."""
+        self._conns: queue.SimpleQueue[KeptConnection] = queue.SimpleQueue()
+        self._all = [KeptConnection(engine, autocommit=self.one_statement) for _ in range(self.parallel)]
+        for conn in self._all:
+            self._conns.put(conn)
 
     def write(self, writes: Sequence[SessionWrite], lease_expiry: float | None) -> set[str]:
-        if self.one_statement:
-            statement, params = self._pg(writes)
-            owned = set(self._conn.run(lambda conn: conn.execute(statement, params).scalars().all(), retry=False))
-        else:
-            owned = self._conn.run(lambda conn: self._generic(conn, writes, lease_expiry), retry=False)
+        kept = self._conns.get()
+        try:
+            if self.one_statement:
+                statement, params = self._pg(writes)
+                owned = set(kept.run(lambda conn: conn.execute(statement, params).scalars().all(), retry=False))
+            else:
+                owned = kept.run(lambda conn: self._generic(conn, writes, lease_expiry), retry=False)
+        except DBAPIError as exc:
+            if exc.connection_invalidated:  # the server went away: the other connection is as dead as this one
+                for other in self._all:
+                    if other is not kept:
+                        other.close()
+            raise
+        finally:
+            self._conns.put(kept)
         return {w.session_id for w in writes if w.pk not in owned}
 
     def _pg(self, writes: Sequence[SessionWrite]) -> tuple[TextClause, dict[str, Any]]:
         statement, event_columns, snapshot_columns = _pg_statement()
-        json_columns = _json_columns()
         sessions: dict[str, list[Any]] = {
             k: [] for k in ("pk", "last_seq", "agent_id", "agent_name", "turn_count", "ended", "letgo")
         }
-        events: dict[str, list[Any]] = {f"e_{c}": [] for c in event_columns}
-        snapshots: dict[str, list[Any]] = {f"n_{c}": [] for c in snapshot_columns}
+        events: list[dict[str, Any]] = []
+        snapshots: list[dict[str, Any]] = []
         for w in writes:
             last = w.last
             sessions["pk"].append(w.pk)
@@ -233,11 +249,21 @@ class BatchWriter:
             sessions["ended"].append(bool(last and last.ended))
             sessions["letgo"].append(w.release)
             for record in w.events:
-                _append(events, "e_", record.row(), event_columns, json_columns)
+                row = record.row()
+                events.append({c: row[c] for c in event_columns})
             snapshot = w.snapshot
             if snapshot is not None:
-                _append(snapshots, "n_", snapshot.snapshot_row(), snapshot_columns, json_columns)
-        return statement, {**sessions, **events, **snapshots, "owner": self.owner, "ended_status": _ENDED}
+                row = snapshot.snapshot_row()
+                snapshots.append({c: row[c] for c in snapshot_columns})
+        return statement, {
+            **sessions,
+            "events": json.dumps(events),
+            "snapshots": json.dumps(snapshots),
+            "n_session_pk": [r["session_pk"] for r in snapshots],
+            "n_seq": [r["seq"] for r in snapshots],
+            "owner": self.owner,
+            "ended_status": _ENDED,
+        }
 
     def _generic(self, conn: Connection, writes: Sequence[SessionWrite], lease_expiry: float | None) -> set[int]:
         rows = [self._session_row(w, lease_expiry) for w in writes]
@@ -280,20 +306,8 @@ class BatchWriter:
         }
 
     def close(self) -> None:
-        self._conn.close()
-
-
-@cache
-def _json_columns() -> frozenset[str]:
-    tables = (SessionEvent.__table__, SessionSnapshot.__table__)
-    return frozenset(c.name for t in tables for c in t.columns if isinstance(c.type, JSON))
-
-
-def _append(
-    arrays: dict[str, list[Any]], prefix: str, row: Mapping[str, Any], columns: list[str], json_columns: frozenset[str]
-) -> None:
-    for column in columns:
-        arrays[prefix + column].append(_array_value(row[column], column, json_columns))
+        for conn in self._all:
+            conn.close()
 
 
 __all__ = ["BatchWriter", "Record", "SessionWrite"]

@@ -80,7 +80,7 @@ def trigger_of(event: EventData) -> str:
     kind = event.type
     if kind is EventType.CUSTOM and event.source == API_SOURCE and CONTEXT_UPDATES_KEY in event.data:
         return CONTEXT_UPDATE
-    return kind.value
+    return kind  # an EventType is its value (a StrEnum), and reading ``.value`` costs a descriptor call
 
 
 __all__ = ["CONTEXT_UPDATE", "DEFAULT_TRIGGERS", "TRIGGER_NAMES", "index_keys", "parse_triggers", "trigger_of"]
