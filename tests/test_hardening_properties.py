@@ -94,14 +94,16 @@ def test_a_context_update_is_applied_whole_or_refused_changing_nothing(
 ) -> None:
     before = live.get_context()
     try:
-        live.update_context(updates, scope=scope)
+        result = live.update_context(updates, scope=scope)
     except InvalidEventError:
         assert live.get_context() == before
     else:
         context = live.get_context()
+        # a turn's values go with the turn, an agent's with the agent (go=true hands the session over to B)
+        dropped = scope == "turn" or (scope == "agent" and result.transitioned)
         for key in updates:
             assert key not in OWNED_FIELDS
-            assert context.get(key) == updates[key] or scope == "turn"
+            assert context.get(key) == updates[key] or dropped
     # whatever happened, the session works: its counters are still numbers and an event goes through
     assert isinstance(live.get_context()["event_count"], int)
     live.process_event(EventData(type="user_message", timestamp=live.context.now, data={"message": "hi"}))
