@@ -216,3 +216,28 @@ async def test_a_session_can_start_on_an_older_published_version(database_url: s
         assert (await http.post("/api/v1/sessions/new/events", json=invoice)).json()["status"] == "no_transition"
         missing = await http.post("/api/v1/sessions", json={"conversation_id": cid, "session_id": "x", "version": 9})
         assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "version"]
+
+
+async def test_lint_answers_for_the_definition_as_it_stands_after_each_edit(database_url: str) -> None:
+    """Lint answers are kept per revision (the studio asks at every page load); an edit moves the revision, so the
+    next answer is the edited graph's."""
+    async with running_api(database_url) as api, api.client() as http:
+        ids = await build_help_desk(http)
+        cid = ids["conversation"]
+        first = (await http.get(f"/api/v1/conversations/{cid}/lint")).json()
+        assert {f["agent_ids"][0] for f in first["findings"] if f["code"] == "dead_end"} == {
+            ids["Billing"],
+            ids["Sales"],
+        }
+        assert (await http.get(f"/api/v1/conversations/{cid}/lint")).json() == first
+        edge = {
+            "source_agent_id": ids["Billing"],
+            "target_agent_id": ids["Front"],
+            "condition_type": "user_input",
+            "condition_data": {"pattern": "start over"},
+        }
+        answer = await http.post(f"/api/v1/conversations/{cid}/transitions", json=edge)
+        assert answer.status_code == 201, answer.text
+        after = (await http.get(f"/api/v1/conversations/{cid}/lint")).json()
+        assert after["revision"] > first["revision"]
+        assert {f["agent_ids"][0] for f in after["findings"] if f["code"] == "dead_end"} == {ids["Sales"]}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import Engine
@@ -28,6 +29,9 @@ class ApiState:
     chats: Chats
     poll_seconds: float = 0.5
     """How often an SSE stream looks at the log when nothing in this process told it of news."""
+    lint_reports: dict[tuple[int, int], Any] = field(default_factory=dict)
+    """Lint answers by (conversation id, revision): a revision is one definition, and lint reads nothing else, so the
+    studio's every page load (and every editor on the same revision) does not compile the graph again."""
 
     def close(self) -> None:
         """Flush and let sessions go, then close the database connections."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,7 @@ from rataura2.api.auth import Editor, Viewer
 from rataura2.api.deps import DB, IfMatch, RowId, set_etag
 from rataura2.api.errors import FieldError
 from rataura2.api.schemas.versions import FindingOut, LintOut, PublishOut, VersionDetail, VersionDiff, VersionOut
+from rataura2.api.state import ApiState, api_state
 from rataura2.api.views import get_conversation
 from rataura2.db.lint import lint_conversation
 from rataura2.db.models import ConversationVersion
@@ -36,14 +39,26 @@ def _finding(f: Finding) -> FindingOut:
     )
 
 
+_LINT_REPORTS_KEPT = 256
+
+
 @router.get("/lint", response_model=LintOut)
-def lint(conversation_id: RowId, db: DB, response: Response, _: Viewer) -> LintOut:
+def lint(
+    conversation_id: RowId, db: DB, response: Response, _: Viewer, state: Annotated[ApiState, Depends(api_state)]
+) -> LintOut:
     conversation = get_conversation(db, conversation_id)
     set_etag(response, conversation.revision)
-    report = lint_conversation(db, conversation_id)
-    return LintOut(
-        ok=not report.errors, revision=conversation.revision, findings=[_finding(f) for f in report.findings]
-    )
+    key = (conversation_id, conversation.revision)
+    answer: LintOut | None = state.lint_reports.get(key)
+    if answer is None:
+        report = lint_conversation(db, conversation_id)
+        answer = LintOut(
+            ok=not report.errors, revision=conversation.revision, findings=[_finding(f) for f in report.findings]
+        )
+        if len(state.lint_reports) >= _LINT_REPORTS_KEPT:
+            state.lint_reports.clear()
+        state.lint_reports[key] = answer
+    return answer
 
 
 @router.post("/publish", response_model=PublishOut)
