@@ -14,9 +14,7 @@ import {
   type EdgeChange,
   type NodeChange,
   type OnBeforeDelete,
-  type NodeHandle,
   type ReactFlowState,
-  Position as HandleSide,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Agent, Finding, Position, Tool, Transition, Traffic, Vocabulary } from "../api/types";
@@ -60,13 +58,6 @@ const VIRTUAL_AGENTS_FROM = 40;
 const VIRTUAL_EDGES_FROM = 150;
 const NO_FINDINGS: Finding[] = []; // one empty list, so that memoised nodes stay put between renders
 const edgeTypes = { transition: TransitionEdge };
-
-/** Where an agent's handles are on a node of the usual size (AgentNode, styles.css): given up front, with the size,
- * so that React Flow draws the edges in the first pass instead of after measuring every node. */
-const USUAL_HANDLES: NodeHandle[] = [
-  { id: null, type: "target", position: HandleSide.Left, x: -5, y: NODE_HEIGHT / 2 - 5, width: 10, height: 10 },
-  { id: null, type: "source", position: HandleSide.Right, x: NODE_WIDTH - 6, y: NODE_HEIGHT / 2 - 6, width: 12, height: 12 },
-];
 
 /** Where every agent is drawn and how big: a node not measured yet counts as the usual size (most are exactly
  * that: the edges are routed once on the first page, not again when the nodes are measured). */
@@ -144,9 +135,6 @@ export function Canvas(props: CanvasProps) {
       id: String(agent.id),
       type: "agent",
       position: positions[agent.id] ?? { x: 0, y: 0 },
-      initialWidth: NODE_WIDTH,
-      initialHeight: NODE_HEIGHT,
-      handles: USUAL_HANDLES,
       selected: selection?.kind === "agent" && selection.id === agent.id,
       ariaLabel: `Agent ${agent.name}`,
       data: {
