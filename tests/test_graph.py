@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
+from rataura2.core.conditions.base import describe_condition
 from rataura2.core.graph import CompiledGraph
 from rataura2.core.spec import AgentSpec, GraphSpec, TransitionSpec
 from rataura2.db.loader import load_graph
@@ -135,3 +136,10 @@ def test_models_accept_ids_in_place_of_objects_and_check_enums(db: Session) -> N
         Agent(name="C", llm_provider="skynet")
     with pytest.raises(TypeError, match="colour"):
         Agent(name="C", colour="red")
+
+
+def test_edge_labels_show_patterns_as_written_and_cut_expressions_at_a_word() -> None:
+    regex = TransitionSpec(1, 1, 2, "user_input", {"pattern": r"\b(pvp|gank)\b", "match": "regex"})
+    assert describe_condition(regex) == r"says '\b(pvp|gank)\b'"
+    cel = TransitionSpec(2, 1, 2, "custom", {"condition_code": "context.turn_count > 3 && context.vip == true"})
+    assert describe_condition(cel) == "cel: context.turn_count > 3 && ..."

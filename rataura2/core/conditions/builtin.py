@@ -383,7 +383,8 @@ def _event_words(prefix: str) -> Callable[[TransitionSpec], str]:
 
 
 def _says(t: TransitionSpec) -> str:
-    return f"says {t.condition_data.get('pattern')!r}"
+    # quoted as written: repr() would double every backslash of a regex
+    return f"says '{t.condition_data.get('pattern')}'"
 
 
 def _rules_words(t: TransitionSpec) -> str:
@@ -391,7 +392,11 @@ def _rules_words(t: TransitionSpec) -> str:
 
 
 def _cel(t: TransitionSpec) -> str:
-    return f"cel: {str(t.condition_data.get('condition_code'))[:28]}"
+    code = str(t.condition_data.get("condition_code"))
+    if len(code) <= 28:
+        return f"cel: {code}"
+    cut = code[:28].rsplit(" ", 1)[0] if " " in code[:28] else code[:28]  # a whole word, not part of one
+    return f"cel: {cut} ..."
 
 
 for _kind in (
