@@ -72,3 +72,8 @@ function defaultMessage(status: number): string {
       return `The server answered ${status}.`;
   }
 }
+
+/** Whatever a request threw, as an ApiError (a network failure or a bug has no status: 0). */
+export function asApiError(exc: unknown): ApiError {
+  return exc instanceof ApiError ? exc : new ApiError(0, String(exc));
+}

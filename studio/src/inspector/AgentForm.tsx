@@ -1,11 +1,12 @@
 // The agent inspector: identity, instructions (a code editor), models from pick-lists, tools, and its transitions.
 import { useMemo, useState, type FormEvent } from "react";
-import { ApiError } from "../api/errors";
+import { asApiError } from "../api/errors";
 import type { Agent, Tool, Transition } from "../api/types";
 import { Editor } from "../components/Editor";
 import { Field, FormError } from "../components/Field";
 import { modelSuggestions } from "../lib/meta";
 import { useMeta } from "../state/meta";
+import { useSubmit } from "./useSubmit";
 
 const EDITABLE = [
   "name",
@@ -60,8 +61,7 @@ export function AgentForm(props: AgentFormProps) {
   const { agent, agents, tools, outgoing, isInitial, editable, describe } = props;
   const meta = useMeta();
   const [draft, setDraft] = useState<Draft>(() => draftOf(agent));
-  const [error, setError] = useState<ApiError | null>(null);
-  const [saving, setSaving] = useState(false);
+  const { error, setError, saving, submit } = useSubmit();
   const [target, setTarget] = useState<string>("");
   const [newTool, setNewTool] = useState<{ name: string; function_name: string; description: string } | null>(null);
   const patch = useMemo(() => changedFields(agent, draft), [agent, draft]);
@@ -72,15 +72,7 @@ export function AgentForm(props: AgentFormProps) {
   async function save(event?: FormEvent) {
     event?.preventDefault();
     if (!dirty || !editable) return;
-    setSaving(true);
-    try {
-      await props.onSave(patch);
-      setError(null);
-    } catch (exc) {
-      setError(exc instanceof ApiError ? exc : new ApiError(0, String(exc)));
-    } finally {
-      setSaving(false);
-    }
+    await submit(() => props.onSave(patch));
   }
 
   const fieldError = (key: string) => error?.fieldMessage(key);
@@ -256,7 +248,7 @@ export function AgentForm(props: AgentFormProps) {
                         set("tool_ids", [...draft.tool_ids, tool.id]);
                         setNewTool(null);
                       } catch (exc) {
-                        setError(exc instanceof ApiError ? exc : new ApiError(0, String(exc)));
+                        setError(asApiError(exc));
                       }
                     }}
                   >

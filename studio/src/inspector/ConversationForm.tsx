@@ -1,8 +1,8 @@
 // With nothing selected, the inspector shows the conversation itself: name, description, initial agent.
 import { useState, type FormEvent } from "react";
-import { ApiError } from "../api/errors";
 import type { Agent, Conversation } from "../api/types";
 import { Field, FormError } from "../components/Field";
+import { useSubmit } from "./useSubmit";
 
 export function ConversationForm({
   conversation,
@@ -18,7 +18,7 @@ export function ConversationForm({
   const [name, setName] = useState(conversation.name);
   const [description, setDescription] = useState(conversation.description ?? "");
   const [initial, setInitial] = useState(conversation.initial_agent_id ?? "");
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, submit } = useSubmit();
   const patch: Partial<Conversation> = {};
   if (name !== conversation.name) patch.name = name;
   if (description !== (conversation.description ?? "")) patch.description = description;
@@ -27,12 +27,7 @@ export function ConversationForm({
 
   async function save(event: FormEvent) {
     event.preventDefault();
-    try {
-      await onSave(patch);
-      setError(null);
-    } catch (exc) {
-      setError(exc instanceof ApiError ? exc : new ApiError(0, String(exc)));
-    }
+    await submit(() => onSave(patch));
   }
 
   return (

@@ -1,6 +1,5 @@
 // The transition inspector: target, condition type and its form (the rule builder for business rules), priority.
 import { useMemo, useState, type FormEvent } from "react";
-import { ApiError } from "../api/errors";
 import type { Agent, ConditionType, Rule, Tool, Transition, Vocabulary } from "../api/types";
 import { Editor } from "../components/Editor";
 import { Field, FormError } from "../components/Field";
@@ -18,6 +17,7 @@ import { conditionOptions, type Meta } from "../lib/meta";
 import { useMeta } from "../state/meta";
 import { newRule } from "../lib/rules";
 import { RuleBuilder } from "./RuleBuilder";
+import { useSubmit } from "./useSubmit";
 
 export interface TransitionDraft {
   target_agent_id: number;
@@ -82,8 +82,7 @@ export interface TransitionFormProps {
 export function TransitionForm(props: TransitionFormProps) {
   const { transition, agents, tools, vocabulary, editable, describe } = props;
   const [draft, setDraft] = useState<TransitionDraft>(() => draftOf(transition));
-  const [error, setError] = useState<ApiError | null>(null);
-  const [saving, setSaving] = useState(false);
+  const { error, saving, submit } = useSubmit();
   const pending = useMemo(() => toSave(transition, draft), [transition, draft]);
   const dirty = Object.keys(pending.patch).length > 0 || pending.rules !== null;
   const source = agents.find((a) => a.id === transition.source_agent_id);
@@ -106,15 +105,7 @@ export function TransitionForm(props: TransitionFormProps) {
   async function save(event?: FormEvent) {
     event?.preventDefault();
     if (!dirty || !editable) return;
-    setSaving(true);
-    try {
-      await props.onSave(pending);
-      setError(null);
-    } catch (exc) {
-      setError(exc instanceof ApiError ? exc : new ApiError(0, String(exc)));
-    } finally {
-      setSaving(false);
-    }
+    await submit(() => props.onSave(pending));
   }
 
   const fieldError = (key: string) => error?.fieldMessage(key);

@@ -1,6 +1,6 @@
 // The conversations in this database; editors create new ones or import a document.
 import { useEffect, useState, type FormEvent } from "react";
-import { ApiError } from "../api/errors";
+import { ApiError, asApiError } from "../api/errors";
 import type { Conversation } from "../api/types";
 import { Field, FormError } from "../components/Field";
 import { useAuth } from "../state/auth";
@@ -14,7 +14,7 @@ export function Home({ onOpen }: { onOpen: (id: number) => void }) {
   const [description, setDescription] = useState("");
 
   useEffect(() => {
-    client.conversations().then(setConversations, (exc: unknown) => setError(exc instanceof ApiError ? exc : new ApiError(0, String(exc))));
+    client.conversations().then(setConversations, (exc: unknown) => setError(asApiError(exc)));
   }, [client]);
 
   async function create(e: FormEvent) {
@@ -23,7 +23,7 @@ export function Home({ onOpen }: { onOpen: (id: number) => void }) {
       const created = await client.createConversation({ name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}) });
       onOpen(created.id);
     } catch (exc) {
-      setError(exc instanceof ApiError ? exc : new ApiError(0, String(exc)));
+      setError(asApiError(exc));
     }
   }
 
@@ -40,7 +40,7 @@ export function Home({ onOpen }: { onOpen: (id: number) => void }) {
       if (!response.ok || !body.conversation) throw new ApiError(response.status, typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
       onOpen(body.conversation.id);
     } catch (exc) {
-      setError(exc instanceof ApiError ? exc : new ApiError(0, String(exc)));
+      setError(asApiError(exc));
     }
   }
 
