@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from rataura2.cli.options import DatabaseOption, existing_database_url, make_console
+from rataura2.vocabulary import DRAFT
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from rataura2.document.model import ConversationDocument
 
 console = make_console()
-DRAFT = "draft"
 
 
 def side(db: Session, conversation: Conversation, which: str) -> tuple[str, ConversationDocument]:

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from rataura2.cli.options import DatabaseOption, existing_database_url, make_console
 from rataura2.errors import RatauraError
+from rataura2.vocabulary import DRAFT
 
 console = make_console()
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -49,7 +50,7 @@ def replay_command(
     conversation: Annotated[str, typer.Argument(help="Conversation id or name.")],
     against: Annotated[
         str, typer.Option("--against", help="'draft' (the definition as edited now) or a published version number.")
-    ] = "draft",
+    ] = DRAFT,
     database_url: DatabaseOption = None,
     since: Annotated[
         str | None, typer.Option(help="Only sessions created since: a date/time or a duration (7d, 12h).")

@@ -16,8 +16,7 @@ from rataura2.errors import InvalidGraphError
 from rataura2.persistence.recorded import recorded_sessions
 from rataura2.persistence.versions import load_version
 from rataura2.replay import RecordedSession, ReplayReport, replay_all
-
-DRAFT = "draft"
+from rataura2.vocabulary import DRAFT
 
 
 def against_graph(db: Session, conversation_id: int, against: str) -> tuple[str, CompiledGraph]:

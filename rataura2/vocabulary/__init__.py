@@ -3,7 +3,15 @@
 Nothing here imports anything of rataura2's but ``errors`` and ``settings``: it is the floor the core stands on.
 """
 
-from rataura2.vocabulary.enums import AgentType, ConditionType, LLMProvider, SessionStatus, STTProvider, TTSProvider
+from rataura2.vocabulary.enums import (
+    DRAFT,
+    AgentType,
+    ConditionType,
+    LLMProvider,
+    SessionStatus,
+    STTProvider,
+    TTSProvider,
+)
 from rataura2.vocabulary.events import (
     API_SOURCE,
     CONTEXT_UPDATES_KEY,
@@ -17,6 +25,7 @@ from rataura2.vocabulary.events import (
 __all__ = [
     "API_SOURCE",
     "CONTEXT_UPDATES_KEY",
+    "DRAFT",
     "LIVEKIT_EVENTS",
     "LIVEKIT_EVENT_MAP",
     "ORCHESTRATOR_SOURCE",

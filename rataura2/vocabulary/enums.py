@@ -109,3 +109,8 @@ __all__ = [
     "SessionStatus",
     "TTSProvider",
 ]
+
+
+DRAFT = "draft"
+"""The name of a conversation's definition as edited now, beside its published version numbers: one side of a diff,
+what a replay runs against, what the playground chats with."""

@@ -23,9 +23,9 @@ from rataura2.document.model import ConversationDocument, Position
 from rataura2.errors import UnknownVersionError
 from rataura2.lint import Finding
 from rataura2.persistence.versions import latest_version, publish
+from rataura2.vocabulary import DRAFT
 
 router = APIRouter(prefix="/api/v1/conversations/{conversation_id}", tags=["versions"])
-DRAFT = "draft"
 
 
 def _finding(f: Finding) -> FindingOut:
