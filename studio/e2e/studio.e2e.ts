@@ -422,7 +422,7 @@ test("a big graph: every transition drawn in one layer, all agents in view; a la
   await label.click();
   await inspector().getByRole("form", { name: "Transition" }).waitFor();
   await expect.poll(() => label.getAttribute("class")).toContain("is-selected");
-  expect(await page.locator(`.edge-layer g.transition-edge.is-selected[data-transition-id="${id}"]`).count()).toBe(1);
+  expect(await page.locator(`.edge-layer .transition-edge.is-selected[data-transition-id="${id}"]`).count()).toBe(1);
   await page.keyboard.press("Delete");
   await expect.poll(() => page.getByTestId("transition-edge").count()).toBe(224);
   expect(await page.getByTestId("transition-label").filter({ hasText: text }).count()).toBe(0);

@@ -18,10 +18,18 @@ const LayerEdge = memo(function LayerEdge({ edge, markers }: { edge: TransitionE
   const data = edge.data!;
   const t = data.transition;
   const classes = edgeClasses(data, edge.selected);
+  // one element per arrow (CSS colours it by its classes, .edge-layer rules)
   return (
-    <g className={classes} data-testid="transition-edge" data-transition-id={t.id} data-condition-type={t.condition_type} data-priority={t.priority}>
-      <path className="react-flow__edge-path" d={data.route!.path} markerEnd={`url(#${markers}-${markerOf(edge)})`} style={{ strokeWidth: data.strokeWidth }} />
-    </g>
+    <path
+      className={`react-flow__edge-path ${classes}`}
+      d={data.route!.path}
+      markerEnd={`url(#${markers}-${markerOf(edge)})`}
+      style={{ strokeWidth: data.strokeWidth }}
+      data-testid="transition-edge"
+      data-transition-id={t.id}
+      data-condition-type={t.condition_type}
+      data-priority={t.priority}
+    />
   );
 });
 
