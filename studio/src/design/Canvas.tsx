@@ -65,7 +65,9 @@ const NO_FINDINGS: Finding[] = []; // one empty list, so that memoised nodes sta
 const edgeTypes = { transition: TransitionEdge };
 // React Flow's props as constants: a new object or array on every render would update its store each time, and
 // run the selectors of every edge again (hundreds on a big graph)
-const FIT = { padding: 0.1, maxZoom: 1.1, minZoom: 0.5 };
+// a fitted view shows the whole graph down to 0.3 (a 50-agent graph's overview; below, agents become dots and the
+// view keeps the middle of the graph)
+const FIT = { padding: 0.1, maxZoom: 1.1, minZoom: 0.3 };
 const COMPACT_FIT = { padding: 0.06, maxZoom: 1.1, minZoom: 0.1 };
 const DELETE_KEYS = ["Delete", "Backspace"];
 const MULTI_SELECT_KEYS = ["Shift", "Meta", "Control"];
@@ -357,7 +359,7 @@ function FlowCanvas(props: CanvasProps & { box: { width: number; height: number 
   const fitKey = props.fitKey ?? 0;
   useEffect(() => {
     if (!fitKey) return;
-    const timer = window.setTimeout(() => void flow.fitView({ padding: 0.12, maxZoom: 1.1, minZoom: 0.5, duration: 300 }), 120);
+    const timer = window.setTimeout(() => void flow.fitView({ ...FIT, padding: 0.12, duration: 300 }), 120);
     return () => window.clearTimeout(timer);
   }, [fitKey, flow]);
 
