@@ -359,3 +359,75 @@ test("a designer builds, lints, publishes, chats with and inspects a three-agent
   await page.locator('[data-testid="transition-label"][title*="rules"], [data-testid="transition-label"][title*="user input contains"]').first().click();
   await shot("demo");
 });
+
+/** A conversation document with ``agents`` agents, each with ``per`` transitions to the next ones. */
+function bigDocument(agents: number, per: number) {
+  const names = Array.from({ length: agents }, (_, i) => `Agent ${String(i).padStart(2, "0")}`);
+  return {
+    format: "rataura2.conversation/1",
+    name: `Big ${agents}x${agents * per}`,
+    initial_agent: names[0],
+    agents: names.map((name) => ({ name, instructions: `You are ${name}.`, llm_provider: "offline", llm_model: "echo" })),
+    transitions: names.flatMap((source, i) =>
+      Array.from({ length: per }, (_, k) => ({
+        source,
+        target: names[(i + 1 + k) % agents],
+        condition_type: "user_input",
+        condition_data: { pattern: `topic ${i}-${k}` },
+        priority: k,
+      })),
+    ),
+  };
+}
+
+test("a big graph: every transition drawn in one layer, the whole graph in view; a label selects its transition, Delete removes it", async () => {
+  const token = await server.token("editor", "e2e-big");
+  const imported = await fetch(`${server.url}/api/v1/documents`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(bigDocument(25, 9)),
+  });
+  expect(imported.status).toBe(201);
+  const { conversation } = (await imported.json()) as { conversation: { id: number } };
+  // opened straight on the conversation with a kept token (the first page's requests start from index.html)
+  await page.evaluate((t) => localStorage.setItem("rataura2.studio.token", t), token);
+  await page.goto(`${server.url}/#/c/${conversation.id}/design`);
+  await page.reload();
+  await expect.poll(() => page.getByTestId("who").textContent()).toContain("e2e-big");
+  await expect.poll(() => page.locator('.edge-layer [data-testid="transition-edge"]').count()).toBe(225);
+  expect(await page.getByTestId("transition-label").count()).toBe(225);
+  expect(await page.locator(".react-flow__edge").count()).toBe(0); // none drawn twice
+  // the first view shows the whole graph: every agent wholly inside the canvas
+  const pane = (await page.locator(".react-flow").boundingBox())!;
+  const inView = await page.getByTestId("agent-node").evaluateAll(
+    (nodes, box) =>
+      nodes.filter((n) => {
+        const r = n.getBoundingClientRect();
+        return r.left >= box.x && r.right <= box.x + box.width && r.top >= box.y && r.bottom <= box.y + box.height;
+      }).length,
+    pane,
+  );
+  expect(inView).toBe(25);
+
+  // a label no agent covers (a dense graph has some under agents, as any edge label can be) is clicked
+  const id = await page.getByTestId("transition-label").evaluateAll((labels) => {
+    const clear = labels.find((l) => {
+      const r = l.getBoundingClientRect();
+      return l.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+    });
+    return clear?.getAttribute("data-transition-id");
+  });
+  const label = page.locator(`[data-testid="transition-label"][data-transition-id="${id}"]`);
+  const text = await textOf(label);
+  await label.click();
+  await inspector().getByRole("form", { name: "Transition" }).waitFor();
+  await expect.poll(() => label.getAttribute("class")).toContain("is-selected");
+  expect(await page.locator(`.edge-layer .transition-edge.is-selected[data-transition-id="${id}"]`).count()).toBe(1);
+  await page.keyboard.press("Delete");
+  await expect.poll(() => page.getByTestId("transition-edge").count()).toBe(224);
+  expect(await page.getByTestId("transition-label").filter({ hasText: text }).count()).toBe(0);
+  // a label is also reached with the keyboard
+  await page.getByTestId("transition-label").first().focus();
+  await page.keyboard.press("Enter");
+  await inspector().getByRole("form", { name: "Transition" }).waitFor();
+});

@@ -1,4 +1,5 @@
 // The one way the studio talks to the server: the HTTP API under /api/v1, with the bearer token.
+import { takeEarly } from "./early";
 import { ApiError, errorFromBody } from "./errors";
 import type {
   Agent,
@@ -36,7 +37,7 @@ export class ApiClient {
   readonly token: string;
   private readonly fetcher: typeof fetch;
 
-  constructor(token: string, fetcher: typeof fetch = (...args) => fetch(...args)) {
+  constructor(token: string, fetcher: typeof fetch = (input, init) => takeEarly(token, String(input), init) ?? fetch(input, init)) {
     this.token = token;
     this.fetcher = fetcher;
   }

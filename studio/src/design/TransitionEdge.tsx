@@ -25,38 +25,70 @@ export interface TransitionEdgeData extends Record<string, unknown> {
 
 export type TransitionEdgeType = Edge<TransitionEdgeData, "transition">;
 
-export const TransitionEdge = memo(function TransitionEdge({ id, data, selected, markerEnd }: EdgeProps<TransitionEdgeType>) {
-  if (!data?.route) return null;
-  const shape = data.route;
-  const warn = data.findings.length > 0;
-  const count = data.count;
-  const classes = ["transition-edge", selected && "is-selected", warn && "has-findings", count === 0 && "is-untaken", data.taken && "is-taken"]
+/** The classes an edge and its label carry: what CSS colours them by. */
+export function edgeClasses(data: TransitionEdgeData, selected: boolean | undefined): string {
+  return [
+    "transition-edge",
+    selected && "is-selected",
+    data.findings.length > 0 && "has-findings",
+    data.count === 0 && "is-untaken",
+    data.taken && "is-taken",
+  ]
     .filter(Boolean)
     .join(" ");
+}
+
+/** An edge's label: its condition in words, the priority chip (CSS), lint and traffic; clicking it selects the edge. */
+export function TransitionLabel({ data, classes, ariaLabel }: { data: TransitionEdgeData; classes: string; ariaLabel?: string | undefined }) {
+  const route = data.route!;
   const t = data.transition;
+  const count = data.count;
   const order = data.siblings > 1 ? `priority ${t.priority}: checked before the lower ones of its agent` : `priority ${t.priority}`;
+  const select = () => data.onSelect?.(t.id);
+  return (
+    <div
+      className={`edge-label ${classes}`}
+      style={{ transform: `translate(-50%, -50%) translate(${route.label.x}px, ${route.label.y}px)` }}
+      title={`${data.fullLabel} (${order})${data.findings.map((f) => `\n⚠ ${f.message}`).join("")}`}
+      data-testid="transition-label"
+      data-transition-id={t.id}
+      data-priority={`P${t.priority}`}
+      data-zero-priority={t.priority === 0 ? "" : undefined}
+      onClick={select}
+      {...(ariaLabel
+        ? {
+            role: "button",
+            tabIndex: 0,
+            "aria-label": ariaLabel,
+            onKeyDown: (e: React.KeyboardEvent) => {
+              if (e.key === "Enter" || e.key === " ") {
+                e.preventDefault();
+                select();
+              }
+            },
+          }
+        : {})}
+    >
+      {data.label}
+      {data.findings.length > 0 && <span className="edge-warn">⚠</span>}
+      {count !== undefined && (
+        <span className="edge-count" data-testid="edge-traffic" title={`${count} recorded session(s) took this transition`}>
+          ×{count}
+        </span>
+      )}
+    </div>
+  );
+}
+
+export const TransitionEdge = memo(function TransitionEdge({ id, data, selected, markerEnd }: EdgeProps<TransitionEdgeType>) {
+  if (!data?.route) return null;
+  const classes = edgeClasses(data, selected);
+  const t = data.transition;
   return (
     <g className={classes} data-testid="transition-edge" data-transition-id={t.id} data-condition-type={t.condition_type} data-priority={t.priority}>
-      <BaseEdge id={id} path={shape.path} markerEnd={markerEnd} style={{ strokeWidth: data.strokeWidth }} interactionWidth={data.thin ? 0 : 18} />
+      <BaseEdge id={id} path={data.route.path} markerEnd={markerEnd} style={{ strokeWidth: data.strokeWidth }} interactionWidth={data.thin ? 0 : 18} />
       <EdgeLabelRenderer>
-        <div
-          className={`edge-label ${classes}`}
-          style={{ transform: `translate(-50%, -50%) translate(${shape.label.x}px, ${shape.label.y}px)` }}
-          title={`${data.fullLabel} (${order})${data.findings.map((f) => `\n⚠ ${f.message}`).join("")}`}
-          data-testid="transition-label"
-          data-transition-id={t.id}
-          data-priority={`P${t.priority}`}
-          data-zero-priority={t.priority === 0 ? "" : undefined}
-          onClick={() => data.onSelect?.(t.id)}
-        >
-          {data.label}
-          {warn && <span className="edge-warn">⚠</span>}
-          {count !== undefined && (
-            <span className="edge-count" data-testid="edge-traffic" title={`${count} recorded session(s) took this transition`}>
-              ×{count}
-            </span>
-          )}
-        </div>
+        <TransitionLabel data={data} classes={classes} />
       </EdgeLabelRenderer>
     </g>
   );

@@ -147,7 +147,7 @@ function contains(rect: Rect, p: Point): boolean {
 }
 
 /** The point at ``t`` on the edge (a line, or a quadratic curve through its control point). */
-function pointAt(shape: EdgeShape & { control: Point | null }, t: number): Point {
+function pointAt(shape: { start: Point; end: Point; control: Point | null }, t: number): Point {
   const { start, end, control } = shape;
   if (!control) return { x: start.x + (end.x - start.x) * t, y: start.y + (end.y - start.y) * t };
   const u = 1 - t;
@@ -162,57 +162,77 @@ function controlOf(source: Rect, target: Rect, offset: number): Point | null {
   return { x: (a.x + b.x) / 2 + (-(b.y - a.y) / length) * offset * 2, y: (a.y + b.y) / 2 + ((b.x - a.x) / length) * offset * 2 };
 }
 
-/** How many agents (other than its ends) the edge bent by ``offset`` runs through. */
-function crossings(source: Rect, target: Rect, offset: number, agents: BoxGrid, ends: readonly Rect[]): number {
-  const shape = { ...edgeShape(source, target, offset), control: controlOf(source, target, offset) };
-  // a quadratic curve stays inside the triangle of its three points: only agents in that box can be hit
-  const corners = shape.control ? [shape.start, shape.control, shape.end] : [shape.start, shape.end];
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-  for (const p of corners) {
-    minX = Math.min(minX, p.x);
-    minY = Math.min(minY, p.y);
-    maxX = Math.max(maxX, p.x);
-    maxY = Math.max(maxY, p.y);
+/** The ends and control point of the edge bent by ``offset`` (``edgeShape``'s, without drawing its path). */
+function endsOf(source: Rect, target: Rect, offset: number): { start: Point; end: Point; control: Point | null } {
+  if (source.x === target.x && source.y === target.y) {
+    const shape = edgeShape(source, target, offset);
+    return { start: shape.start, end: shape.end, control: controlOf(source, target, offset) };
   }
-  const box = { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
+  const control = controlOf(source, target, offset);
+  return { start: borderPoint(source, control ?? centre(target)), end: borderPoint(target, control ?? centre(source)), control };
+}
+
+/** How many agents (other than its ends) the edge bent by ``offset`` runs through. */
+function crossings(source: Rect, target: Rect, offset: number, agents: BoxGrid, skip: readonly Rect[]): number {
+  const shape = endsOf(source, target, offset);
+  // a quadratic curve stays inside the triangle of its three points: only agents in that box can be hit
+  const { start, end, control } = shape;
+  const minX = Math.min(start.x, end.x, control?.x ?? start.x);
+  const minY = Math.min(start.y, end.y, control?.y ?? start.y);
+  const box = { x: minX, y: minY, width: Math.max(start.x, end.x, control?.x ?? start.x) - minX, height: Math.max(start.y, end.y, control?.y ?? start.y) - minY };
   let hits = 0;
   let points: Point[] | null = null;
-  for (const rect of agents.near(box)) {
-    if (ends.includes(rect) || !overlaps(box, rect)) continue;
+  agents.forNear(box, (rect) => {
+    if (rect === skip[0] || rect === skip[1] || !overlaps(box, rect)) return;
     points ??= Array.from({ length: SAMPLES }, (_, i) => pointAt(shape, (i + 1) / (SAMPLES + 1)));
     if (points.some((p) => contains(rect, p))) hits++;
-  }
+  });
   return hits;
 }
 
 /** Boxes kept in square cells, so that a new box is compared with its neighbours only. */
 class BoxGrid {
   private readonly cells = new Map<number, Rect[]>();
+  /** When each box was last visited (``forNear``): a box in several cells is visited once, without a set per call. */
+  private readonly visited = new Map<Rect, number>();
+  private visit = 0;
   constructor(private readonly size = 160) {}
 
-  private keys(box: Rect): number[] {
-    const keys: number[] = [];
-    const [i0, i1] = [Math.floor(box.x / this.size), Math.floor((box.x + box.width) / this.size)];
-    const [j0, j1] = [Math.floor(box.y / this.size), Math.floor((box.y + box.height) / this.size)];
-    // cells by one number: the canvas spans far fewer than 2^20 cells each way
-    for (let i = i0; i <= i1; i++) for (let j = j0; j <= j1; j++) keys.push((i + 0x80000) * 0x100000 + (j + 0x80000));
-    return keys;
+  private range(box: Rect): [number, number, number, number] {
+    return [Math.floor(box.x / this.size), Math.floor((box.x + box.width) / this.size), Math.floor(box.y / this.size), Math.floor((box.y + box.height) / this.size)];
+  }
+
+  // cells by one number: the canvas spans far fewer than 2^20 cells each way
+  private static key(i: number, j: number): number {
+    return (i + 0x80000) * 0x100000 + (j + 0x80000);
   }
 
   add(box: Rect): void {
-    for (const key of this.keys(box)) {
-      const cell = this.cells.get(key);
-      if (cell) cell.push(box);
-      else this.cells.set(key, [box]);
-    }
+    const [i0, i1, j0, j1] = this.range(box);
+    for (let i = i0; i <= i1; i++)
+      for (let j = j0; j <= j1; j++) {
+        const key = BoxGrid.key(i, j);
+        const cell = this.cells.get(key);
+        if (cell) cell.push(box);
+        else this.cells.set(key, [box]);
+      }
   }
 
-  near(box: Rect): Rect[] {
-    const keys = this.keys(box);
-    if (keys.length === 1) return this.cells.get(keys[0]!) ?? [];
-    const found = new Set<Rect>();
-    for (const key of keys) for (const other of this.cells.get(key) ?? []) found.add(other);
-    return [...found];
+  /** Each box sharing a cell with ``box``, once, in the order they were added to the first cell that has them. */
+  forNear(box: Rect, visit: (other: Rect) => void): void {
+    const [i0, i1, j0, j1] = this.range(box);
+    if (i0 === i1 && j0 === j1) {
+      for (const other of this.cells.get(BoxGrid.key(i0, j0)) ?? []) visit(other);
+      return;
+    }
+    const stamp = ++this.visit;
+    for (let i = i0; i <= i1; i++)
+      for (let j = j0; j <= j1; j++)
+        for (const other of this.cells.get(BoxGrid.key(i, j)) ?? []) {
+          if (this.visited.get(other) === stamp) continue;
+          this.visited.set(other, stamp);
+          visit(other);
+        }
   }
 }
 
@@ -276,8 +296,12 @@ export function routeEdges(nodes: ReadonlyMap<string, Rect>, edges: readonly Rou
       const box = boxAt(point);
       const padded = inflate(box, LABEL_GAP);
       let cost = 0;
-      for (const other of placed.near(padded)) if (overlaps(padded, other)) cost += overlapArea(padded, other) + 1;
-      for (const agent of agents.near(box)) if (overlaps(box, agent)) cost += overlapArea(box, agent) + 1;
+      placed.forNear(padded, (other) => {
+        if (overlaps(padded, other)) cost += overlapArea(padded, other) + 1;
+      });
+      agents.forNear(box, (agent) => {
+        if (overlaps(box, agent)) cost += overlapArea(box, agent) + 1;
+      });
       if (cost < least) {
         least = cost;
         chosen = point;

@@ -53,10 +53,12 @@ interface Loads {
   rest: Promise<Rest>;
 }
 
-/** Every request of a load at once: the canvas waits for the definitions only, the rest follows them. */
-function fetchAll(client: ApiClient, cid: number): Loads {
+/** Every request of a load at once: the canvas waits for the definitions only, the rest follows them. The first
+ * load leaves out the document (the biggest answer, and the slowest): undo needs it only once something changes,
+ * and the first change asks for it (``change``). */
+function fetchAll(client: ApiClient, cid: number, withDocument: boolean): Loads {
   const core = Promise.all([client.conversation(cid), client.agents(cid), client.transitions(cid), client.tools()]);
-  const rest = Promise.all([client.vocabulary(cid).catch(() => null), client.lint(cid).catch(() => null), client.document(cid)]);
+  const rest = Promise.all([client.vocabulary(cid).catch(() => null), client.lint(cid).catch(() => null), withDocument ? client.document(cid) : null]);
   core.catch(() => undefined); // whoever takes them sees the error
   rest.catch(() => undefined);
   return { core, rest };
@@ -67,23 +69,24 @@ let prefetched: { token: string; cid: number; loads: Loads } | null = null;
 /** Ask for a conversation now, before the token is checked (the first page saves a round trip); the first load of
  * that conversation with that token takes the answers. */
 export function prefetchConversation(client: ApiClient, cid: number): void {
-  prefetched = { token: client.token, cid, loads: fetchAll(client, cid) };
+  prefetched = { token: client.token, cid, loads: fetchAll(client, cid, false) };
 }
 
-function take(client: ApiClient, cid: number): Loads {
+function take(client: ApiClient, cid: number, withDocument: boolean): Loads {
   const found = prefetched;
   prefetched = null;
-  if (!found || found.token !== client.token || found.cid !== cid) return fetchAll(client, cid);
+  if (withDocument || !found || found.token !== client.token || found.cid !== cid) return fetchAll(client, cid, withDocument);
   // a bad token (the sign-in says so) or a failed request: asked again
   let again: Loads | null = null;
-  const retry = () => (again ??= fetchAll(client, cid));
+  const retry = () => (again ??= fetchAll(client, cid, false));
   return { core: found.loads.core.catch(() => retry().core), rest: found.loads.rest.catch(() => retry().rest) };
 }
 
 /** The conversation in two steps: what the canvas draws (given to ``onFirst`` as soon as it is here, with the
- * previous snapshot's vocabulary and lint meanwhile), then the rules vocabulary, lint and the document for undo. */
+ * previous snapshot's vocabulary and lint meanwhile), then the rules vocabulary, lint and (on a reload, after a
+ * change: undo records it) the document. */
 export async function loadSnapshot(client: ApiClient, cid: number, previous?: Snapshot | null, onFirst?: (first: Snapshot) => void): Promise<Snapshot> {
-  const loads = take(client, cid);
+  const loads = take(client, cid, !!previous);
   const [conversation, agents, transitions, tools] = await loads.core;
   const first: Snapshot = { conversation, agents, transitions, tools, vocabulary: previous?.vocabulary ?? null, lint: previous?.lint ?? null, document: null };
   onFirst?.(first);
