@@ -142,8 +142,11 @@ def missing() -> str | None:
     return None
 
 
-def first_page(agents: int = 50, transitions: int = 500, runs: int = 5) -> FirstPage:
-    """Seed the big conversation into a fresh SQLite database, serve it, and time its first page ``runs`` times."""
+def first_page(
+    agents: int = 50, transitions: int = 500, runs: int = 5, screenshot: Path | None = None
+) -> FirstPage:
+    """Seed the big conversation into a fresh SQLite database, serve it, and time its first page ``runs`` times;
+    with ``screenshot``, the last load's page is saved there (after it was timed), to see what was measured."""
     with tempfile.TemporaryDirectory() as tmp:
         url_db = f"sqlite:///{tmp}/studio-bench.db"
         made = subprocess.run(
@@ -174,9 +177,13 @@ def first_page(agents: int = 50, transitions: int = 500, runs: int = 5) -> First
             conversation_id = imported["conversation"]["id"]
             _warm(base, token, conversation_id)
             args = [base, token, str(conversation_id), str(agents), str(transitions), str(runs)]
+            env = dict(os.environ)
+            if screenshot is not None:
+                env["FIRST_PAGE_SCREENSHOT"] = str(screenshot.resolve())
             measured = subprocess.run(
                 ["node", "e2e/first-page.mjs", *args],
                 cwd=STUDIO,
+                env=env,
                 capture_output=True,
                 text=True,
                 check=True,
@@ -201,7 +208,8 @@ if __name__ == "__main__":
     if reason:
         print(f"studio first page: skipped, {reason}")
         raise SystemExit(0)
-    result = first_page()
+    # python -m bench.studio [PNG]: also save the last load's page, as docs/studio/big-graph.png was
+    result = first_page(screenshot=Path(sys.argv[1]) if len(sys.argv) > 1 else None)
     print(
         f"studio first page, {result.agents} agents x {result.transitions} transitions: median "
         f"{result.median_ms:.0f} ms, worst {result.worst_ms} ms over {len(result.runs_ms)} cold loads "

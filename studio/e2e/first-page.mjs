@@ -2,7 +2,8 @@
 // drawn and stays still: the canvas shows the conversation (its counts in the toolbar; the agents and transitions in
 // view drawn, a big graph drawing only what is in view) and the lint panel has its findings, then nothing in the
 // page changes for 500 ms. The figure is the time of the page's last change. Run by the benchmark (bench/studio.py),
-// which seeds the conversation and serves it; prints one JSON line: {"runs_ms": [...], "drawn": [...]}.
+// which seeds the conversation and serves it; prints one JSON line: {"runs_ms": [...], "drawn": [...]}. With
+// FIRST_PAGE_SCREENSHOT set, the last load's page is saved there as a PNG (after it was timed).
 //   node e2e/first-page.mjs URL TOKEN CONVERSATION_ID AGENTS TRANSITIONS [RUNS]
 import { openBrowser } from "./chromium.mjs";
 
@@ -48,6 +49,9 @@ for (let run = 0; run < Number(runs); run++) {
         transitions: document.querySelectorAll('[data-testid="transition-edge"]').length,
       })),
     );
+    if (process.env.FIRST_PAGE_SCREENSHOT && run === Number(runs) - 1) {
+      await page.screenshot({ path: process.env.FIRST_PAGE_SCREENSHOT });
+    }
   } finally {
     await close();
   }
