@@ -142,9 +142,7 @@ def missing() -> str | None:
     return None
 
 
-def first_page(
-    agents: int = 50, transitions: int = 500, runs: int = 5, screenshot: Path | None = None
-) -> FirstPage:
+def first_page(agents: int = 50, transitions: int = 500, runs: int = 5, screenshot: Path | None = None) -> FirstPage:
     """Seed the big conversation into a fresh SQLite database, serve it, and time its first page ``runs`` times;
     with ``screenshot``, the last load's page is saved there (after it was timed), to see what was measured."""
     with tempfile.TemporaryDirectory() as tmp:
