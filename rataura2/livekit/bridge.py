@@ -36,6 +36,7 @@ from typing import Any, cast
 
 from livekit.agents import AgentSession, ToolError, llm
 from livekit.agents.voice.events import EventTypes as SessionEventName
+from opentelemetry import trace
 
 from rataura2.core.events import EventData, LivekitEventHandler
 from rataura2.core.orchestrator import AgentOrchestrator, was_refused
@@ -81,6 +82,9 @@ class _Job:
     event: EventData | None
     done: asyncio.Future[TransitionResult | None]
     carry: llm.ChatMessage | None = None
+    processed: bool = False
+    """Processed already, where it was submitted (see ``SessionBridge.submit``): the pump only hands over."""
+    result: TransitionResult | None = None
 
 
 class SessionBridge:
@@ -106,6 +110,8 @@ class SessionBridge:
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._pump: asyncio.Task[None] | None = None
+        self._busy = False
+        """An event is being processed (inline, or by the pump, which may be waiting for the database)."""
         self._stopped = False
         self._ended = False
         self._closed = asyncio.Event()
@@ -207,9 +213,67 @@ class SessionBridge:
         done: asyncio.Future[TransitionResult | None] = self._loop.create_future()
         if self._stopped:
             done.set_result(None)
+        elif self._can_process_now(event):
+            self._process_now(_Job(event, done, carry))
         else:
             self._queue.put_nowait(_Job(event, done, carry))
         return done
+
+    def _can_process_now(self, event: EventData) -> bool:
+        """Whether ``event`` can be processed at once, where it is submitted, rather than by the pump: nothing is
+        waiting before it, and processing it waits for nothing (no store, or one that does not block, as with
+        durability ``"async"``). A LiveKit turn's events then cost no queue, future or task switch each."""
+        if self._busy or self._ended or not self._queue.empty() or event.type is EventType.SESSION_ENDED:
+            return False
+        store = self.orchestrator.store
+        return store is None or not store.blocks
+
+    def _process_now(self, job: _Job) -> None:
+        event = job.event
+        assert event is not None
+        self._busy = True
+        try:
+            result = self._traced(event)
+        except SessionEndedError:  # the pump sees it again and stops
+            self._queue.put_nowait(job)
+            return
+        except Exception:
+            logger.exception("session %s: event %s failed", self.session_id, event.id)
+            result = None
+        finally:
+            self._busy = False
+        if result is not None and result.errors:
+            self._tell_problems(result)
+        if self._handover_due():  # hand-overs are made by the pump, in order with what is queued
+            job.processed, job.result = True, result
+            self._queue.put_nowait(job)
+        elif not job.done.done():
+            job.done.set_result(result)
+
+    def _handover_due(self) -> bool:
+        active = self._active
+        return (
+            active is not None
+            and not self._ended
+            and not self._closed.is_set()
+            and self.orchestrator.current_agent_id != active.spec.id
+        )
+
+    def _traced(self, event: EventData) -> TransitionResult:
+        """Process ``event`` in a ``rataura2.event`` span (see ``rataura2.sessions.tracing``); with no tracer
+        provider recording, the span is never made current: entering and leaving a context costs more than the
+        orchestrator's work on an event."""
+        tracing = self.session_manager.tracing
+        span = tracing.tracer.start_span(
+            "rataura2.event",
+            attributes={"rataura2.session_id": self.session_id, "rataura2.event_type": event.type.value},
+        )
+        if not span.is_recording():
+            return self.orchestrator.process_event(event)
+        with trace.use_span(span, end_on_exit=True):
+            result = self.orchestrator.process_event(event)
+            tracing.result(span, result)
+        return result
 
     def submit_fact(self, fact: translate.Fact) -> asyncio.Future[TransitionResult | None] | None:
         """Queue one LiveKit fact (see ``translate``), deduplicating user turns by chat item id."""
@@ -261,9 +325,9 @@ class SessionBridge:
 
     async def drain(self) -> None:
         """Until everything queued so far has been processed (and any hand-over it caused was started)."""
+        if self._stopped or (self._queue.empty() and not self._busy):
+            return  # everything was processed where it was submitted
         done: asyncio.Future[TransitionResult | None] = self._loop.create_future()
-        if self._stopped:
-            return
         self._queue.put_nowait(_Job(None, done))
         await done
 
@@ -271,10 +335,13 @@ class SessionBridge:
     async def _run(self) -> None:
         while True:
             job = await self._queue.get()
-            result: TransitionResult | None = None
+            self._busy = True
+            result: TransitionResult | None = job.result
             try:
                 event = job.event
-                if event is not None and event.type is EventType.SESSION_ENDED:
+                if job.processed:
+                    pass
+                elif event is not None and event.type is EventType.SESSION_ENDED:
                     await self._end(event)
                 elif event is not None and not self._ended:
                     tracing = self.session_manager.tracing
@@ -290,6 +357,7 @@ class SessionBridge:
                 self._closed.set()
             except Exception:
                 logger.exception("session %s: event %s failed", self.session_id, job.event and job.event.id)
+            self._busy = False
             if not job.done.done():
                 job.done.set_result(result)
             if self._ended and self._queue.empty():
