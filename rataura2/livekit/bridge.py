@@ -49,6 +49,7 @@ from rataura2.livekit.factory import LivekitAgentFactory, OrchestratedAgent
 from rataura2.livekit.tools import BoundTool
 from rataura2.livekit.values import SessionValues
 from rataura2.livekit.values import attach as attach_values
+from rataura2.sessions.held import HeldWrites
 from rataura2.sessions.manager import SessionManager
 from rataura2.settings import get_settings
 from rataura2.vocabulary.enums import ContextStrategy
@@ -73,6 +74,12 @@ class Handoff:
 HandoffListener = Callable[[Handoff], None]
 ProblemListener = Callable[[TransitionResult], None]
 
+QUIET_SECONDS = 0.05
+"""With durability ``"sync"``: how long held events that nobody waits for (the agent's state changes and reply,
+after a turn) wait for a commit that something needs, before one is made for them."""
+RETRY_SECONDS = 1.0
+"""With durability ``"sync"``: how long after a commit that failed the held events are tried again."""
+
 _TURN_ENVELOPE = 256
 """Bytes a user turn's event adds around its text (item id, LiveKit event name), for the size check."""
 
@@ -85,6 +92,7 @@ class _Job:
     processed: bool = False
     """Processed already, where it was submitted (see ``SessionBridge.submit``): the pump only hands over."""
     result: TransitionResult | None = None
+    lazy: bool = False
 
 
 class SessionBridge:
@@ -128,6 +136,15 @@ class SessionBridge:
         """A session taken over from another worker: its current agent was entered before, so its ``on_enter``
         actions are not run again."""
         self._end_reason: str | None = None
+        self._held: HeldWrites | None = None
+        """With durability ``"sync"``: the session's events are held and committed together (``_commit``)."""
+        self._unacked: list[tuple[asyncio.Future[TransitionResult | None], TransitionResult | None, int]] = []
+        """Submitters to tell what their event came to once it is stored: (future, result, ``HeldWrites.kept``
+        after the event)."""
+        self._commit_lock = asyncio.Lock()
+        self._commit_timer: asyncio.TimerHandle | None = None
+        self._commit_due = 0.0
+        self._commits: set[asyncio.Future[bool]] = set()
         self.values = SessionValues(self)
         """The session's context values for tools (``RunContext.userdata``); see ``rataura2.livekit.values``."""
 
@@ -167,6 +184,8 @@ class SessionBridge:
         for name in SESSION_EVENTS:
             self.agent_session.on(name, self._on_session_event)
         attach_values(self.agent_session, self.values)
+        with contextlib.suppress(UnknownSessionError):  # a session of another manager: written event by event
+            self._held = self.session_manager.hold_writes(self.session_id)
         self.orchestrator.add_transition_listener(self._on_transition)
         self._pump = asyncio.create_task(self._run(), name=f"rataura2-bridge-{self.session_id}")
 
@@ -208,15 +227,20 @@ class SessionBridge:
         self._problem_listeners.append(listener)
 
     # feeding events ------------------------------------------------------------------------------------------
-    def submit(self, event: EventData, carry: llm.ChatMessage | None = None) -> asyncio.Future[TransitionResult | None]:
-        """Queue ``event`` for the orchestrator; the future holds its result (None when it was not processed)."""
+    def submit(
+        self, event: EventData, carry: llm.ChatMessage | None = None, *, lazy: bool = False
+    ) -> asyncio.Future[TransitionResult | None]:
+        """Queue ``event`` for the orchestrator; the future holds its result (None when it was not processed, or,
+        with durability ``"sync"``, could not be stored). ``lazy``: nobody waits for the result (LiveKit's own
+        reports): with durability ``"sync"`` it is stored with the next commit something needs, or once the
+        session is quiet (``QUIET_SECONDS``)."""
         done: asyncio.Future[TransitionResult | None] = self._loop.create_future()
         if self._stopped:
             done.set_result(None)
         elif self._can_process_now(event):
-            self._process_now(_Job(event, done, carry))
+            self._process_now(_Job(event, done, carry, lazy=lazy))
         else:
-            self._queue.put_nowait(_Job(event, done, carry))
+            self._queue.put_nowait(_Job(event, done, carry, lazy=lazy))
         return done
 
     def _can_process_now(self, event: EventData) -> bool:
@@ -226,7 +250,7 @@ class SessionBridge:
         if self._busy or self._ended or not self._queue.empty() or event.type is EventType.SESSION_ENDED:
             return False
         store = self.orchestrator.store
-        return store is None or not store.blocks
+        return store is None or not store.blocks or (store is self._held and store is not None)
 
     def _process_now(self, job: _Job) -> None:
         event = job.event
@@ -247,8 +271,19 @@ class SessionBridge:
         if self._handover_due():  # hand-overs are made by the pump, in order with what is queued
             job.processed, job.result = True, result
             self._queue.put_nowait(job)
-        elif not job.done.done():
+        else:
+            self._acknowledge(job, result)
+
+    def _acknowledge(self, job: _Job, result: TransitionResult | None) -> None:
+        """Tell the submitter what its event came to, once it is stored."""
+        if job.done.done():
+            return
+        held = self._held
+        if held is None or job.event is None or held.written >= held.kept:
             job.done.set_result(result)
+            return
+        self._unacked.append((job.done, result, held.kept))
+        self._commit_soon(QUIET_SECONDS if job.lazy else 0.0)
 
     def _handover_due(self) -> bool:
         active = self._active
@@ -263,6 +298,13 @@ class SessionBridge:
         """Process ``event`` in a ``rataura2.event`` span (see ``rataura2.sessions.tracing``); with no tracer
         provider recording, the span is never made current: entering and leaving a context costs more than the
         orchestrator's work on an event."""
+        held = self._held
+        if held is not None and self.orchestrator.store is held:
+            with held.holding():
+                return self._traced_now(event)
+        return self._traced_now(event)
+
+    def _traced_now(self, event: EventData) -> TransitionResult:
         tracing = self.session_manager.tracing
         span = tracing.tracer.start_span(
             "rataura2.event",
@@ -275,8 +317,11 @@ class SessionBridge:
             tracing.result(span, result)
         return result
 
-    def submit_fact(self, fact: translate.Fact) -> asyncio.Future[TransitionResult | None] | None:
-        """Queue one LiveKit fact (see ``translate``), deduplicating user turns by chat item id."""
+    def submit_fact(
+        self, fact: translate.Fact, *, lazy: bool = False
+    ) -> asyncio.Future[TransitionResult | None] | None:
+        """Queue one LiveKit fact (see ``translate``), deduplicating user turns by chat item id; ``lazy`` as for
+        :meth:`submit`."""
         if fact.name == "conversation_item_added/user" and fact.item is not None:
             if fact.item.id in self._seen_items:
                 return None
@@ -296,13 +341,13 @@ class SessionBridge:
         except ValueError:
             logger.exception("session %s: LiveKit %s dropped", self.session_id, fact.name)
             return None
-        return self.submit(event, fact.item)
+        return self.submit(event, fact.item, lazy=lazy)
 
-    def on_session_event(self, event: Any) -> list[asyncio.Future[TransitionResult | None]]:
+    def on_session_event(self, event: Any, *, lazy: bool = False) -> list[asyncio.Future[TransitionResult | None]]:
         """Queue the facts of an AgentSession event object."""
         futures = []
         for fact in translate.session_events(event, tool_ids=self._tool_ids):
-            future = self.submit_fact(fact)
+            future = self.submit_fact(fact, lazy=lazy)
             if future is not None:
                 futures.append(future)
         return futures
@@ -310,7 +355,7 @@ class SessionBridge:
     def _on_session_event(self, event: Any) -> None:
         # LiveKit re-raises a TypeError from a handler into the code that emitted the event: never let one out
         try:
-            self.on_session_event(event)
+            self.on_session_event(event, lazy=True)
         except Exception:
             logger.exception("session %s: could not handle %s", self.session_id, getattr(event, "type", event))
 
@@ -344,12 +389,17 @@ class SessionBridge:
                 elif event is not None and event.type is EventType.SESSION_ENDED:
                     await self._end(event)
                 elif event is not None and not self._ended:
-                    tracing = self.session_manager.tracing
-                    with tracing.event(self.session_id, event.type.value) as span:
-                        result = await self.orchestrator.aprocess_event(event)
-                        tracing.result(span, result)
+                    if self._held is not None and self.orchestrator.store is self._held:
+                        result = self._traced(event)  # held: nothing to wait for
+                    else:
+                        tracing = self.session_manager.tracing
+                        with tracing.event(self.session_id, event.type.value) as span:
+                            result = await self.orchestrator.aprocess_event(event)
+                            tracing.result(span, result)
                     if result.errors:
                         self._tell_problems(result)
+                if self._held is not None and self._handover_due():
+                    await self._commit()  # what moved the session is stored before the next agent takes over
                 self._sync(job.carry, result, event)
             except SessionEndedError:  # ended through the API: nothing more to route
                 logger.info("session %s was ended elsewhere; LiveKit events are no longer routed", self.session_id)
@@ -358,8 +408,7 @@ class SessionBridge:
             except Exception:
                 logger.exception("session %s: event %s failed", self.session_id, job.event and job.event.id)
             self._busy = False
-            if not job.done.done():
-                job.done.set_result(result)
+            self._acknowledge(job, result)
             if self._ended and self._queue.empty():
                 self._stop()
                 return
@@ -375,6 +424,7 @@ class SessionBridge:
             reason += f" ({event.data['error']})"
         if self._end_reason is not None:  # ended by an end_conversation action or a tool
             reason = self._end_reason
+        await self._commit()
         with contextlib.suppress(UnknownSessionError):
             await self.session_manager.aend_session(self.session_id, reason=reason)
 
@@ -408,6 +458,78 @@ class SessionBridge:
             job = self._queue.get_nowait()
             if not job.done.done():
                 job.done.set_result(None)
+        if self._commit_timer is not None:
+            self._commit_timer.cancel()
+            self._commit_timer = None
+        unacked, self._unacked = self._unacked, []
+        for done, _, _ in unacked:  # not known to be stored (the session manager commits what is held when the
+            if not done.done():  # session ends or is let go)
+                done.set_result(None)
+
+    # held writes (durability "sync") -------------------------------------------------------------------------
+    async def stored(self) -> None:
+        """Until everything submitted so far is processed and, with durability ``"sync"``, stored."""
+        await self.drain()
+        await self._commit()
+
+    def _commit_soon(self, delay: float) -> None:
+        """Commit what is held in ``delay`` seconds, or sooner if a commit was due sooner."""
+        due = self._loop.time() + delay
+        if self._commit_timer is not None:
+            if self._commit_due <= due:
+                return
+            self._commit_timer.cancel()
+        self._commit_due = due
+        self._commit_timer = self._loop.call_at(due, self._start_commit, delay == 0.0)
+
+    def _start_commit(self, quiet: bool) -> None:
+        """A commit for the submitters waiting (or, ``quiet``, for everything held)."""
+        self._commit_timer = None
+        held = self._held
+        if held is None:
+            return
+        upto = held.kept if quiet else max((mark for _, _, mark in self._unacked), default=0)
+        task = asyncio.ensure_future(self._commit(upto))
+        self._commits.add(task)
+        task.add_done_callback(self._commits.discard)
+
+    async def _commit(self, upto: int | None = None) -> bool:
+        """Until the events held so far (or the first ``upto``) are stored: write what is held in one transaction
+        unless another commit did, and tell the submitters waiting for it (see ``rataura2.sessions.held``). False
+        when it could not be written: the submitters are told None, and the events stay held, to be written by the
+        next commit (tried again in ``RETRY_SECONDS``)."""
+        held = self._held
+        if held is None:
+            return True
+        if upto is None:
+            upto = held.kept
+        async with self._commit_lock:
+            ok = True
+            if held.written < upto:
+                try:
+                    await asyncio.to_thread(held.commit)
+                except Exception as exc:
+                    ok = False
+                    logger.warning("session %s: could not store its events: %s", self.session_id, exc)
+            self._tell_stored(held.written, ok)
+            if held.kept > held.written and not self._stopped:  # LiveKit's reports wait for a quiet moment
+                self._commit_soon(QUIET_SECONDS if ok else RETRY_SECONDS)
+            return ok
+
+    def _tell_stored(self, written: int, ok: bool) -> None:
+        """Tell the submitters whose events are stored what they came to; after a failed commit, tell the others
+        None (not acknowledged)."""
+        waiting = []
+        for done, result, mark in self._unacked:
+            if done.done():
+                continue
+            if mark <= written:
+                done.set_result(result)
+            elif not ok:
+                done.set_result(None)
+            else:
+                waiting.append((done, result, mark))
+        self._unacked = waiting
 
     # hand-overs ----------------------------------------------------------------------------------------------
     def _sync(
@@ -467,8 +589,9 @@ class SessionBridge:
         message = history.latest_user_message(chat_ctx)
         if message is not None:
             fact = translate.user_turn(message)
-            self.submit_fact(fact)
+            self.submit_fact(fact, lazy=True)  # stored just below
         await self.drain()
+        await self._commit()  # with durability "sync", the turn is stored before it is answered
         return agent is self._active
 
     async def decide(self, agent: OrchestratedAgent, target: str, reason: str) -> str:
@@ -560,7 +683,8 @@ class SessionBridge:
                 return
 
     async def settle(self) -> None:
-        """Until the session is quiet: every hand-over done and the active agent done speaking."""
+        """Until the session is quiet: every hand-over done, the active agent done speaking and, with durability
+        ``"sync"``, what the turn reported stored."""
         while not self._closed.is_set():
             await self.wait_ready()
             agent = self._active
@@ -570,6 +694,7 @@ class SessionBridge:
                 return
             await self.drain()
             if agent is self._active and self._pending is None:
+                await self._commit()  # with durability "sync", what was said is stored before anyone is told
                 return
 
     async def user_input(self, text: str) -> None:
