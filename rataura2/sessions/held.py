@@ -142,6 +142,7 @@ class HeldWrites:
         if isinstance(failure, Fenced):
             with self._lock:
                 lost, self._held = len(self._held), []
+                self.kept = self.written  # nothing is left to wait for
             self.store.leases.forget(self.session_id)
             raise SessionOwnedError(
                 self.session_id,
