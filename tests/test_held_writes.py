@@ -7,6 +7,7 @@ import asyncio
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +219,41 @@ def test_a_crash_before_the_commit_loses_nothing_that_was_answered(database_url:
     assert resumed.get_context()["turn_count"] == turns
     manager.close()
     factory.dispose()
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+async def test_past_the_dedupe_window_the_log_is_read_off_the_event_loop(
+    sqlite_db: Session, monkeypatch: pytest.MonkeyPatch, durability: str
+) -> None:
+    """Once ids have left a session's dedupe window, each new id is looked up in its log: never on the loop."""
+    from rataura2.persistence.sql_store import SqlStore
+    from rataura2.settings import get_settings
+
+    monkeypatch.setenv("RATAURA2_DEDUPE_WINDOW_EVENTS", "8")
+    get_settings.cache_clear()
+    try:
+        conversation_id = _guide(sqlite_db)
+        read_on: list[str] = []
+        read = SqlStore.logged_result
+
+        def spied(self: SqlStore, orchestrator: Any, event_id: str) -> Any:
+            read_on.append(threading.current_thread().name)
+            return read(self, orchestrator, event_id)
+
+        monkeypatch.setattr(SqlStore, "logged_result", spied)
+        manager = SessionManager(sqlite_db, durability=durability)  # type: ignore[arg-type]
+        handler = LivekitSessionHandler(sqlite_db, manager, speech=False)
+        session = text_agent_session()
+        await handler.start_session(session, conversation_id, session_id="long")
+        try:
+            for n in range(5):  # about 5 events a turn: well past a window of 8
+                await session.run(user_input=turn_text(n))
+            context = await asyncio.to_thread(manager["long"].get_context)
+            assert context["turn_count"] == 5
+        finally:
+            await session.aclose()
+            await handler.aclose()
+            await asyncio.to_thread(manager.close)
+        assert read_on and threading.main_thread().name not in read_on
+    finally:
+        get_settings.cache_clear()

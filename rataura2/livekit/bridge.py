@@ -250,7 +250,15 @@ class SessionBridge:
         if self._busy or self._ended or not self._queue.empty() or event.type is EventType.SESSION_ENDED:
             return False
         store = self.orchestrator.store
-        return store is None or not store.blocks or (store is self._held and store is not None)
+        if store is None:
+            return True
+        return (not store.blocks or store is self._held) and not self._reads_log()
+
+    def _reads_log(self) -> bool:
+        """Whether processing an event may read the session's log: once ids have left the session's dedupe window,
+        the orchestrator asks its store about each id it does not remember (``rataura2.core.dedupe``), and that
+        read is kept off the event loop."""
+        return self.orchestrator.store is not None and self.orchestrator._results.evicted
 
     def _process_now(self, job: _Job) -> None:
         event = job.event
@@ -389,7 +397,10 @@ class SessionBridge:
                 elif event is not None and event.type is EventType.SESSION_ENDED:
                     await self._end(event)
                 elif event is not None and not self._ended:
-                    if self._held is not None and self.orchestrator.store is self._held:
+                    store = self.orchestrator.store
+                    if store is not None and (store is self._held or not store.blocks) and self._reads_log():
+                        result = await asyncio.to_thread(self._traced, event)
+                    elif self._held is not None and store is self._held:
                         result = self._traced(event)  # held: nothing to wait for
                     else:
                         tracing = self.session_manager.tracing
