@@ -1,10 +1,18 @@
 """One orchestrated AgentSession: LiveKit facts into the orchestrator, hand-overs back out as ``update_agent``.
 
-Everything a session reports goes through one queue, processed in arrival order by one task (``aprocess_event``
-keeps database work off the event loop). After each event the bridge compares the orchestrator's current agent
-with the LiveKit agent it runs; when they differ it builds the new agent and calls ``AgentSession.update_agent``.
-That one check serves every cause: a user turn, a tool result, the LLM's decision tool, a room event, an error,
-or a transition made through the Python API from another thread.
+Everything a session reports is processed in arrival order: at once, where LiveKit reports it, when nothing is
+waiting before it and processing it waits for nothing; otherwise through one queue and one task, which keeps
+database work off the event loop. After each event the bridge compares the orchestrator's current agent with the
+LiveKit agent it runs; when they differ it builds the new agent and calls ``AgentSession.update_agent`` (always
+from that task, in order). That one check serves every cause: a user turn, a tool result, the LLM's decision
+tool, a room event, an error, or a transition made through the Python API from another thread.
+
+With durability ``"sync"`` the bridge holds its session's events (``rataura2.sessions.held``) and writes them in
+one transaction where something outside is about to depend on them: before the agent answers a user turn, before a
+hand-over, before a submitter (a tool, an action, ``user_input``) is told what its event came to, before the
+session ends; LiveKit's own reports after the answer (the agent's state changes and reply) go with the next of
+those, or once the session is quiet (``QUIET_SECONDS``). A turn is one commit, and a crash before it loses
+nothing anybody was told of.
 
 How a hand-over keeps the conversation whole:
 
