@@ -1,10 +1,18 @@
 """One orchestrated AgentSession: LiveKit facts into the orchestrator, hand-overs back out as ``update_agent``.
 
-Everything a session reports goes through one queue, processed in arrival order by one task (``aprocess_event``
-keeps database work off the event loop). After each event the bridge compares the orchestrator's current agent
-with the LiveKit agent it runs; when they differ it builds the new agent and calls ``AgentSession.update_agent``.
-That one check serves every cause: a user turn, a tool result, the LLM's decision tool, a room event, an error,
-or a transition made through the Python API from another thread.
+Everything a session reports is processed in arrival order: at once, where LiveKit reports it, when nothing is
+waiting before it and processing it waits for nothing; otherwise through one queue and one task, which keeps
+database work off the event loop. After each event the bridge compares the orchestrator's current agent with the
+LiveKit agent it runs; when they differ it builds the new agent and calls ``AgentSession.update_agent`` (always
+from that task, in order). That one check serves every cause: a user turn, a tool result, the LLM's decision
+tool, a room event, an error, or a transition made through the Python API from another thread.
+
+With durability ``"sync"`` the bridge holds its session's events (``rataura2.sessions.held``) and writes them in
+one transaction where something outside is about to depend on them: before the agent answers a user turn, before a
+hand-over, before a submitter (a tool, an action, ``user_input``) is told what its event came to, before the
+session ends; LiveKit's own reports after the answer (the agent's state changes and reply) go with the next of
+those, or once the session is quiet (``QUIET_SECONDS``). A turn is one commit, and a crash before it loses
+nothing anybody was told of.
 
 How a hand-over keeps the conversation whole:
 
@@ -36,6 +44,7 @@ from typing import Any, cast
 
 from livekit.agents import AgentSession, ToolError, llm
 from livekit.agents.voice.events import EventTypes as SessionEventName
+from opentelemetry import trace
 
 from rataura2.core.events import EventData, LivekitEventHandler
 from rataura2.core.orchestrator import AgentOrchestrator, was_refused
@@ -48,6 +57,7 @@ from rataura2.livekit.factory import LivekitAgentFactory, OrchestratedAgent
 from rataura2.livekit.tools import BoundTool
 from rataura2.livekit.values import SessionValues
 from rataura2.livekit.values import attach as attach_values
+from rataura2.sessions.held import HeldWrites
 from rataura2.sessions.manager import SessionManager
 from rataura2.settings import get_settings
 from rataura2.vocabulary.enums import ContextStrategy
@@ -72,6 +82,12 @@ class Handoff:
 HandoffListener = Callable[[Handoff], None]
 ProblemListener = Callable[[TransitionResult], None]
 
+QUIET_SECONDS = 0.05
+"""With durability ``"sync"``: how long held events that nobody waits for (the agent's state changes and reply,
+after a turn) wait for a commit that something needs, before one is made for them."""
+RETRY_SECONDS = 1.0
+"""With durability ``"sync"``: how long after a commit that failed the held events are tried again."""
+
 _TURN_ENVELOPE = 256
 """Bytes a user turn's event adds around its text (item id, LiveKit event name), for the size check."""
 
@@ -81,6 +97,10 @@ class _Job:
     event: EventData | None
     done: asyncio.Future[TransitionResult | None]
     carry: llm.ChatMessage | None = None
+    processed: bool = False
+    """Processed already, where it was submitted (see ``SessionBridge.submit``): the pump only hands over."""
+    result: TransitionResult | None = None
+    lazy: bool = False
 
 
 class SessionBridge:
@@ -106,6 +126,8 @@ class SessionBridge:
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._pump: asyncio.Task[None] | None = None
+        self._busy = False
+        """An event is being processed (inline, or by the pump, which may be waiting for the database)."""
         self._stopped = False
         self._ended = False
         self._closed = asyncio.Event()
@@ -122,6 +144,15 @@ class SessionBridge:
         """A session taken over from another worker: its current agent was entered before, so its ``on_enter``
         actions are not run again."""
         self._end_reason: str | None = None
+        self._held: HeldWrites | None = None
+        """With durability ``"sync"``: the session's events are held and committed together (``_commit``)."""
+        self._unacked: list[tuple[asyncio.Future[TransitionResult | None], TransitionResult | None, int]] = []
+        """Submitters to tell what their event came to once it is stored: (future, result, ``HeldWrites.kept``
+        after the event)."""
+        self._commit_lock = asyncio.Lock()
+        self._commit_timer: asyncio.TimerHandle | None = None
+        self._commit_due = 0.0
+        self._commits: set[asyncio.Future[bool]] = set()
         self.values = SessionValues(self)
         """The session's context values for tools (``RunContext.userdata``); see ``rataura2.livekit.values``."""
 
@@ -161,6 +192,8 @@ class SessionBridge:
         for name in SESSION_EVENTS:
             self.agent_session.on(name, self._on_session_event)
         attach_values(self.agent_session, self.values)
+        with contextlib.suppress(UnknownSessionError):  # a session of another manager: written event by event
+            self._held = self.session_manager.hold_writes(self.session_id)
         self.orchestrator.add_transition_listener(self._on_transition)
         self._pump = asyncio.create_task(self._run(), name=f"rataura2-bridge-{self.session_id}")
 
@@ -202,17 +235,109 @@ class SessionBridge:
         self._problem_listeners.append(listener)
 
     # feeding events ------------------------------------------------------------------------------------------
-    def submit(self, event: EventData, carry: llm.ChatMessage | None = None) -> asyncio.Future[TransitionResult | None]:
-        """Queue ``event`` for the orchestrator; the future holds its result (None when it was not processed)."""
+    def submit(
+        self, event: EventData, carry: llm.ChatMessage | None = None, *, lazy: bool = False
+    ) -> asyncio.Future[TransitionResult | None]:
+        """Queue ``event`` for the orchestrator; the future holds its result (None when it was not processed, or,
+        with durability ``"sync"``, could not be stored). ``lazy``: nobody waits for the result (LiveKit's own
+        reports): with durability ``"sync"`` it is stored with the next commit something needs, or once the
+        session is quiet (``QUIET_SECONDS``)."""
         done: asyncio.Future[TransitionResult | None] = self._loop.create_future()
         if self._stopped:
             done.set_result(None)
+        elif self._can_process_now(event):
+            self._process_now(_Job(event, done, carry, lazy=lazy))
         else:
-            self._queue.put_nowait(_Job(event, done, carry))
+            self._queue.put_nowait(_Job(event, done, carry, lazy=lazy))
         return done
 
-    def submit_fact(self, fact: translate.Fact) -> asyncio.Future[TransitionResult | None] | None:
-        """Queue one LiveKit fact (see ``translate``), deduplicating user turns by chat item id."""
+    def _can_process_now(self, event: EventData) -> bool:
+        """Whether ``event`` can be processed at once, where it is submitted, rather than by the pump: nothing is
+        waiting before it, and processing it waits for nothing (no store, or one that does not block, as with
+        durability ``"async"``). A LiveKit turn's events then cost no queue, future or task switch each."""
+        if self._busy or self._ended or not self._queue.empty() or event.type is EventType.SESSION_ENDED:
+            return False
+        store = self.orchestrator.store
+        if store is None:
+            return True
+        return (not store.blocks or store is self._held) and not self._reads_log()
+
+    def _reads_log(self) -> bool:
+        """Whether processing an event may read the session's log: once ids have left the session's dedupe window,
+        the orchestrator asks its store about each id it does not remember (``rataura2.core.dedupe``), and that
+        read is kept off the event loop."""
+        return self.orchestrator.store is not None and self.orchestrator._results.evicted
+
+    def _process_now(self, job: _Job) -> None:
+        event = job.event
+        assert event is not None
+        self._busy = True
+        try:
+            result = self._traced(event)
+        except SessionEndedError:  # the pump sees it again and stops
+            self._queue.put_nowait(job)
+            return
+        except Exception:
+            logger.exception("session %s: event %s failed", self.session_id, event.id)
+            result = None
+        finally:
+            self._busy = False
+        if result is not None and result.errors:
+            self._tell_problems(result)
+        if self._handover_due():  # hand-overs are made by the pump, in order with what is queued
+            job.processed, job.result = True, result
+            self._queue.put_nowait(job)
+        else:
+            self._acknowledge(job, result)
+
+    def _acknowledge(self, job: _Job, result: TransitionResult | None) -> None:
+        """Tell the submitter what its event came to, once it is stored."""
+        if job.done.done():
+            return
+        held = self._held
+        if held is None or job.event is None or held.written >= held.kept:
+            job.done.set_result(result)
+            return
+        self._unacked.append((job.done, result, held.kept))
+        self._commit_soon(QUIET_SECONDS if job.lazy else 0.0)
+
+    def _handover_due(self) -> bool:
+        active = self._active
+        return (
+            active is not None
+            and not self._ended
+            and not self._closed.is_set()
+            and self.orchestrator.current_agent_id != active.spec.id
+        )
+
+    def _traced(self, event: EventData) -> TransitionResult:
+        """Process ``event`` in a ``rataura2.event`` span (see ``rataura2.sessions.tracing``); with no tracer
+        provider recording, the span is never made current: entering and leaving a context costs more than the
+        orchestrator's work on an event."""
+        held = self._held
+        if held is not None and self.orchestrator.store is held:
+            with held.holding():
+                return self._traced_now(event)
+        return self._traced_now(event)
+
+    def _traced_now(self, event: EventData) -> TransitionResult:
+        tracing = self.session_manager.tracing
+        span = tracing.tracer.start_span(
+            "rataura2.event",
+            attributes={"rataura2.session_id": self.session_id, "rataura2.event_type": event.type.value},
+        )
+        if not span.is_recording():
+            return self.orchestrator.process_event(event)
+        with trace.use_span(span, end_on_exit=True):
+            result = self.orchestrator.process_event(event)
+            tracing.result(span, result)
+        return result
+
+    def submit_fact(
+        self, fact: translate.Fact, *, lazy: bool = False
+    ) -> asyncio.Future[TransitionResult | None] | None:
+        """Queue one LiveKit fact (see ``translate``), deduplicating user turns by chat item id; ``lazy`` as for
+        :meth:`submit`."""
         if fact.name == "conversation_item_added/user" and fact.item is not None:
             if fact.item.id in self._seen_items:
                 return None
@@ -232,13 +357,13 @@ class SessionBridge:
         except ValueError:
             logger.exception("session %s: LiveKit %s dropped", self.session_id, fact.name)
             return None
-        return self.submit(event, fact.item)
+        return self.submit(event, fact.item, lazy=lazy)
 
-    def on_session_event(self, event: Any) -> list[asyncio.Future[TransitionResult | None]]:
+    def on_session_event(self, event: Any, *, lazy: bool = False) -> list[asyncio.Future[TransitionResult | None]]:
         """Queue the facts of an AgentSession event object."""
         futures = []
         for fact in translate.session_events(event, tool_ids=self._tool_ids):
-            future = self.submit_fact(fact)
+            future = self.submit_fact(fact, lazy=lazy)
             if future is not None:
                 futures.append(future)
         return futures
@@ -246,7 +371,7 @@ class SessionBridge:
     def _on_session_event(self, event: Any) -> None:
         # LiveKit re-raises a TypeError from a handler into the code that emitted the event: never let one out
         try:
-            self.on_session_event(event)
+            self.on_session_event(event, lazy=True)
         except Exception:
             logger.exception("session %s: could not handle %s", self.session_id, getattr(event, "type", event))
 
@@ -261,9 +386,9 @@ class SessionBridge:
 
     async def drain(self) -> None:
         """Until everything queued so far has been processed (and any hand-over it caused was started)."""
+        if self._stopped or (self._queue.empty() and not self._busy):
+            return  # everything was processed where it was submitted
         done: asyncio.Future[TransitionResult | None] = self._loop.create_future()
-        if self._stopped:
-            return
         self._queue.put_nowait(_Job(None, done))
         await done
 
@@ -271,18 +396,29 @@ class SessionBridge:
     async def _run(self) -> None:
         while True:
             job = await self._queue.get()
-            result: TransitionResult | None = None
+            self._busy = True
+            result: TransitionResult | None = job.result
             try:
                 event = job.event
-                if event is not None and event.type is EventType.SESSION_ENDED:
+                if job.processed:
+                    pass
+                elif event is not None and event.type is EventType.SESSION_ENDED:
                     await self._end(event)
                 elif event is not None and not self._ended:
-                    tracing = self.session_manager.tracing
-                    with tracing.event(self.session_id, event.type.value) as span:
-                        result = await self.orchestrator.aprocess_event(event)
-                        tracing.result(span, result)
+                    store = self.orchestrator.store
+                    if store is not None and (store is self._held or not store.blocks) and self._reads_log():
+                        result = await asyncio.to_thread(self._traced, event)
+                    elif self._held is not None and store is self._held:
+                        result = self._traced(event)  # held: nothing to wait for
+                    else:
+                        tracing = self.session_manager.tracing
+                        with tracing.event(self.session_id, event.type.value) as span:
+                            result = await self.orchestrator.aprocess_event(event)
+                            tracing.result(span, result)
                     if result.errors:
                         self._tell_problems(result)
+                if self._held is not None and self._handover_due():
+                    await self._commit()  # what moved the session is stored before the next agent takes over
                 self._sync(job.carry, result, event)
             except SessionEndedError:  # ended through the API: nothing more to route
                 logger.info("session %s was ended elsewhere; LiveKit events are no longer routed", self.session_id)
@@ -290,8 +426,8 @@ class SessionBridge:
                 self._closed.set()
             except Exception:
                 logger.exception("session %s: event %s failed", self.session_id, job.event and job.event.id)
-            if not job.done.done():
-                job.done.set_result(result)
+            self._busy = False
+            self._acknowledge(job, result)
             if self._ended and self._queue.empty():
                 self._stop()
                 return
@@ -307,6 +443,7 @@ class SessionBridge:
             reason += f" ({event.data['error']})"
         if self._end_reason is not None:  # ended by an end_conversation action or a tool
             reason = self._end_reason
+        await self._commit()
         with contextlib.suppress(UnknownSessionError):
             await self.session_manager.aend_session(self.session_id, reason=reason)
 
@@ -340,6 +477,78 @@ class SessionBridge:
             job = self._queue.get_nowait()
             if not job.done.done():
                 job.done.set_result(None)
+        if self._commit_timer is not None:
+            self._commit_timer.cancel()
+            self._commit_timer = None
+        unacked, self._unacked = self._unacked, []
+        for done, _, _ in unacked:  # not known to be stored (the session manager commits what is held when the
+            if not done.done():  # session ends or is let go)
+                done.set_result(None)
+
+    # held writes (durability "sync") -------------------------------------------------------------------------
+    async def stored(self) -> None:
+        """Until everything submitted so far is processed and, with durability ``"sync"``, stored."""
+        await self.drain()
+        await self._commit()
+
+    def _commit_soon(self, delay: float) -> None:
+        """Commit what is held in ``delay`` seconds, or sooner if a commit was due sooner."""
+        due = self._loop.time() + delay
+        if self._commit_timer is not None:
+            if self._commit_due <= due:
+                return
+            self._commit_timer.cancel()
+        self._commit_due = due
+        self._commit_timer = self._loop.call_at(due, self._start_commit, delay == 0.0)
+
+    def _start_commit(self, quiet: bool) -> None:
+        """A commit for the submitters waiting (or, ``quiet``, for everything held)."""
+        self._commit_timer = None
+        held = self._held
+        if held is None:
+            return
+        upto = held.kept if quiet else max((mark for _, _, mark in self._unacked), default=0)
+        task = asyncio.ensure_future(self._commit(upto))
+        self._commits.add(task)
+        task.add_done_callback(self._commits.discard)
+
+    async def _commit(self, upto: int | None = None) -> bool:
+        """Until the events held so far (or the first ``upto``) are stored: write what is held in one transaction
+        unless another commit did, and tell the submitters waiting for it (see ``rataura2.sessions.held``). False
+        when it could not be written: the submitters are told None, and the events stay held, to be written by the
+        next commit (tried again in ``RETRY_SECONDS``)."""
+        held = self._held
+        if held is None:
+            return True
+        if upto is None:
+            upto = held.kept
+        async with self._commit_lock:
+            ok = True
+            if held.written < upto:
+                try:
+                    await asyncio.to_thread(held.commit)
+                except Exception as exc:
+                    ok = False
+                    logger.warning("session %s: could not store its events: %s", self.session_id, exc)
+            self._tell_stored(held.written, ok)
+            if held.kept > held.written and not self._stopped:  # LiveKit's reports wait for a quiet moment
+                self._commit_soon(QUIET_SECONDS if ok else RETRY_SECONDS)
+            return ok
+
+    def _tell_stored(self, written: int, ok: bool) -> None:
+        """Tell the submitters whose events are stored what they came to; after a failed commit, tell the others
+        None (not acknowledged)."""
+        waiting = []
+        for done, result, mark in self._unacked:
+            if done.done():
+                continue
+            if mark <= written:
+                done.set_result(result)
+            elif not ok:
+                done.set_result(None)
+            else:
+                waiting.append((done, result, mark))
+        self._unacked = waiting
 
     # hand-overs ----------------------------------------------------------------------------------------------
     def _sync(
@@ -399,8 +608,9 @@ class SessionBridge:
         message = history.latest_user_message(chat_ctx)
         if message is not None:
             fact = translate.user_turn(message)
-            self.submit_fact(fact)
+            self.submit_fact(fact, lazy=True)  # stored just below
         await self.drain()
+        await self._commit()  # with durability "sync", the turn is stored before it is answered
         return agent is self._active
 
     async def decide(self, agent: OrchestratedAgent, target: str, reason: str) -> str:
@@ -492,7 +702,8 @@ class SessionBridge:
                 return
 
     async def settle(self) -> None:
-        """Until the session is quiet: every hand-over done and the active agent done speaking."""
+        """Until the session is quiet: every hand-over done, the active agent done speaking and, with durability
+        ``"sync"``, what the turn reported stored."""
         while not self._closed.is_set():
             await self.wait_ready()
             agent = self._active
@@ -502,6 +713,7 @@ class SessionBridge:
                 return
             await self.drain()
             if agent is self._active and self._pending is None:
+                await self._commit()  # with durability "sync", what was said is stored before anyone is told
                 return
 
     async def user_input(self, text: str) -> None:

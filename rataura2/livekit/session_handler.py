@@ -201,18 +201,18 @@ class LivekitSessionHandler:
 
     def _on_room_event(self, room: rtc.Room, name: str, *args: Any) -> None:
         try:
-            self._submit_room_event(room, name, args)
+            self._submit_room_event(room, name, args, lazy=True)
         except Exception:  # never raise into rtc's emitter
             logger.exception("room %s: could not handle %s", room.name, name)
 
     def _submit_room_event(
-        self, room: rtc.Room, name: str, args: tuple[Any, ...]
+        self, room: rtc.Room, name: str, args: tuple[Any, ...], *, lazy: bool = False
     ) -> list[asyncio.Future[TransitionResult | None]]:
         bridge = self._bridge_of_room(room)
         fact = translate.room_event(name, args)
         if bridge is None or fact is None:
             return []
-        future = bridge.submit_fact(fact)
+        future = bridge.submit_fact(fact, lazy=lazy)
         return [future] if future is not None else []
 
     def _bridge_of_room(self, room: rtc.Room | None) -> SessionBridge | None:
@@ -248,7 +248,7 @@ class LivekitSessionHandler:
         """Process what was reported so far and forget every session's bridge (their AgentSessions are their
         owners' to close); close the session manager if the handler made it."""
         for bridge in list(self._bridges.values()):
-            await bridge.drain()
+            await bridge.stored()
         self._bridges.clear()
         if self._owns_manager:
             await asyncio.to_thread(self.session_manager.close)

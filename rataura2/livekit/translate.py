@@ -51,9 +51,15 @@ class Fact:
     """The user's chat message, for a user turn (the bridge hands it to the next agent)."""
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def json_safe(data: Mapping[str, Any]) -> dict[str, Any]:
     """``data`` with anything JSON cannot hold written as text: LiveKit objects are not always what their types
-    say (the console's room and participants are mocks), and an event must be JSON."""
+    say (the console's room and participants are mocks), and an event must be JSON. Most facts are flat, with
+    text keys and plain values: those are copied as they are (the event validates and copies them again)."""
+    if all(type(k) is str and type(v) in _SCALARS for k, v in data.items()):
+        return dict(data)
     safe: dict[str, Any] = json.loads(json.dumps(data, default=str))
     return safe
 

@@ -395,3 +395,32 @@ class SyncStore(SqlStore):
         if conflicting:
             return PersistenceError(f"session {record.session_id!r}: seq {record.seq} holds another event in the log")
         return PersistenceError(f"session {record.session_id!r}: event {record.event.id!r} was refused as a duplicate")
+
+    # held writes (``rataura2.sessions.held``) -----------------------------------------------------------------
+    def held_record(
+        self, orchestrator: AgentOrchestrator, event: EventData, result: TransitionResult, *, keep: bool = True
+    ) -> EventRecord:
+        """The record of an event, not written: for a caller that writes several events of a session in one
+        transaction (:meth:`write_held`). ``keep`` takes its sequence number now (it is held, to be written with
+        those that follow); without, the number is taken when the record is written."""
+        tracked = self._tracking(orchestrator.session_id)
+        record = self._record(orchestrator, tracked, event, result)
+        if keep:
+            tracked.seq = record.seq
+        return record
+
+    def write_held(self, records: Sequence[EventRecord]) -> list[Outcome]:
+        """Write held records of one session, oldest first, in one transaction of their own (not shared with
+        group commit: they are one session's, and their session waits for them); the outcome of each, None when
+        it is stored. Sessions that ended in it are let go."""
+        try:
+            outcomes = self._commit(records)
+        except SQLAlchemyError as exc:
+            outcomes = [exc] * len(records)
+        written = [r for r, outcome in zip(records, outcomes, strict=True) if outcome is None]
+        for record in written:
+            tracked = self._tracked.get(record.session_id)
+            if tracked is not None and tracked.seq < record.seq:
+                tracked.seq = record.seq
+        self._finished(written)
+        return outcomes

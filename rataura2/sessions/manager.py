@@ -29,7 +29,8 @@ from rataura2.persistence.connection import KeptConnection
 from rataura2.persistence.graphs import graphs_of, read_marker
 from rataura2.persistence.leases import read_row
 from rataura2.persistence.log import read_log, rebuild
-from rataura2.persistence.sql_store import SqlStore
+from rataura2.persistence.sql_store import SqlStore, SyncStore
+from rataura2.sessions.held import HeldWrites
 from rataura2.sessions.tracing import Tracing
 from rataura2.vocabulary.events import EventType, internal_event_id
 
@@ -94,6 +95,33 @@ class SessionManager:
         self._reader = KeptConnection(self.engine)
         """Where session starts check for a new version: one connection kept open, one round trip per check."""
         self._lock = threading.RLock()
+        self._held: dict[str, HeldWrites] = {}
+        """Sessions whose events their driver holds and commits in batches (``hold_writes``)."""
+
+    # held writes ---------------------------------------------------------------------------------------------
+    def hold_writes(self, session_id: str) -> HeldWrites | None:
+        """Let the caller hold the events it processes on a live session and commit them in batches (see
+        ``rataura2.sessions.held``): the LiveKit bridge does, to write a turn's events in one transaction. Only
+        with ``durability="sync"`` (None otherwise: nothing to hold). The session's other callers are unaffected;
+        ending or releasing it, or closing the manager, commits what is held first."""
+        with self._lock:
+            orchestrator = self[session_id]
+            if not isinstance(self.store, SyncStore):
+                return None
+            held = self._held.get(session_id)
+            if held is None:
+                held = self._held[session_id] = HeldWrites(self.store, orchestrator)
+                orchestrator.store = held
+            return held
+
+    def _let_go_held(self, session_id: str) -> None:
+        """Commit what is held for the session and give it back its store."""
+        held = self._held.pop(session_id, None)
+        if held is not None:
+            try:
+                held.commit()
+            finally:
+                held.orchestrator.store = self.store
 
     # graphs --------------------------------------------------------------------------------------------------
     def publish_and_compile(self, conversation: int | str) -> CompiledGraph:
@@ -264,9 +292,12 @@ class SessionManager:
         process may resume it."""
         with self._lock:
             self[session_id]
-            del self._sessions[session_id]
-            if self.store is not None:
-                self.store.release(session_id)
+            try:
+                self._let_go_held(session_id)
+            finally:
+                del self._sessions[session_id]
+                if self.store is not None:
+                    self.store.release(session_id)
 
     async def acreate_session(
         self,
@@ -297,6 +328,7 @@ class SessionManager:
             orchestrator = self[session_id]
             if orchestrator.ended:
                 del self._sessions[session_id]
+                self._let_go_held(session_id)
                 if self.store is not None:
                     self.store.session_ended(orchestrator)
                 return TransitionResult(
@@ -314,6 +346,7 @@ class SessionManager:
             if self.store is not None:
                 self.store.session_ended(orchestrator)
             del self._sessions[session_id]
+            self._held.pop(session_id, None)
             return result
 
     async def aend_session(self, session_id: str, *, reason: str | None = None) -> TransitionResult:
@@ -355,6 +388,11 @@ class SessionManager:
         """Flush, and let every session go so that other processes can resume them at once. The sessions of this
         manager take no more events."""
         with self._lock:
+            for session_id in list(self._held):
+                try:
+                    self._let_go_held(session_id)
+                except Exception as exc:  # they were never acknowledged; the others must still be let go
+                    logger.error("session %s: held events could not be written at close: %s", session_id, exc)
             if self.store is not None:
                 self.store.close()
             self._sessions.clear()
