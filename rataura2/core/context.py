@@ -30,6 +30,9 @@ class Scope(StrEnum):
     """Cleared at the next user message."""
 
 
+_SESSION = Scope.SESSION
+"""As a plain name: reading a member off its class costs a descriptor call."""
+
 NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 """The metadata of a value set without any: one read-only mapping shared by all of them (a session holds a few dozen
 values, and an empty dict each would be a tenth of an idle session's memory)."""
@@ -223,6 +226,16 @@ class SessionContext:
         )
         self.revision += 1
 
+    def _put(self, key: str, value: Any, timestamp: float) -> None:
+        """``set`` of a session-scoped value without metadata, for the session's own fields (never reserved): the
+        checks ``set`` makes for callers cost more than the change itself."""
+        values = self._values
+        journal = self._journal
+        if journal is not None and key not in journal.values:
+            journal.values[key] = values.get(key)
+        values[key] = ContextValue(value, _SESSION, None, NO_METADATA, timestamp)
+        self.revision += 1
+
     def delete(self, key: str) -> None:
         if key in self._values:
             self._remove(key)
@@ -256,18 +269,12 @@ class SessionContext:
         if timestamp > self.now:
             self.now = timestamp
         self._append(self._events, event.summary_view)  # shared with the event, which never changes it
-        values = self._values
-        counted = values.get("event_count")
-        journal = self._journal
-        if journal is not None and "event_count" not in journal.values:
-            journal.values["event_count"] = counted
-        count = as_count(counted.value if counted is not None else 0) + 1
-        values["event_count"] = ContextValue(count, Scope.SESSION, None, NO_METADATA, timestamp)  # set(), unchecked
-        self.revision += 1
+        counted = self._values.get("event_count")
+        self._put("event_count", as_count(counted.value if counted is not None else 0) + 1, timestamp)
         if event.type == "user_message":
             self._clear_scope(Scope.TURN)
             if self.get(HAND_OVERS_THIS_TURN):
-                self.set(HAND_OVERS_THIS_TURN, 0, timestamp=event.timestamp)
+                self._put(HAND_OVERS_THIS_TURN, 0, timestamp)
         self.revision += 1
 
     def append_message(self, role: str, text: str, agent_id: Any, timestamp: float) -> None:
@@ -280,12 +287,13 @@ class SessionContext:
         self._append(self._transitions, dict(record))
         self._transition_total += 1
         ts = float(record.get("timestamp", self.now))
-        self.set("previous_agent_id", record.get("from_agent_id"), timestamp=ts)
-        self.set("current_agent_id", record["to_agent_id"], timestamp=ts)
-        self.set("current_agent_name", agent_name, timestamp=ts)
-        self.set("agent_entered_at", ts, timestamp=ts)
-        self.set("agent_entered_event_count", as_count(self.get("event_count")), timestamp=ts)
-        self.set(HAND_OVERS_THIS_TURN, as_count(self.get(HAND_OVERS_THIS_TURN)) + 1, timestamp=ts)
+        put = self._put
+        put("previous_agent_id", record.get("from_agent_id"), ts)
+        put("current_agent_id", record["to_agent_id"], ts)
+        put("current_agent_name", agent_name, ts)
+        put("agent_entered_at", ts, ts)
+        put("agent_entered_event_count", as_count(self.get("event_count")), ts)
+        put(HAND_OVERS_THIS_TURN, as_count(self.get(HAND_OVERS_THIS_TURN)) + 1, ts)
 
     def _append(self, sequence: deque[dict[str, Any]], entry: dict[str, Any]) -> None:
         """Append to a bounded sequence, noting in the checkpoint's journal what the append pushes out."""

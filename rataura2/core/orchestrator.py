@@ -22,7 +22,8 @@ from rataura2.core.conditions import ConditionInput
 from rataura2.core.context import HAND_OVERS_THIS_TURN, OWNED_FIELDS, TYPED_FIELDS, Scope, SessionContext
 from rataura2.core.dedupe import DedupeWindow
 from rataura2.core.events import EventData, EventManager
-from rataura2.core.graph import CompiledGraph, TransitionMatch
+from rataura2.core.graph import NOTHING_HOLDS as _NOTHING_HELD
+from rataura2.core.graph import CompiledGraph, TransitionMatch, first_holding
 from rataura2.core.result import Hop, TransitionResult, TransitionStatus
 from rataura2.core.sensitive import Secrets
 from rataura2.core.spec import AgentSpec
@@ -353,14 +354,13 @@ class AgentOrchestrator:
     def _advance(self, event: EventData) -> TransitionResult:
         """Evaluate and fire, up to ``max_hops_per_event`` times, cutting cycles."""
         start = self._agent_id
-        if not self.graph.listens(start, event):  # most events: nothing of this agent is evaluated on them
+        candidates = self.graph.candidates(start, event)
+        if not candidates:  # most events: nothing of this agent is evaluated on them
             return TransitionResult(_NO_TRANSITION, start, None, None, _NOTHING_HOLDS, event.id)
         given = ConditionInput(event, self.context)
-        evaluation = self.graph.check_transitions(start, given)
-        if evaluation.match is None and not evaluation.errors:  # the usual case, kept short
-            return TransitionResult(
-                TransitionStatus.NO_TRANSITION, start, reason="no condition holds", event_id=event.id
-            )
+        evaluation = first_holding(candidates, given)
+        if evaluation is _NOTHING_HELD:  # the usual case, kept short: nothing holds, nothing raised
+            return TransitionResult(_NO_TRANSITION, start, None, None, _NOTHING_HOLDS, event.id)
         visited = {start}
         hops: list[Hop] = []
         errors: list[tuple[int, str]] = []
@@ -457,8 +457,9 @@ class AgentOrchestrator:
         )
 
     def _enter(self, target_id: int, transition_id: int | None, reason: str, cause: EventData) -> Hop:
-        source = self.get_current_agent()
-        target = self.graph.get_agent(target_id)
+        agents = self.graph.spec.agents  # both ids are known: the current agent, and a checked target
+        source = agents[self._agent_id]
+        target = agents[target_id]
         timestamp, cause_id = cause.timestamp, cause.id
         record = {
             "from_agent_id": source.id,
@@ -472,12 +473,12 @@ class AgentOrchestrator:
         }
         # built here from values already checked (ids, names, the cause's timestamp and id, a reason), so it skips
         # validation, which would cost more than the rest of the hand-over
-        transition_event = EventData.model_construct(
-            type=EventType.TRANSITION,
-            timestamp=timestamp,
-            data=record,
-            source=ORCHESTRATOR_SOURCE,
-            id=internal_event_id(f"transition/{self.context.transition_count}"),
+        transition_event = EventData.trusted(
+            _TRANSITION,
+            timestamp,
+            record,
+            ORCHESTRATOR_SOURCE,
+            internal_event_id(f"transition/{self.context.transition_count}"),
         )
         self.event_manager.process_event(transition_event, self.context)
         self.context.enter_agent(record, target.name)

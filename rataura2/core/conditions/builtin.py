@@ -20,7 +20,7 @@ from rataura2.core.conditions.base import (
     register_condition,
 )
 from rataura2.core.conditions.expressions import CustomData, build_custom
-from rataura2.core.conditions.regex import compile_regex
+from rataura2.core.conditions.regex import compile_regex, searcher
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.vocabulary.enums import ConditionType
 from rataura2.vocabulary.events import LIVEKIT_EVENT_MAP, EventType
@@ -90,8 +90,8 @@ class UserInputCondition:
 def _build_user_input(data: UserInputData, spec: TransitionSpec, graph: GraphSpec) -> UserInputCondition:
     description = f"{data.match} {data.pattern!r}"
     if data.match == "regex":
-        rx = compile_regex(data.pattern, case_sensitive=data.case_sensitive)
-        return UserInputCondition(lambda text: rx.search(text) is not None, f"matches regex {data.pattern!r}")
+        test = searcher(compile_regex(data.pattern, case_sensitive=data.case_sensitive))
+        return UserInputCondition(test, f"matches regex {data.pattern!r}")
     needle = data.pattern if data.case_sensitive else data.pattern.casefold()
     fold: Callable[[str], str] = (lambda t: t) if data.case_sensitive else str.casefold
     tests: dict[str, Callable[[str], bool]] = {
@@ -135,8 +135,10 @@ COMPARISONS: Mapping[str, Callable[[Any, Any], bool]] = {
 
 
 def _regex_comparison(rx: Any) -> Callable[[Any, Any], bool]:
+    search = searcher(rx)
+
     def compare(actual: Any, _expected: Any) -> bool:
-        return isinstance(actual, str) and rx.search(actual) is not None
+        return isinstance(actual, str) and search(actual)
 
     return compare
 

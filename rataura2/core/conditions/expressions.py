@@ -17,13 +17,15 @@ plain value almost for free, and the expression is given only the fields it name
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field, field_validator
 
 from rataura2.core.conditions.base import ConditionInput, StateConditionData, Verdict
+from rataura2.core.conditions.cel_fast import INT64 as _INT64
+from rataura2.core.conditions.cel_fast import Unsure, compile_plain, encodes
 from rataura2.core.conditions.cel_syntax import (
     ACCUMULATING,
     FIELD_PREFIX,
@@ -238,6 +240,11 @@ class CelCondition:
     triggers: frozenset[str]
     plan: CostPlan
     """How to bound an evaluation: every one is measured before it starts (see :meth:`_measured`)."""
+    verdict: Verdict
+    """What a true evaluation returns (the same every time)."""
+    plain: Callable[[Mapping[str, Any]], Any] | None = None
+    """The expression in Python (see :mod:`~rataura2.core.conditions.cel_fast`), for flattened expressions within
+    its subset; it raises ``Unsure`` where only the engine can tell."""
     reads_state: bool = True
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
@@ -249,13 +256,39 @@ class CelCondition:
             self._within_work(sizes)  # before the copy, which costs as much as the engine's conversion
             activation["context"] = context.to_dict()
         else:
+            work = 0
+            # whether every value given is a scalar the engine takes in (it converts all of them before it starts,
+            # and fails on one it cannot, read or not): only then may the Python form answer
+            scalars = True
             for name in self.fields:
                 if name in context:
                     value = context.get(name)
                     activation[FIELD_PREFIX + name] = value
-                    sizes[FIELD_PREFIX + name] = size_of(value, CEL_MAX_WORK)
+                    kind = type(value)  # size_of, inlined for the usual scalars
+                    if kind is int or kind is float or kind is bool or value is None:
+                        size = 1
+                        if kind is int and not -_INT64 <= value < _INT64:
+                            scalars = False
+                    elif kind is str:
+                        size = CEL_STRING_UNITS + len(value) // CEL_SIZE_UNIT
+                        if not value.isascii() and not encodes(value):
+                            scalars = False
+                    else:
+                        size = size_of(value, CEL_MAX_WORK)
+                        scalars = False
+                    sizes[FIELD_PREFIX + name] = size
+                    work += size
             for name in self.tested:
                 activation[HAS_PREFIX + name] = name in context
+            plain = self.plain
+            # past the work limit, _within_work below says why
+            if plain is not None and scalars and (1 + self.plan.plus_operators) ** 2 * work <= CEL_MAX_WORK:
+                try:
+                    held = plain(activation)
+                except Unsure:
+                    pass
+                else:
+                    return self.verdict if held else None
         if self.reads_event:
             view = given.event.summary_view if given.event is not None else {}
             activation["event"] = view
@@ -282,7 +315,7 @@ class CelCondition:
             raise self._over(f"took more than {CEL_MAX_STEPS} comprehension steps")
         if not isinstance(result, bool):
             raise CelEvaluationError(f"CEL expression {self.source!r} returned {result!r}, not a bool")
-        return Verdict(f"expression {self.source!r} is true") if result else None
+        return self.verdict if result else None
 
     def _within_work(self, sizes: Mapping[str, int]) -> None:
         """Refuse to start an evaluation whose inputs are past ``CEL_MAX_WORK`` (what concatenations can build
@@ -303,9 +336,11 @@ def build_custom(data: CustomData, spec: TransitionSpec, graph: GraphSpec) -> Ce
     triggers = data.trigger_names()
     plan = CostPlan.of(shape, flattened is None)
     edits = step_counters(shape)
+    verdict = Verdict(f"expression {source!r} is true")
     if flattened is None:
         runtime = _engine_compile(apply_edits(source, edits)) if edits else program
-        return CelCondition(runtime, source, None, (), reads_event, triggers, plan)
+        return CelCondition(runtime, source, None, (), reads_event, triggers, plan, verdict)
     field_edits, fields, tested = flattened
     runtime = _engine_compile(apply_edits(source, field_edits + edits))
-    return CelCondition(runtime, source, fields, tested, reads_event, triggers, plan)
+    plain = None if edits or reads_event else compile_plain(apply_edits(source, field_edits))
+    return CelCondition(runtime, source, fields, tested, reads_event, triggers, plan, verdict, plain)
