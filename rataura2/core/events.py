@@ -11,7 +11,7 @@ import json
 import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
@@ -226,6 +226,11 @@ class EventHandler:
     def apply(self, event: EventData, context: SessionContext) -> None:
         raise NotImplementedError
 
+    def applier(self, kind: EventType) -> Callable[[EventData, SessionContext], None]:
+        """What ``apply`` runs for events of type ``kind`` (the event manager calls it directly: dispatching on the
+        type at every event costs more than folding most events in)."""
+        return self.apply
+
 
 class SessionEventHandler(EventHandler):
     """Session lifecycle and who is in the room."""
@@ -262,6 +267,11 @@ class AgentEventHandler(EventHandler):
 
     def apply(self, event: EventData, context: SessionContext) -> None:
         self._appliers[event.type](event, context)
+
+    def applier(self, kind: EventType) -> Callable[[EventData, SessionContext], None]:
+        if type(self).apply is not AgentEventHandler.apply:
+            return self.apply
+        return self._appliers.get(kind, self.apply)
 
     @staticmethod
     def _user_message(event: EventData, context: SessionContext) -> None:
@@ -375,43 +385,79 @@ class ContextUpdateHandler(EventHandler):
             )
 
 
+class Step(NamedTuple):
+    """One handler's part in folding events of one type in: ``fold(event, context)`` is its ``handle`` or, when it
+    keeps :meth:`EventHandler.handle` (``plain``), what its ``apply`` runs for that type, its callbacks called after.
+    ``asks``: its ``can_handle`` looks at more than the type and must be asked for each event."""
+
+    handler: EventHandler
+    asks: bool
+    fold: Callable[[EventData, SessionContext], None]
+    plain: bool
+
+
+def default_handlers() -> list[EventHandler]:
+    """The handlers an event manager runs unless it is given others: session, agent, LiveKit, context updates."""
+    return [SessionEventHandler(), AgentEventHandler(), LivekitEventHandler(), ContextUpdateHandler()]
+
+
 class EventManager:
-    """Runs every registered handler that can handle an event, in registration order, after recording it."""
+    """Runs every registered handler that can handle an event, in registration order, after recording it.
+
+    Without ``handlers`` it runs the default ones, and until its handlers are asked for or changed it runs instances
+    shared by every such manager (with their plans): a session then holds none of its own, and the shared ones stay
+    in the processor's cache between the events of many sessions. Nobody can reach the shared instances, so nobody
+    can give them callbacks."""
 
     def __init__(self, handlers: Iterable[EventHandler] | None = None) -> None:
-        self._handlers: list[EventHandler] = list(
-            handlers
-            if handlers is not None
-            else (SessionEventHandler(), AgentEventHandler(), LivekitEventHandler(), ContextUpdateHandler())
-        )
-        self._plans: dict[EventType, tuple[tuple[EventHandler, bool], ...]] = {}
+        self._handlers: list[EventHandler] | None = None if handlers is None else list(handlers)
+        """None: the shared defaults."""
+        self._plans: dict[EventType, tuple[Step, ...]] = _SHARED_PLANS if handlers is None else {}
+
+    def _own(self) -> list[EventHandler]:
+        """This manager's handlers, its own instances (made now, in place of the shared defaults, if need be)."""
+        if self._handlers is None:
+            self._handlers = default_handlers()
+            self._plans = {}
+        return self._handlers
 
     @property
     def handlers(self) -> tuple[EventHandler, ...]:
-        return tuple(self._handlers)
+        return tuple(self._own())
 
     def register_handler(self, handler: EventHandler) -> None:
-        self._handlers.append(handler)
+        self._own().append(handler)
         self._plans = {}
 
     def unregister_handler(self, handler: EventHandler) -> None:
-        self._handlers.remove(handler)
+        self._own().remove(handler)
         self._plans = {}
 
-    def _plan(self, kind: EventType) -> tuple[tuple[EventHandler, bool], ...]:
-        """The handlers that may handle events of type ``kind``, in registration order, each with whether its
-        ``can_handle`` must still be asked (a handler that overrides it looks at more than the type)."""
-        plan = tuple(
-            (handler, asks)
-            for handler in self._handlers
-            if (asks := type(handler).can_handle is not EventHandler.can_handle) or kind in handler.event_types
-        )
-        self._plans[kind] = plan
-        return plan
+    def _plan(self, kind: EventType) -> tuple[Step, ...]:
+        """The handlers that may handle events of type ``kind``, in registration order, each with what folds such an
+        event in (see :class:`Step`)."""
+        plan = []
+        for handler in _SHARED_HANDLERS if self._handlers is None else self._handlers:
+            handler_type = type(handler)
+            asks = handler_type.can_handle is not EventHandler.can_handle
+            if asks or kind in handler.event_types:
+                plain = handler_type.handle is EventHandler.handle
+                plan.append(Step(handler, asks, handler.applier(kind) if plain else handler.handle, plain))
+        self._plans[kind] = steps = tuple(plan)
+        return steps
 
     def process_event(self, event: EventData, context: SessionContext) -> None:
         context.record_event(event)
         plan = self._plans.get(event.type)
-        for handler, asks in self._plan(event.type) if plan is None else plan:
-            if not asks or handler.can_handle(event):
-                handler.handle(event, context)
+        for handler, asks, fold, plain in self._plan(event.type) if plan is None else plan:
+            if asks and not handler.can_handle(event):
+                continue
+            fold(event, context)
+            if plain and handler._callbacks:  # what EventHandler.handle does after apply
+                for callback in handler._callbacks:
+                    callback(event, context)
+
+
+_SHARED_HANDLERS = default_handlers()
+_SHARED_PLANS: dict[EventType, tuple[Step, ...]] = {}
+"""The default handlers and their plans, shared by every event manager that runs them (see :class:`EventManager`)."""

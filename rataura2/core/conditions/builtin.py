@@ -81,7 +81,9 @@ class UserInputCondition:
         event = given.event
         if event is None or event.type is not _USER_MESSAGE:
             return None
-        text = event.text or ""
+        text = event.data.get("message")  # EventData.text, without the property call
+        if not isinstance(text, str):
+            text = ""
         if self.test(text):
             return Verdict(f"user said {text!r}, which {self.description}")
         return None
@@ -316,7 +318,7 @@ class EventCondition:
         return self.state_triggers if self.since_entered else frozenset({self.event_type.value})
 
     def matches(self, event: Mapping[str, Any]) -> bool:
-        if event["type"] != self.event_type.value:
+        if event["type"] != self.event_type._value_:  # not .value: a descriptor call per evaluation
             return False
         data = event.get("data") or {}
         if self.livekit_only:
@@ -328,14 +330,14 @@ class EventCondition:
         return not self.event_data or _subset(self.event_data, data)
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
-        what = self.livekit_name or self.event_type.value
+        what = self.livekit_name or self.event_type._value_
         if self.since_entered:
             for past in reversed(given.context.events_since_entered()):
                 if self.matches(past):
                     return Verdict(f"{what} event {past['id']} happened since entering this agent")
             return None
         event = given.event
-        if event is not None and self.matches(event.summary_view):
+        if event is not None and event.type is self.event_type and self.matches(event.summary_view):
             detail = f" with {dict(self.event_data)!r}" if self.event_data else ""
             return Verdict(f"{what} event from {event.source!r}{detail}")
         return None
