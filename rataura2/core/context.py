@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from rataura2.settings import get_settings
 
@@ -69,28 +69,22 @@ class ContextValue:
         )
 
 
-class _Journal:
-    """What changed since a checkpoint, enough to undo it: the first old value of each key changed (None: it was
-    not set), a full copy of the values taken before the first removal (so that undoing keeps their order), what
-    each append to a bounded sequence pushed out, and the keys that may hold scoped values."""
+class Checkpoint:
+    """A way back to the context as it was (see :meth:`SessionContext.checkpoint`), and the journal of what changed
+    since, enough to undo it: the first old value of each key changed (None: it was not set), a full copy of the
+    values taken before the first removal (so that undoing keeps their order), what each append to a bounded
+    sequence pushed out, and the keys that may hold scoped values. One object with slots: one is taken per event."""
 
-    __slots__ = ("appended", "before", "scoped", "values")
+    __slots__ = ("appended", "before", "now", "revision", "scoped", "transition_total", "values")
 
-    def __init__(self, scoped: set[str] | None) -> None:
+    def __init__(self, scoped: set[str] | None, transition_total: int, now: float, revision: int) -> None:
         self.values: dict[str, ContextValue | None] = {}
         self.before: dict[str, ContextValue] | None = None
         self.appended: list[tuple[deque[dict[str, Any]], dict[str, Any] | None]] = []
         self.scoped = scoped
-
-
-class Checkpoint(NamedTuple):
-    """A way back to the context as it was (see :meth:`SessionContext.checkpoint`). A tuple, not a frozen
-    dataclass: one is taken per event, and a frozen dataclass costs microseconds to build."""
-
-    journal: _Journal
-    transition_total: int
-    now: float
-    revision: int
+        self.transition_total = transition_total
+        self.now = now
+        self.revision = revision
 
 
 RESERVED_FIELDS = frozenset({"events", "conversation", "transitions"})
@@ -170,7 +164,7 @@ class SessionContext:
         self._scoped: set[str] | None = None
         """Keys that may hold values of turn or agent scope (a superset): clearing a scope looks at these only.
         None until there is one (most sessions never have one, and an empty set is 200 bytes)."""
-        self._journal: _Journal | None = None
+        self._journal: Checkpoint | None = None
         """What changed since the latest checkpoint, while it can still be restored."""
         self.now = 0.0
         self.revision = 0
@@ -226,9 +220,9 @@ class SessionContext:
         )
         self.revision += 1
 
-    def _put(self, key: str, value: Any, timestamp: float) -> None:
-        """``set`` of a session-scoped value without metadata, for the session's own fields (never reserved): the
-        checks ``set`` makes for callers cost more than the change itself."""
+    def put(self, key: str, value: Any, timestamp: float) -> None:
+        """``set`` of a session-scoped value without metadata, for the fields the session keeps itself (never reserved
+        ones): the event handlers and hand-overs. The checks ``set`` makes for callers cost more than the change."""
         values = self._values
         journal = self._journal
         if journal is not None and key not in journal.values:
@@ -270,11 +264,11 @@ class SessionContext:
             self.now = timestamp
         self._append(self._events, event.summary_view)  # shared with the event, which never changes it
         counted = self._values.get("event_count")
-        self._put("event_count", as_count(counted.value if counted is not None else 0) + 1, timestamp)
+        self.put("event_count", as_count(counted.value if counted is not None else 0) + 1, timestamp)
         if event.type == "user_message":
             self._clear_scope(Scope.TURN)
             if self.get(HAND_OVERS_THIS_TURN):
-                self._put(HAND_OVERS_THIS_TURN, 0, timestamp)
+                self.put(HAND_OVERS_THIS_TURN, 0, timestamp)
         self.revision += 1
 
     def append_message(self, role: str, text: str, agent_id: Any, timestamp: float) -> None:
@@ -287,7 +281,7 @@ class SessionContext:
         self._append(self._transitions, dict(record))
         self._transition_total += 1
         ts = float(record.get("timestamp", self.now))
-        put = self._put
+        put = self.put
         put("previous_agent_id", record.get("from_agent_id"), ts)
         put("current_agent_id", record["to_agent_id"], ts)
         put("current_agent_name", agent_name, ts)
@@ -376,18 +370,20 @@ class SessionContext:
         (the old value of each key it changes, what appends push out of the history) rather than copying itself: a
         copy would cost more than everything else an event does. Only the latest checkpoint can be restored;
         :meth:`discard` it once what followed is kept."""
-        self._journal = journal = _Journal(set(self._scoped) if self._scoped else None)
-        return Checkpoint(journal, self._transition_total, self.now, self.revision)
+        self._journal = checkpoint = Checkpoint(
+            set(self._scoped) if self._scoped else None, self._transition_total, self.now, self.revision
+        )
+        return checkpoint
 
     def discard(self, checkpoint: Checkpoint) -> None:
         """Keep what changed since ``checkpoint`` (and stop journaling for it)."""
-        if self._journal is checkpoint.journal:
+        if self._journal is checkpoint:
             self._journal = None
 
     def restore(self, checkpoint: Checkpoint) -> None:
         """Undo every change since ``checkpoint``, values in their order. ``ValueError`` if it is not the latest
         checkpoint, or was restored or discarded already."""
-        journal = checkpoint.journal
+        journal = checkpoint
         if self._journal is not journal:
             raise ValueError("only the latest checkpoint of a context can be restored, once")
         self._journal = None

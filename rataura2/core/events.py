@@ -256,7 +256,7 @@ class SessionEventHandler(EventHandler):
             participants.remove(participant)
         session["participants"] = participants
         session["participant_count"] = len(participants)
-        context.set("session", session, timestamp=event.timestamp)
+        context.put("session", session, event.timestamp)
 
 
 class AgentEventHandler(EventHandler):
@@ -276,8 +276,8 @@ class AgentEventHandler(EventHandler):
     @staticmethod
     def _user_message(event: EventData, context: SessionContext) -> None:
         text = event.text or ""
-        context.set("user_input", text, timestamp=event.timestamp)
-        context.set("turn_count", as_count(context.get("turn_count")) + 1, timestamp=event.timestamp)
+        context.put("user_input", text, event.timestamp)
+        context.put("turn_count", as_count(context.get("turn_count")) + 1, event.timestamp)
         context.append_message("user", text, context.get("current_agent_id"), event.timestamp)
 
     @staticmethod
@@ -288,7 +288,7 @@ class AgentEventHandler(EventHandler):
     @staticmethod
     def _tool_called(event: EventData, context: SessionContext) -> None:
         call = {"tool_name": event.data.get("tool_name"), "arguments": event.data.get("arguments")}
-        context.set("last_tool_call", call, timestamp=event.timestamp)
+        context.put("last_tool_call", call, event.timestamp)
 
     @staticmethod
     def _tool_result(event: EventData, context: SessionContext) -> None:
@@ -298,15 +298,15 @@ class AgentEventHandler(EventHandler):
         failed = event.data.get("is_error") is True
         field = "tool_errors" if failed else "tool_results"
         results = _bounded(context.get(field), name, event.data.get("result"), context.history_limit)
-        context.set(field, results, timestamp=event.timestamp)
+        context.put(field, results, event.timestamp)
         if not failed:
-            context.set("last_tool_name", name, timestamp=event.timestamp)
+            context.put("last_tool_name", name, event.timestamp)
 
     @staticmethod
     def _agent_decision(event: EventData, context: SessionContext) -> None:
         key = str(event.data.get("decision_key", "transition_to"))
         decisions = _bounded(context.get("agent_decisions"), key, event.data.get("value"), context.history_limit)
-        context.set("agent_decisions", decisions, timestamp=event.timestamp)
+        context.put("agent_decisions", decisions, event.timestamp)
 
     @staticmethod
     def _agent_error(event: EventData, context: SessionContext) -> None:
@@ -315,11 +315,11 @@ class AgentEventHandler(EventHandler):
             "recoverable": event.data.get("recoverable"),
             "timestamp": event.timestamp,
         }
-        context.set("last_error", error, timestamp=event.timestamp)
+        context.put("last_error", error, event.timestamp)
 
     @staticmethod
     def _agent_status(event: EventData, context: SessionContext) -> None:
-        context.set("agent_status", event.type.value, timestamp=event.timestamp)
+        context.put("agent_status", event.type.value, event.timestamp)
 
 
 AgentEventHandler._appliers = {
@@ -343,7 +343,7 @@ class LivekitEventHandler(EventHandler):
 
     def apply(self, event: EventData, context: SessionContext) -> None:
         key = "user_state" if event.type is EventType.USER_STATE_CHANGED else "agent_state"
-        context.set(key, event.data.get("new_state"), timestamp=event.timestamp)
+        context.put(key, event.data.get("new_state"), event.timestamp)
 
     @classmethod
     def to_event(
