@@ -83,7 +83,10 @@ def outcome(condition: CelCondition, context: SessionContext) -> Any:
     try:
         verdict = condition.evaluate(ConditionInput(None, context))
     except Exception as exc:  # the message says which expression and why: both paths must say the same
-        return (type(exc).__name__, str(exc))
+        message = str(exc)
+        if ", not a bool" in message:  # the value shown: the engine's maps have no key order of their own
+            message = message.split(" returned ")[0] + " returned a non-bool"
+        return (type(exc).__name__, message)
     return None if verdict is None else verdict.reason
 
 

@@ -215,6 +215,9 @@ class CostPlan:
         return cls(reads, tuple(c.macro in ACCUMULATING for c in comprehensions), tuple(children), shape.plus_operators)
 
 
+_ABSENT = object()
+"""What ``SessionContext.lookup`` answers for a field that is not set."""
+
 _UNDEFINED = "Undefined variable or function: '"
 """How the engine reports a variable it was not given (a context field the flattened expression reads)."""
 
@@ -261,8 +264,8 @@ class CelCondition:
             # and fails on one it cannot, read or not): only then may the Python form answer
             scalars = True
             for name in self.fields:
-                if name in context:
-                    value = context.get(name)
+                value = context.lookup(name, _ABSENT)
+                if value is not _ABSENT:
                     activation[FIELD_PREFIX + name] = value
                     kind = type(value)  # size_of, inlined for the usual scalars
                     if kind is int or kind is float or kind is bool or value is None:
