@@ -271,7 +271,11 @@ class SessionContext:
         timestamp = event.timestamp
         if timestamp > self.now:
             self.now = timestamp
-        self._append(self._events, event.summary_view)  # shared with the event, which never changes it
+        events = self._events  # _append(), inlined: every event comes here
+        journal = self._journal
+        if journal is not None:
+            journal.appended.append((events, events[0] if len(events) == events.maxlen else None))
+        events.append(event.summary_view)  # shared with the event, which never changes it
         counted = self._values.get("event_count")
         self.put("event_count", as_count(counted.value if counted is not None else 0) + 1, timestamp)
         if event.type == "user_message":

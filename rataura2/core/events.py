@@ -205,6 +205,9 @@ class EventHandler:
     """
 
     event_types: frozenset[EventType] = frozenset()
+    narrows = False
+    """True when an overridden ``can_handle`` only ever narrows ``event_types`` (never accepts another type): the
+    event manager then asks it about those types only."""
 
     def __init__(self) -> None:
         self._callbacks: list[EventCallback] = []
@@ -282,8 +285,10 @@ class AgentEventHandler(EventHandler):
 
     @staticmethod
     def _agent_message(event: EventData, context: SessionContext) -> None:
-        agent_id = event.data.get("agent_id", context.get("current_agent_id"))
-        context.append_message("assistant", event.text or "", agent_id, event.timestamp)
+        data = event.data
+        agent_id = data["agent_id"] if "agent_id" in data else context.get("current_agent_id")
+        text = data.get("message")  # EventData.text, without the property call
+        context.append_message("assistant", text if isinstance(text, str) and text else "", agent_id, event.timestamp)
 
     @staticmethod
     def _tool_called(event: EventData, context: SessionContext) -> None:
@@ -368,6 +373,7 @@ class ContextUpdateHandler(EventHandler):
     they are logged, deduplicated and replayed like everything else."""
 
     event_types = frozenset({EventType.CUSTOM})
+    narrows = True
 
     def can_handle(self, event: EventData) -> bool:
         return event.type is EventType.CUSTOM and event.source == API_SOURCE and CONTEXT_UPDATES_KEY in event.data
@@ -440,7 +446,7 @@ class EventManager:
         for handler in _SHARED_HANDLERS if self._handlers is None else self._handlers:
             handler_type = type(handler)
             asks = handler_type.can_handle is not EventHandler.can_handle
-            if asks or kind in handler.event_types:
+            if (asks and not handler.narrows) or kind in handler.event_types:
                 plain = handler_type.handle is EventHandler.handle
                 plan.append(Step(handler, asks, handler.applier(kind) if plain else handler.handle, plain))
         self._plans[kind] = steps = tuple(plan)

@@ -202,9 +202,10 @@ class AgentOrchestrator:
     def _process(self, event: EventData) -> TransitionResult:
         with self._lock:
             results = self._results
-            previous = results.get(event.id)
+            event_id = event.id
+            previous = results.get(event_id)
             if previous is None and results.evicted and self.store is not None:
-                previous = self.store.logged_result(self, event.id)  # as _processed(), inlined: every event asks
+                previous = self.store.logged_result(self, event_id)  # as _processed(), inlined: every event asks
             if previous is not None:
                 return previous
             if self.ended:
@@ -228,10 +229,10 @@ class AgentOrchestrator:
                 self._resync()
                 raise
             context.discard(checkpoint)
-            self._results.add(event.id, event.timestamp, result, context.now)
+            results.add(event_id, event.timestamp, result, context.now)
             self._pending_event = None if result.hops else event
             self._evaluated_at = (context.revision, self._agent_id)
-        if result.transitioned:
+        if self._listeners and result.transitioned:
             for listener in self._listeners:
                 listener(self, result)
         return result

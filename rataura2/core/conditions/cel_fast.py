@@ -6,10 +6,10 @@ expressions a designer writes only compare context fields with literals and join
 flattened (each ``context.field`` a plain variable, see :mod:`~rataura2.core.conditions.expressions`), is compiled
 here into Python closures as well.
 
-The closures only answer where Python's meaning is exactly CEL's: operands of the types the operator is defined
-on in both (bool, int in CEL's 64-bit range, float, str), strings the engine could take in. Anywhere else (a field
-that is not set, an int compared with a double, a string ordered against another, a value of another type) they
-raise :class:`Unsure` and the caller asks the engine, which then decides exactly as it always did, error or not.
+The closures only answer where Python's meaning is exactly CEL's: operands of the same type, one the operator is
+defined on in both (bool, int in CEL's 64-bit range, float, str; the caller gives them nothing else). Anywhere else
+(a field that is not set, an int compared with a double, a string ordered against another) they raise
+:class:`Unsure` and the caller asks the engine, which then decides exactly as it always did, error or not.
 ``&&`` and ``||`` stop at a decided left operand, as the engine does (``false && anything`` is false, even an
 error). Everything else (arithmetic, indexing, macros, the ternary, ``event``) is not compiled: the engine
 evaluates those expressions.
@@ -51,20 +51,6 @@ def encodes(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _clean(value: Any) -> Any:
-    """``value`` if it is a CEL bool, int, double or string with the same meaning in Python; else Unsure."""
-    kind = type(value)
-    if kind is bool or kind is float:
-        return value
-    if kind is int:
-        if -INT64 <= value < INT64:
-            return value
-        raise _UNSURE
-    if kind is str and (value.isascii() or encodes(value)):
-        return value
-    raise _UNSURE
 
 
 def _bool(value: Any) -> bool:
@@ -234,8 +220,8 @@ def _relation(op: str, left: Node, right: Node) -> Node:
     ordered = op in _ORDERED
 
     def relate(values: Values) -> bool:
-        a = _clean(left(values))
-        b = _clean(right(values))
+        a = left(values)
+        b = right(values)
         kind = type(a)
         if kind is not type(b) or (ordered and (kind is str or kind is bool)):
             raise _UNSURE  # mixed types, strings or bools ordered: the engine's own rules
@@ -246,8 +232,8 @@ def _relation(op: str, left: Node, right: Node) -> Node:
 
 def _method(method: Callable[[str, str], bool], receiver: Node, argument: Node) -> Node:
     def call(values: Values) -> bool:
-        text = _clean(receiver(values))
-        part = _clean(argument(values))
+        text = receiver(values)
+        part = argument(values)
         if type(text) is not str or type(part) is not str:
             raise _UNSURE
         return method(text, part)
@@ -255,9 +241,11 @@ def _method(method: Callable[[str, str], bool], receiver: Node, argument: Node) 
     return call
 
 
-def compile_plain(flattened: str) -> Node | None:
+def compile_plain(flattened: str) -> Callable[[Values], bool] | None:
     """The closures for a flattened expression within the subset; None for any other (the engine evaluates it).
-    The node returns the expression's value, a bool, or raises :class:`Unsure`."""
+    The node returns the expression's value, a bool, or raises :class:`Unsure`. The values it is given must be
+    scalars the engine takes in (bools, ints in CEL's range, floats, Unicode strings: the caller checks them, as it
+    must anyway, since the engine fails on any other it is given, read or not)."""
     try:
         root = _Parser(tokenize(flattened)).parse()
     except ValueError:

@@ -245,13 +245,19 @@ class CelCondition:
     """How to bound an evaluation: every one is measured before it starts (see :meth:`_measured`)."""
     verdict: Verdict
     """What a true evaluation returns (the same every time)."""
-    plain: Callable[[Mapping[str, Any]], Any] | None = None
+    plain: Callable[[Mapping[str, Any]], bool] | None = None
     """The expression in Python (see :mod:`~rataura2.core.conditions.cel_fast`), for flattened expressions within
     its subset; it raises ``Unsure`` where only the engine can tell."""
+    variables: tuple[tuple[str, str], ...] = ()
+    """With ``plain``: each field read, and the variable it is given as."""
     reads_state: bool = True
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
         context = given.context
+        if self.plain is not None:
+            held = self._plainly(context)
+            if held is not None:
+                return self.verdict if held else None
         activation: dict[str, Any] = {}
         sizes: dict[str, int] = {}
         if self.fields is None:
@@ -259,39 +265,13 @@ class CelCondition:
             self._within_work(sizes)  # before the copy, which costs as much as the engine's conversion
             activation["context"] = context.to_dict()
         else:
-            work = 0
-            # whether every value given is a scalar the engine takes in (it converts all of them before it starts,
-            # and fails on one it cannot, read or not): only then may the Python form answer
-            scalars = True
             for name in self.fields:
-                value = context.lookup(name, _ABSENT)
-                if value is not _ABSENT:
+                if name in context:
+                    value = context.get(name)
                     activation[FIELD_PREFIX + name] = value
-                    kind = type(value)  # size_of, inlined for the usual scalars
-                    if kind is int or kind is float or kind is bool or value is None:
-                        size = 1
-                        if kind is int and not -_INT64 <= value < _INT64:
-                            scalars = False
-                    elif kind is str:
-                        size = CEL_STRING_UNITS + len(value) // CEL_SIZE_UNIT
-                        if not value.isascii() and not encodes(value):
-                            scalars = False
-                    else:
-                        size = size_of(value, CEL_MAX_WORK)
-                        scalars = False
-                    sizes[FIELD_PREFIX + name] = size
-                    work += size
+                    sizes[FIELD_PREFIX + name] = size_of(value, CEL_MAX_WORK)
             for name in self.tested:
                 activation[HAS_PREFIX + name] = name in context
-            plain = self.plain
-            # past the work limit, _within_work below says why
-            if plain is not None and scalars and (1 + self.plan.plus_operators) ** 2 * work <= CEL_MAX_WORK:
-                try:
-                    held = plain(activation)
-                except Unsure:
-                    pass
-                else:
-                    return self.verdict if held else None
         if self.reads_event:
             view = given.event.summary_view if given.event is not None else {}
             activation["event"] = view
@@ -320,6 +300,39 @@ class CelCondition:
             raise CelEvaluationError(f"CEL expression {self.source!r} returned {result!r}, not a bool")
         return self.verdict if result else None
 
+    def _plainly(self, context: SessionContext) -> bool | None:
+        """The answer of the expression's Python form, or None where the engine must answer: a field that is not
+        set, a value that is no scalar the engine takes in (it converts every value given before it starts, and
+        fails on one it cannot), inputs past the work limit (the engine path says why), or an operation whose
+        meaning only the engine knows (see :mod:`~rataura2.core.conditions.cel_fast`)."""
+        activation: dict[str, Any] = {}
+        work = 0
+        lookup = context.lookup
+        for name, variable in self.variables:
+            value = lookup(name, _ABSENT)
+            kind = type(value)
+            if kind is str:
+                if not value.isascii() and not encodes(value):
+                    return None
+                work += CEL_STRING_UNITS + len(value) // CEL_SIZE_UNIT  # size_of, inlined
+            elif kind is int:
+                if not -_INT64 <= value < _INT64:
+                    return None
+                work += 1
+            elif kind is float or kind is bool:
+                work += 1
+            else:  # not set, None, a list or a map
+                return None
+            activation[variable] = value
+        for name in self.tested:
+            activation[HAS_PREFIX + name] = name in context
+        if (1 + self.plan.plus_operators) ** 2 * work > CEL_MAX_WORK or self.plain is None:
+            return None
+        try:
+            return self.plain(activation)
+        except Unsure:
+            return None
+
     def _within_work(self, sizes: Mapping[str, int]) -> None:
         """Refuse to start an evaluation whose inputs are past ``CEL_MAX_WORK`` (what concatenations can build
         counted in)."""
@@ -346,4 +359,5 @@ def build_custom(data: CustomData, spec: TransitionSpec, graph: GraphSpec) -> Ce
     field_edits, fields, tested = flattened
     runtime = _engine_compile(apply_edits(source, field_edits + edits))
     plain = None if edits or reads_event else compile_plain(apply_edits(source, field_edits))
-    return CelCondition(runtime, source, fields, tested, reads_event, triggers, plan, verdict, plain)
+    variables = tuple((name, FIELD_PREFIX + name) for name in fields)
+    return CelCondition(runtime, source, fields, tested, reads_event, triggers, plan, verdict, plain, variables)
