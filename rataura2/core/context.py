@@ -30,8 +30,8 @@ class Scope(StrEnum):
     """Cleared at the next user message."""
 
 
-_SESSION = Scope.SESSION
-"""As a plain name: reading a member off its class costs a descriptor call."""
+_SESSION, _TURN = Scope.SESSION, Scope.TURN
+"""As plain names: reading a member off its class costs a descriptor call."""
 
 NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 """The metadata of a value set without any: one read-only mapping shared by all of them (a session holds a few dozen
@@ -277,9 +277,12 @@ class SessionContext:
             journal.appended.append((events, events[0] if len(events) == events.maxlen else None))
         events.append(event.summary_view)  # shared with the event, which never changes it
         counted = self._values.get("event_count")
-        self.put("event_count", as_count(counted.value if counted is not None else 0) + 1, timestamp)
+        count = counted.value if counted is not None else 0
+        if type(count) is not int or count < 0:  # as_count(), for what is always an int here
+            count = as_count(count)
+        self.put("event_count", count + 1, timestamp)
         if event.type == "user_message":
-            self._clear_scope(Scope.TURN)
+            self._clear_scope(_TURN)
             if self.get(HAND_OVERS_THIS_TURN):
                 self.put(HAND_OVERS_THIS_TURN, 0, timestamp)
         self.revision += 1
