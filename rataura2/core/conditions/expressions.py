@@ -11,7 +11,10 @@ session must not report an error on every event until it is.
 
 For speed, an expression that only reads named context fields (``context.turn_count``, ``has(context.vip)``) is
 compiled a second time with those fields as plain variables: the engine converts a nested map on every call, a
-plain value almost for free, and the expression is given only the fields it names.
+plain value almost for free, and the expression is given only the fields it names. Such an expression that only
+compares fields with literals (joined with ``&&``, ``||``, ``!``) is also compiled to Python
+(:mod:`~rataura2.core.conditions.cel_fast`), which answers where its meaning is exactly CEL's and hands every other
+case to the engine.
 """
 
 from __future__ import annotations
