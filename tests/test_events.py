@@ -140,6 +140,34 @@ def test_handler_callbacks_see_the_updated_context() -> None:
     assert seen == [("user_message", 1)]
 
 
+def test_a_callback_on_one_managers_default_handlers_reaches_no_other_manager() -> None:
+    """Managers with the default handlers share them until one hands its handlers out: then it gets its own."""
+    seen: list[str] = []
+    mine, other = EventManager(), EventManager()
+    other.process_event(EventData(type="user_message", timestamp=1, data={"message": "before"}), SessionContext())
+    agent_handler = next(h for h in mine.handlers if isinstance(h, AgentEventHandler))
+    agent_handler.add_callback(lambda event, context: seen.append(str(event.data["message"])))
+    for manager, text in ((mine, "mine"), (other, "other"), (EventManager(), "new")):
+        context = SessionContext()
+        manager.process_event(EventData(type="user_message", timestamp=2, data={"message": text}), context)
+        assert context.get("user_input") == text  # folded in by the defaults, shared or not
+    assert seen == ["mine"]
+
+
+class _Noted(AgentEventHandler):
+    """Overrides ``handle``: the manager must call it rather than the appliers underneath."""
+
+    def handle(self, event: EventData, context: SessionContext) -> None:
+        super().handle(event, context)
+        context.set("noted", True, timestamp=event.timestamp)
+
+
+def test_a_handler_overriding_handle_is_called_through_it() -> None:
+    context = SessionContext()
+    EventManager([_Noted()]).process_event(EventData(type="user_message", timestamp=1, data={"message": "a"}), context)
+    assert context.get("user_input") == "a" and context.get("noted") is True
+
+
 def test_custom_handler_registration() -> None:
     class MoodHandler(EventHandler):
         event_types = frozenset({EventType.CUSTOM})

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from rataura2.settings import get_settings
 
@@ -29,6 +29,9 @@ class Scope(StrEnum):
     TURN = "turn"
     """Cleared at the next user message."""
 
+
+_SESSION, _TURN = Scope.SESSION, Scope.TURN
+"""As plain names: reading a member off its class costs a descriptor call."""
 
 NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 """The metadata of a value set without any: one read-only mapping shared by all of them (a session holds a few dozen
@@ -66,28 +69,22 @@ class ContextValue:
         )
 
 
-class _Journal:
-    """What changed since a checkpoint, enough to undo it: the first old value of each key changed (None: it was
-    not set), a full copy of the values taken before the first removal (so that undoing keeps their order), what
-    each append to a bounded sequence pushed out, and the keys that may hold scoped values."""
+class Checkpoint:
+    """A way back to the context as it was (see :meth:`SessionContext.checkpoint`), and the journal of what changed
+    since, enough to undo it: the first old value of each key changed (None: it was not set), a full copy of the
+    values taken before the first removal (so that undoing keeps their order), what each append to a bounded
+    sequence pushed out, and the keys that may hold scoped values. One object with slots: one is taken per event."""
 
-    __slots__ = ("appended", "before", "scoped", "values")
+    __slots__ = ("appended", "before", "now", "revision", "scoped", "transition_total", "values")
 
-    def __init__(self, scoped: set[str] | None) -> None:
+    def __init__(self, scoped: set[str] | None, transition_total: int, now: float, revision: int) -> None:
         self.values: dict[str, ContextValue | None] = {}
         self.before: dict[str, ContextValue] | None = None
         self.appended: list[tuple[deque[dict[str, Any]], dict[str, Any] | None]] = []
         self.scoped = scoped
-
-
-class Checkpoint(NamedTuple):
-    """A way back to the context as it was (see :meth:`SessionContext.checkpoint`). A tuple, not a frozen
-    dataclass: one is taken per event, and a frozen dataclass costs microseconds to build."""
-
-    journal: _Journal
-    transition_total: int
-    now: float
-    revision: int
+        self.transition_total = transition_total
+        self.now = now
+        self.revision = revision
 
 
 RESERVED_FIELDS = frozenset({"events", "conversation", "transitions"})
@@ -167,7 +164,7 @@ class SessionContext:
         self._scoped: set[str] | None = None
         """Keys that may hold values of turn or agent scope (a superset): clearing a scope looks at these only.
         None until there is one (most sessions never have one, and an empty set is 200 bytes)."""
-        self._journal: _Journal | None = None
+        self._journal: Checkpoint | None = None
         """What changed since the latest checkpoint, while it can still be restored."""
         self.now = 0.0
         self.revision = 0
@@ -186,13 +183,22 @@ class SessionContext:
                 }[key]
             )
         entry = self._values.get(key)
-        if entry is None or entry.expired(self.now):
+        if entry is None or (entry.ttl is not None and self.now > entry.set_at + entry.ttl):  # expired(), inlined
             return default
+        return entry.value
+
+    def lookup(self, key: str, missing: Any) -> Any:
+        """The value of ``key``, or ``missing`` when it is not set: ``key in context`` and ``get`` in one call."""
+        if key in RESERVED_FIELDS:
+            return self.get(key)
+        entry = self._values.get(key)
+        if entry is None or (entry.ttl is not None and self.now > entry.set_at + entry.ttl):
+            return missing
         return entry.value
 
     def get_entry(self, key: str) -> ContextValue | None:
         entry = self._values.get(key)
-        return None if entry is None or entry.expired(self.now) else entry
+        return None if entry is None or (entry.ttl is not None and self.now > entry.set_at + entry.ttl) else entry
 
     def set(
         self,
@@ -221,6 +227,16 @@ class SessionContext:
         values[key] = ContextValue(
             value, scope, ttl, dict(metadata) if metadata else NO_METADATA, self.now if timestamp is None else timestamp
         )
+        self.revision += 1
+
+    def put(self, key: str, value: Any, timestamp: float) -> None:
+        """``set`` of a session-scoped value without metadata, for the fields the session keeps itself (never reserved
+        ones): the event handlers and hand-overs. The checks ``set`` makes for callers cost more than the change."""
+        values = self._values
+        journal = self._journal
+        if journal is not None and key not in journal.values:
+            journal.values[key] = values.get(key)
+        values[key] = ContextValue(value, _SESSION, None, NO_METADATA, timestamp)
         self.revision += 1
 
     def delete(self, key: str) -> None:
@@ -255,19 +271,20 @@ class SessionContext:
         timestamp = event.timestamp
         if timestamp > self.now:
             self.now = timestamp
-        self._append(self._events, event.summary_view)  # shared with the event, which never changes it
-        values = self._values
-        counted = values.get("event_count")
+        events = self._events  # _append(), inlined: every event comes here
         journal = self._journal
-        if journal is not None and "event_count" not in journal.values:
-            journal.values["event_count"] = counted
-        count = as_count(counted.value if counted is not None else 0) + 1
-        values["event_count"] = ContextValue(count, Scope.SESSION, None, NO_METADATA, timestamp)  # set(), unchecked
-        self.revision += 1
+        if journal is not None:
+            journal.appended.append((events, events[0] if len(events) == events.maxlen else None))
+        events.append(event.summary_view)  # shared with the event, which never changes it
+        counted = self._values.get("event_count")
+        count = counted.value if counted is not None else 0
+        if type(count) is not int or count < 0:  # as_count(), for what is always an int here
+            count = as_count(count)
+        self.put("event_count", count + 1, timestamp)
         if event.type == "user_message":
-            self._clear_scope(Scope.TURN)
+            self._clear_scope(_TURN)
             if self.get(HAND_OVERS_THIS_TURN):
-                self.set(HAND_OVERS_THIS_TURN, 0, timestamp=event.timestamp)
+                self.put(HAND_OVERS_THIS_TURN, 0, timestamp)
         self.revision += 1
 
     def append_message(self, role: str, text: str, agent_id: Any, timestamp: float) -> None:
@@ -280,12 +297,13 @@ class SessionContext:
         self._append(self._transitions, dict(record))
         self._transition_total += 1
         ts = float(record.get("timestamp", self.now))
-        self.set("previous_agent_id", record.get("from_agent_id"), timestamp=ts)
-        self.set("current_agent_id", record["to_agent_id"], timestamp=ts)
-        self.set("current_agent_name", agent_name, timestamp=ts)
-        self.set("agent_entered_at", ts, timestamp=ts)
-        self.set("agent_entered_event_count", as_count(self.get("event_count")), timestamp=ts)
-        self.set(HAND_OVERS_THIS_TURN, as_count(self.get(HAND_OVERS_THIS_TURN)) + 1, timestamp=ts)
+        put = self.put
+        put("previous_agent_id", record.get("from_agent_id"), ts)
+        put("current_agent_id", record["to_agent_id"], ts)
+        put("current_agent_name", agent_name, ts)
+        put("agent_entered_at", ts, ts)
+        put("agent_entered_event_count", as_count(self.get("event_count")), ts)
+        put(HAND_OVERS_THIS_TURN, as_count(self.get(HAND_OVERS_THIS_TURN)) + 1, ts)
 
     def _append(self, sequence: deque[dict[str, Any]], entry: dict[str, Any]) -> None:
         """Append to a bounded sequence, noting in the checkpoint's journal what the append pushes out."""
@@ -368,18 +386,20 @@ class SessionContext:
         (the old value of each key it changes, what appends push out of the history) rather than copying itself: a
         copy would cost more than everything else an event does. Only the latest checkpoint can be restored;
         :meth:`discard` it once what followed is kept."""
-        self._journal = journal = _Journal(set(self._scoped) if self._scoped else None)
-        return Checkpoint(journal, self._transition_total, self.now, self.revision)
+        self._journal = checkpoint = Checkpoint(
+            set(self._scoped) if self._scoped else None, self._transition_total, self.now, self.revision
+        )
+        return checkpoint
 
     def discard(self, checkpoint: Checkpoint) -> None:
         """Keep what changed since ``checkpoint`` (and stop journaling for it)."""
-        if self._journal is checkpoint.journal:
+        if self._journal is checkpoint:
             self._journal = None
 
     def restore(self, checkpoint: Checkpoint) -> None:
         """Undo every change since ``checkpoint``, values in their order. ``ValueError`` if it is not the latest
         checkpoint, or was restored or discarded already."""
-        journal = checkpoint.journal
+        journal = checkpoint
         if self._journal is not journal:
             raise ValueError("only the latest checkpoint of a context can be restored, once")
         self._journal = None

@@ -11,7 +11,7 @@ import json
 import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
@@ -88,6 +88,18 @@ class EventData(BaseModel):
             raise InvalidEventError("event", f"expected an EventData or a mapping, got {type(raw).__name__}")
         return cls(**raw)
 
+    @classmethod
+    def trusted(cls, kind: EventType, timestamp: float, data: dict[str, Any], source: str, event_id: str) -> EventData:
+        """An event built from values the session checked already (a hand-over's record): what ``model_construct``
+        makes, without its generic alias and default handling, which cost as much as the rest of a hand-over."""
+        event = cls.__new__(cls)
+        _set = object.__setattr__
+        _set(event, "__dict__", {"type": kind, "timestamp": timestamp, "data": data, "source": source, "id": event_id})
+        _set(event, "__pydantic_fields_set__", set(_ALL_FIELDS))
+        _set(event, "__pydantic_extra__", None)
+        _set(event, "__pydantic_private__", None)
+        return event
+
     @field_validator("type", mode="before")
     @classmethod
     def _parse_type(cls, value: Any) -> EventType:
@@ -156,6 +168,10 @@ class EventData(BaseModel):
         return dict(self.summary_view)
 
 
+_ALL_FIELDS = frozenset(EventData.model_fields)
+"""The fields a trusted event sets: all of them."""
+
+
 def _as_event_error(exc: ValidationError) -> InvalidEventError:
     first = exc.errors()[0]
     field = str((first.get("ctx") or {}).get("where") or "") or ".".join(str(part) for part in first["loc"]) or "event"
@@ -189,6 +205,9 @@ class EventHandler:
     """
 
     event_types: frozenset[EventType] = frozenset()
+    narrows = False
+    """True when an overridden ``can_handle`` only ever narrows ``event_types`` (never accepts another type): the
+    event manager then asks it about those types only."""
 
     def __init__(self) -> None:
         self._callbacks: list[EventCallback] = []
@@ -209,6 +228,11 @@ class EventHandler:
 
     def apply(self, event: EventData, context: SessionContext) -> None:
         raise NotImplementedError
+
+    def applier(self, kind: EventType) -> Callable[[EventData, SessionContext], None]:
+        """What ``apply`` runs for events of type ``kind`` (the event manager calls it directly: dispatching on the
+        type at every event costs more than folding most events in)."""
+        return self.apply
 
 
 class SessionEventHandler(EventHandler):
@@ -235,7 +259,7 @@ class SessionEventHandler(EventHandler):
             participants.remove(participant)
         session["participants"] = participants
         session["participant_count"] = len(participants)
-        context.set("session", session, timestamp=event.timestamp)
+        context.put("session", session, event.timestamp)
 
 
 class AgentEventHandler(EventHandler):
@@ -247,22 +271,29 @@ class AgentEventHandler(EventHandler):
     def apply(self, event: EventData, context: SessionContext) -> None:
         self._appliers[event.type](event, context)
 
+    def applier(self, kind: EventType) -> Callable[[EventData, SessionContext], None]:
+        if type(self).apply is not AgentEventHandler.apply:
+            return self.apply
+        return self._appliers.get(kind, self.apply)
+
     @staticmethod
     def _user_message(event: EventData, context: SessionContext) -> None:
         text = event.text or ""
-        context.set("user_input", text, timestamp=event.timestamp)
-        context.set("turn_count", as_count(context.get("turn_count")) + 1, timestamp=event.timestamp)
+        context.put("user_input", text, event.timestamp)
+        context.put("turn_count", as_count(context.get("turn_count")) + 1, event.timestamp)
         context.append_message("user", text, context.get("current_agent_id"), event.timestamp)
 
     @staticmethod
     def _agent_message(event: EventData, context: SessionContext) -> None:
-        agent_id = event.data.get("agent_id", context.get("current_agent_id"))
-        context.append_message("assistant", event.text or "", agent_id, event.timestamp)
+        data = event.data
+        agent_id = data["agent_id"] if "agent_id" in data else context.get("current_agent_id")
+        text = data.get("message")  # EventData.text, without the property call
+        context.append_message("assistant", text if isinstance(text, str) and text else "", agent_id, event.timestamp)
 
     @staticmethod
     def _tool_called(event: EventData, context: SessionContext) -> None:
         call = {"tool_name": event.data.get("tool_name"), "arguments": event.data.get("arguments")}
-        context.set("last_tool_call", call, timestamp=event.timestamp)
+        context.put("last_tool_call", call, event.timestamp)
 
     @staticmethod
     def _tool_result(event: EventData, context: SessionContext) -> None:
@@ -272,15 +303,15 @@ class AgentEventHandler(EventHandler):
         failed = event.data.get("is_error") is True
         field = "tool_errors" if failed else "tool_results"
         results = _bounded(context.get(field), name, event.data.get("result"), context.history_limit)
-        context.set(field, results, timestamp=event.timestamp)
+        context.put(field, results, event.timestamp)
         if not failed:
-            context.set("last_tool_name", name, timestamp=event.timestamp)
+            context.put("last_tool_name", name, event.timestamp)
 
     @staticmethod
     def _agent_decision(event: EventData, context: SessionContext) -> None:
         key = str(event.data.get("decision_key", "transition_to"))
         decisions = _bounded(context.get("agent_decisions"), key, event.data.get("value"), context.history_limit)
-        context.set("agent_decisions", decisions, timestamp=event.timestamp)
+        context.put("agent_decisions", decisions, event.timestamp)
 
     @staticmethod
     def _agent_error(event: EventData, context: SessionContext) -> None:
@@ -289,11 +320,11 @@ class AgentEventHandler(EventHandler):
             "recoverable": event.data.get("recoverable"),
             "timestamp": event.timestamp,
         }
-        context.set("last_error", error, timestamp=event.timestamp)
+        context.put("last_error", error, event.timestamp)
 
     @staticmethod
     def _agent_status(event: EventData, context: SessionContext) -> None:
-        context.set("agent_status", event.type.value, timestamp=event.timestamp)
+        context.put("agent_status", event.type.value, event.timestamp)
 
 
 AgentEventHandler._appliers = {
@@ -317,7 +348,7 @@ class LivekitEventHandler(EventHandler):
 
     def apply(self, event: EventData, context: SessionContext) -> None:
         key = "user_state" if event.type is EventType.USER_STATE_CHANGED else "agent_state"
-        context.set(key, event.data.get("new_state"), timestamp=event.timestamp)
+        context.put(key, event.data.get("new_state"), event.timestamp)
 
     @classmethod
     def to_event(
@@ -342,6 +373,7 @@ class ContextUpdateHandler(EventHandler):
     they are logged, deduplicated and replayed like everything else."""
 
     event_types = frozenset({EventType.CUSTOM})
+    narrows = True
 
     def can_handle(self, event: EventData) -> bool:
         return event.type is EventType.CUSTOM and event.source == API_SOURCE and CONTEXT_UPDATES_KEY in event.data
@@ -359,43 +391,79 @@ class ContextUpdateHandler(EventHandler):
             )
 
 
+class Step(NamedTuple):
+    """One handler's part in folding events of one type in: ``fold(event, context)`` is its ``handle`` or, when it
+    keeps :meth:`EventHandler.handle` (``plain``), what its ``apply`` runs for that type, its callbacks called after.
+    ``asks``: its ``can_handle`` looks at more than the type and must be asked for each event."""
+
+    handler: EventHandler
+    asks: bool
+    fold: Callable[[EventData, SessionContext], None]
+    plain: bool
+
+
+def default_handlers() -> list[EventHandler]:
+    """The handlers an event manager runs unless it is given others: session, agent, LiveKit, context updates."""
+    return [SessionEventHandler(), AgentEventHandler(), LivekitEventHandler(), ContextUpdateHandler()]
+
+
 class EventManager:
-    """Runs every registered handler that can handle an event, in registration order, after recording it."""
+    """Runs every registered handler that can handle an event, in registration order, after recording it.
+
+    Without ``handlers`` it runs the default ones, and until its handlers are asked for or changed it runs instances
+    shared by every such manager (with their plans): a session then holds none of its own, and the shared ones stay
+    in the processor's cache between the events of many sessions. Nobody can reach the shared instances, so nobody
+    can give them callbacks."""
 
     def __init__(self, handlers: Iterable[EventHandler] | None = None) -> None:
-        self._handlers: list[EventHandler] = list(
-            handlers
-            if handlers is not None
-            else (SessionEventHandler(), AgentEventHandler(), LivekitEventHandler(), ContextUpdateHandler())
-        )
-        self._plans: dict[EventType, tuple[tuple[EventHandler, bool], ...]] = {}
+        self._handlers: list[EventHandler] | None = None if handlers is None else list(handlers)
+        """None: the shared defaults."""
+        self._plans: dict[EventType, tuple[Step, ...]] = _SHARED_PLANS if handlers is None else {}
+
+    def _own(self) -> list[EventHandler]:
+        """This manager's handlers, its own instances (made now, in place of the shared defaults, if need be)."""
+        if self._handlers is None:
+            self._handlers = default_handlers()
+            self._plans = {}
+        return self._handlers
 
     @property
     def handlers(self) -> tuple[EventHandler, ...]:
-        return tuple(self._handlers)
+        return tuple(self._own())
 
     def register_handler(self, handler: EventHandler) -> None:
-        self._handlers.append(handler)
+        self._own().append(handler)
         self._plans = {}
 
     def unregister_handler(self, handler: EventHandler) -> None:
-        self._handlers.remove(handler)
+        self._own().remove(handler)
         self._plans = {}
 
-    def _plan(self, kind: EventType) -> tuple[tuple[EventHandler, bool], ...]:
-        """The handlers that may handle events of type ``kind``, in registration order, each with whether its
-        ``can_handle`` must still be asked (a handler that overrides it looks at more than the type)."""
-        plan = tuple(
-            (handler, asks)
-            for handler in self._handlers
-            if (asks := type(handler).can_handle is not EventHandler.can_handle) or kind in handler.event_types
-        )
-        self._plans[kind] = plan
-        return plan
+    def _plan(self, kind: EventType) -> tuple[Step, ...]:
+        """The handlers that may handle events of type ``kind``, in registration order, each with what folds such an
+        event in (see :class:`Step`)."""
+        plan = []
+        for handler in _SHARED_HANDLERS if self._handlers is None else self._handlers:
+            handler_type = type(handler)
+            asks = handler_type.can_handle is not EventHandler.can_handle
+            if (asks and not handler.narrows) or kind in handler.event_types:
+                plain = handler_type.handle is EventHandler.handle
+                plan.append(Step(handler, asks, handler.applier(kind) if plain else handler.handle, plain))
+        self._plans[kind] = steps = tuple(plan)
+        return steps
 
     def process_event(self, event: EventData, context: SessionContext) -> None:
         context.record_event(event)
         plan = self._plans.get(event.type)
-        for handler, asks in self._plan(event.type) if plan is None else plan:
-            if not asks or handler.can_handle(event):
-                handler.handle(event, context)
+        for handler, asks, fold, plain in self._plan(event.type) if plan is None else plan:
+            if asks and not handler.can_handle(event):
+                continue
+            fold(event, context)
+            if plain and handler._callbacks:  # what EventHandler.handle does after apply
+                for callback in handler._callbacks:
+                    callback(event, context)
+
+
+_SHARED_HANDLERS = default_handlers()
+_SHARED_PLANS: dict[EventType, tuple[Step, ...]] = {}
+"""The default handlers and their plans, shared by every event manager that runs them (see :class:`EventManager`)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -55,8 +55,26 @@ class Evaluation:
     errors: tuple[tuple[int, str], ...] = ()
 
 
-_NOTHING = Evaluation(None)
-"""The usual outcome, shared: nothing holds and nothing raised."""
+NOTHING_HOLDS = Evaluation(None)
+"""The usual outcome, shared (tell it by identity): nothing holds and nothing raised."""
+
+
+def first_holding(candidates: Iterable[CompiledTransition], given: ConditionInput) -> Evaluation:
+    """The first of ``candidates`` whose condition holds (see :meth:`CompiledGraph.check_transitions`)."""
+    errors: list[tuple[int, str]] | None = None
+    for transition in candidates:
+        try:
+            verdict = transition.condition.evaluate(given)
+        except Exception as exc:  # a broken condition must not break the session
+            message = f"{type(exc).__name__}: {exc}"
+            logger.warning("condition of %s raised, counted as false: %s", transition.spec.label, message)
+            if errors is None:
+                errors = []
+            errors.append((transition.id, message))
+            continue
+        if verdict is not None:
+            return Evaluation(TransitionMatch(transition, verdict), tuple(errors or ()))
+    return NOTHING_HOLDS if errors is None else Evaluation(None, tuple(errors))
 
 
 class CompiledGraph:
@@ -164,26 +182,17 @@ class CompiledGraph:
         """Whether any of ``agent_id``'s transitions is evaluated on ``event`` (most events concern none)."""
         return bool(self._by_trigger[agent_id][trigger_of(event)])
 
+    def candidates(self, agent_id: int, event: EventData) -> tuple[CompiledTransition, ...]:
+        """``agent_id``'s transitions evaluated on ``event``, in evaluation order (empty for most events)."""
+        return self._by_trigger[agent_id][trigger_of(event)]
+
     def check_transitions(self, agent_id: int, given: ConditionInput) -> Evaluation:
         """The first of ``agent_id``'s transitions whose condition holds, among those evaluated on the event (all
         of them without one). A condition that raises counts as false; it is logged and reported, and never stops
         the others from being checked."""
-        errors: list[tuple[int, str]] | None = None
         event = given.event
         candidates = self._outgoing[agent_id] if event is None else self._by_trigger[agent_id][trigger_of(event)]
-        for transition in candidates:
-            try:
-                verdict = transition.condition.evaluate(given)
-            except Exception as exc:  # a broken condition must not break the session
-                message = f"{type(exc).__name__}: {exc}"
-                logger.warning("condition of %s raised, counted as false: %s", transition.spec.label, message)
-                if errors is None:
-                    errors = []
-                errors.append((transition.id, message))
-                continue
-            if verdict is not None:
-                return Evaluation(TransitionMatch(transition, verdict), tuple(errors or ()))
-        return _NOTHING if errors is None else Evaluation(None, tuple(errors))
+        return first_holding(candidates, given)
 
     # analysis ------------------------------------------------------------------------------------------
     @cached_property
@@ -283,4 +292,13 @@ def edge_label(t: TransitionSpec) -> str:
     return f"{summary} [p{t.priority}]" if t.priority else summary
 
 
-__all__ = ["CompiledGraph", "CompiledTransition", "Evaluation", "TransitionMatch", "edge_label", "mermaid_text"]
+__all__ = [
+    "NOTHING_HOLDS",
+    "CompiledGraph",
+    "CompiledTransition",
+    "Evaluation",
+    "TransitionMatch",
+    "edge_label",
+    "first_holding",
+    "mermaid_text",
+]

@@ -22,7 +22,8 @@ from rataura2.core.conditions import ConditionInput
 from rataura2.core.context import HAND_OVERS_THIS_TURN, OWNED_FIELDS, TYPED_FIELDS, Scope, SessionContext
 from rataura2.core.dedupe import DedupeWindow
 from rataura2.core.events import EventData, EventManager
-from rataura2.core.graph import CompiledGraph, TransitionMatch
+from rataura2.core.graph import NOTHING_HOLDS as _NOTHING_HELD
+from rataura2.core.graph import CompiledGraph, TransitionMatch, first_holding
 from rataura2.core.result import Hop, TransitionResult, TransitionStatus
 from rataura2.core.sensitive import Secrets
 from rataura2.core.spec import AgentSpec
@@ -201,9 +202,10 @@ class AgentOrchestrator:
     def _process(self, event: EventData) -> TransitionResult:
         with self._lock:
             results = self._results
-            previous = results.get(event.id)
+            event_id = event.id
+            previous = results.get(event_id)
             if previous is None and results.evicted and self.store is not None:
-                previous = self.store.logged_result(self, event.id)  # as _processed(), inlined: every event asks
+                previous = self.store.logged_result(self, event_id)  # as _processed(), inlined: every event asks
             if previous is not None:
                 return previous
             if self.ended:
@@ -227,10 +229,10 @@ class AgentOrchestrator:
                 self._resync()
                 raise
             context.discard(checkpoint)
-            self._results.add(event.id, event.timestamp, result, context.now)
+            results.add(event_id, event.timestamp, result, context.now)
             self._pending_event = None if result.hops else event
             self._evaluated_at = (context.revision, self._agent_id)
-        if result.transitioned:
+        if self._listeners and result.transitioned:
             for listener in self._listeners:
                 listener(self, result)
         return result
@@ -353,14 +355,13 @@ class AgentOrchestrator:
     def _advance(self, event: EventData) -> TransitionResult:
         """Evaluate and fire, up to ``max_hops_per_event`` times, cutting cycles."""
         start = self._agent_id
-        if not self.graph.listens(start, event):  # most events: nothing of this agent is evaluated on them
+        candidates = self.graph.candidates(start, event)
+        if not candidates:  # most events: nothing of this agent is evaluated on them
             return TransitionResult(_NO_TRANSITION, start, None, None, _NOTHING_HOLDS, event.id)
         given = ConditionInput(event, self.context)
-        evaluation = self.graph.check_transitions(start, given)
-        if evaluation.match is None and not evaluation.errors:  # the usual case, kept short
-            return TransitionResult(
-                TransitionStatus.NO_TRANSITION, start, reason="no condition holds", event_id=event.id
-            )
+        evaluation = first_holding(candidates, given)
+        if evaluation is _NOTHING_HELD:  # the usual case, kept short: nothing holds, nothing raised
+            return TransitionResult(_NO_TRANSITION, start, None, None, _NOTHING_HOLDS, event.id)
         visited = {start}
         hops: list[Hop] = []
         errors: list[tuple[int, str]] = []
@@ -457,8 +458,9 @@ class AgentOrchestrator:
         )
 
     def _enter(self, target_id: int, transition_id: int | None, reason: str, cause: EventData) -> Hop:
-        source = self.get_current_agent()
-        target = self.graph.get_agent(target_id)
+        agents = self.graph.spec.agents  # both ids are known: the current agent, and a checked target
+        source = agents[self._agent_id]
+        target = agents[target_id]
         timestamp, cause_id = cause.timestamp, cause.id
         record = {
             "from_agent_id": source.id,
@@ -472,12 +474,12 @@ class AgentOrchestrator:
         }
         # built here from values already checked (ids, names, the cause's timestamp and id, a reason), so it skips
         # validation, which would cost more than the rest of the hand-over
-        transition_event = EventData.model_construct(
-            type=EventType.TRANSITION,
-            timestamp=timestamp,
-            data=record,
-            source=ORCHESTRATOR_SOURCE,
-            id=internal_event_id(f"transition/{self.context.transition_count}"),
+        transition_event = EventData.trusted(
+            _TRANSITION,
+            timestamp,
+            record,
+            ORCHESTRATOR_SOURCE,
+            internal_event_id(f"transition/{self.context.transition_count}"),
         )
         self.event_manager.process_event(transition_event, self.context)
         self.context.enter_agent(record, target.name)

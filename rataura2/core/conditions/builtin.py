@@ -20,7 +20,7 @@ from rataura2.core.conditions.base import (
     register_condition,
 )
 from rataura2.core.conditions.expressions import CustomData, build_custom
-from rataura2.core.conditions.regex import compile_regex
+from rataura2.core.conditions.regex import compile_regex, searcher
 from rataura2.core.spec import GraphSpec, TransitionSpec
 from rataura2.vocabulary.enums import ConditionType
 from rataura2.vocabulary.events import LIVEKIT_EVENT_MAP, EventType
@@ -81,7 +81,9 @@ class UserInputCondition:
         event = given.event
         if event is None or event.type is not _USER_MESSAGE:
             return None
-        text = event.text or ""
+        text = event.data.get("message")  # EventData.text, without the property call
+        if not isinstance(text, str):
+            text = ""
         if self.test(text):
             return Verdict(f"user said {text!r}, which {self.description}")
         return None
@@ -90,8 +92,8 @@ class UserInputCondition:
 def _build_user_input(data: UserInputData, spec: TransitionSpec, graph: GraphSpec) -> UserInputCondition:
     description = f"{data.match} {data.pattern!r}"
     if data.match == "regex":
-        rx = compile_regex(data.pattern, case_sensitive=data.case_sensitive)
-        return UserInputCondition(lambda text: rx.search(text) is not None, f"matches regex {data.pattern!r}")
+        test = searcher(compile_regex(data.pattern, case_sensitive=data.case_sensitive))
+        return UserInputCondition(test, f"matches regex {data.pattern!r}")
     needle = data.pattern if data.case_sensitive else data.pattern.casefold()
     fold: Callable[[str], str] = (lambda t: t) if data.case_sensitive else str.casefold
     tests: dict[str, Callable[[str], bool]] = {
@@ -135,8 +137,10 @@ COMPARISONS: Mapping[str, Callable[[Any, Any], bool]] = {
 
 
 def _regex_comparison(rx: Any) -> Callable[[Any, Any], bool]:
+    search = searcher(rx)
+
     def compare(actual: Any, _expected: Any) -> bool:
-        return isinstance(actual, str) and rx.search(actual) is not None
+        return isinstance(actual, str) and search(actual)
 
     return compare
 
@@ -314,7 +318,7 @@ class EventCondition:
         return self.state_triggers if self.since_entered else frozenset({self.event_type.value})
 
     def matches(self, event: Mapping[str, Any]) -> bool:
-        if event["type"] != self.event_type.value:
+        if event["type"] != self.event_type._value_:  # not .value: a descriptor call per evaluation
             return False
         data = event.get("data") or {}
         if self.livekit_only:
@@ -326,14 +330,14 @@ class EventCondition:
         return not self.event_data or _subset(self.event_data, data)
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
-        what = self.livekit_name or self.event_type.value
+        what = self.livekit_name or self.event_type._value_
         if self.since_entered:
             for past in reversed(given.context.events_since_entered()):
                 if self.matches(past):
                     return Verdict(f"{what} event {past['id']} happened since entering this agent")
             return None
         event = given.event
-        if event is not None and self.matches(event.summary_view):
+        if event is not None and event.type is self.event_type and self.matches(event.summary_view):
             detail = f" with {dict(self.event_data)!r}" if self.event_data else ""
             return Verdict(f"{what} event from {event.source!r}{detail}")
         return None

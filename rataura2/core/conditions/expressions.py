@@ -11,19 +11,24 @@ session must not report an error on every event until it is.
 
 For speed, an expression that only reads named context fields (``context.turn_count``, ``has(context.vip)``) is
 compiled a second time with those fields as plain variables: the engine converts a nested map on every call, a
-plain value almost for free, and the expression is given only the fields it names.
+plain value almost for free, and the expression is given only the fields it names. Such an expression that only
+compares fields with literals (joined with ``&&``, ``||``, ``!``) is also compiled to Python
+(:mod:`~rataura2.core.conditions.cel_fast`), which answers where its meaning is exactly CEL's and hands every other
+case to the engine.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field, field_validator
 
 from rataura2.core.conditions.base import ConditionInput, StateConditionData, Verdict
+from rataura2.core.conditions.cel_fast import INT64 as _INT64
+from rataura2.core.conditions.cel_fast import Unsure, compile_plain, encodes
 from rataura2.core.conditions.cel_syntax import (
     ACCUMULATING,
     FIELD_PREFIX,
@@ -213,6 +218,9 @@ class CostPlan:
         return cls(reads, tuple(c.macro in ACCUMULATING for c in comprehensions), tuple(children), shape.plus_operators)
 
 
+_ABSENT = object()
+"""What ``SessionContext.lookup`` answers for a field that is not set."""
+
 _UNDEFINED = "Undefined variable or function: '"
 """How the engine reports a variable it was not given (a context field the flattened expression reads)."""
 
@@ -238,10 +246,21 @@ class CelCondition:
     triggers: frozenset[str]
     plan: CostPlan
     """How to bound an evaluation: every one is measured before it starts (see :meth:`_measured`)."""
+    verdict: Verdict
+    """What a true evaluation returns (the same every time)."""
+    plain: Callable[[Mapping[str, Any]], bool] | None = None
+    """The expression in Python (see :mod:`~rataura2.core.conditions.cel_fast`), for flattened expressions within
+    its subset; it raises ``Unsure`` where only the engine can tell."""
+    variables: tuple[tuple[str, str], ...] = ()
+    """With ``plain``: each field read, and the variable it is given as."""
     reads_state: bool = True
 
     def evaluate(self, given: ConditionInput) -> Verdict | None:
         context = given.context
+        if self.plain is not None:
+            held = self._plainly(context)
+            if held is not None:
+                return self.verdict if held else None
         activation: dict[str, Any] = {}
         sizes: dict[str, int] = {}
         if self.fields is None:
@@ -282,7 +301,40 @@ class CelCondition:
             raise self._over(f"took more than {CEL_MAX_STEPS} comprehension steps")
         if not isinstance(result, bool):
             raise CelEvaluationError(f"CEL expression {self.source!r} returned {result!r}, not a bool")
-        return Verdict(f"expression {self.source!r} is true") if result else None
+        return self.verdict if result else None
+
+    def _plainly(self, context: SessionContext) -> bool | None:
+        """The answer of the expression's Python form, or None where the engine must answer: a field that is not
+        set, a value that is no scalar the engine takes in (it converts every value given before it starts, and
+        fails on one it cannot), inputs past the work limit (the engine path says why), or an operation whose
+        meaning only the engine knows (see :mod:`~rataura2.core.conditions.cel_fast`)."""
+        activation: dict[str, Any] = {}
+        work = 0
+        lookup = context.lookup
+        for name, variable in self.variables:
+            value = lookup(name, _ABSENT)
+            kind = type(value)
+            if kind is str:
+                if not value.isascii() and not encodes(value):
+                    return None
+                work += CEL_STRING_UNITS + len(value) // CEL_SIZE_UNIT  # size_of, inlined
+            elif kind is int:
+                if not -_INT64 <= value < _INT64:
+                    return None
+                work += 1
+            elif kind is float or kind is bool:
+                work += 1
+            else:  # not set, None, a list or a map
+                return None
+            activation[variable] = value
+        for name in self.tested:
+            activation[HAS_PREFIX + name] = name in context
+        if (1 + self.plan.plus_operators) ** 2 * work > CEL_MAX_WORK or self.plain is None:
+            return None
+        try:
+            return self.plain(activation)
+        except Unsure:
+            return None
 
     def _within_work(self, sizes: Mapping[str, int]) -> None:
         """Refuse to start an evaluation whose inputs are past ``CEL_MAX_WORK`` (what concatenations can build
@@ -303,9 +355,12 @@ def build_custom(data: CustomData, spec: TransitionSpec, graph: GraphSpec) -> Ce
     triggers = data.trigger_names()
     plan = CostPlan.of(shape, flattened is None)
     edits = step_counters(shape)
+    verdict = Verdict(f"expression {source!r} is true")
     if flattened is None:
         runtime = _engine_compile(apply_edits(source, edits)) if edits else program
-        return CelCondition(runtime, source, None, (), reads_event, triggers, plan)
+        return CelCondition(runtime, source, None, (), reads_event, triggers, plan, verdict)
     field_edits, fields, tested = flattened
     runtime = _engine_compile(apply_edits(source, field_edits + edits))
-    return CelCondition(runtime, source, fields, tested, reads_event, triggers, plan)
+    plain = None if edits or reads_event else compile_plain(apply_edits(source, field_edits))
+    variables = tuple((name, FIELD_PREFIX + name) for name in fields)
+    return CelCondition(runtime, source, fields, tested, reads_event, triggers, plan, verdict, plain, variables)
