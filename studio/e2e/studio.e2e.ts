@@ -335,14 +335,16 @@ test("a designer builds, lints, publishes, chats with and inspects a three-agent
   expect(await page.getByRole("button", { name: "+ New conversation" }).count()).toBe(0);
   await page.goto(conversationUrl + "/design");
   await node("Billing").waitFor();
+  // the inspector reads as text, not as disabled inputs: the conversation, an agent, a transition (in words)
+  const editors = () => inspector().locator("input, select, textarea, [contenteditable]");
+  await inspector().getByRole("article", { name: "Conversation" }).getByText("Routes customers to billing and sales.").waitFor();
+  expect(await editors().count()).toBe(0);
   for (const name of ["+ Agent", "Auto-layout", "↶ Undo", "Publish"]) expect(await page.getByRole("button", { name, exact: true }).count(), name).toBe(0);
   expect(await page.getByRole("button", { name: "Export" }).count()).toBe(1);
   expect(await page.locator(".react-flow__handle.connectable").count()).toBe(0);
   await node("Billing").click();
   expect(await inspector().getByRole("button", { name: "Save agent" }).count()).toBe(0);
   expect(await inspector().getByRole("button", { name: "Delete agent" }).count()).toBe(0);
-  // the inspector reads as text, not as disabled inputs: the agent, then a transition with its condition in words
-  const editors = () => inspector().locator("input, select, textarea, [contenteditable]");
   await inspector().getByRole("article", { name: "Agent Billing" }).getByText("Help with invoices and payments.").waitFor();
   expect(await editors().count()).toBe(0);
   await shot("viewer");

@@ -1,8 +1,9 @@
 // @vitest-environment jsdom
 import "@testing-library/jest-dom/vitest";
 import { fireEvent, render, screen, within } from "@testing-library/react";
-import type { Agent, Finding, Transition } from "../api/types";
+import type { Agent, Conversation, Finding, Transition } from "../api/types";
 import { describeCondition } from "../lib/conditionText";
+import { ConversationForm } from "./ConversationForm";
 import { AgentText, TransitionText } from "./ReadOnly";
 import { TransitionForm } from "./TransitionForm";
 
@@ -75,4 +76,19 @@ test("a reader sees the transition and the agent as text, with no inputs", () =>
   expect(within(agent).getByRole("button", { name: /→ Billing/ })).toBeInTheDocument();
   expect(within(agent).queryAllByRole("textbox")).toHaveLength(0);
   expect(within(agent).queryAllByRole("combobox")).toHaveLength(0);
+});
+
+test("a reader sees the conversation as text; an editor gets its form", () => {
+  const conversation = {
+    id: 1, name: "Help desk", description: "Routes customers.", initial_agent_id: 1, revision: 4, agent_count: 2, transition_count: 1,
+  } as Conversation;
+  const { unmount } = render(<ConversationForm conversation={conversation} agents={agents} editable={false} onSave={() => Promise.resolve()} />);
+  const text = screen.getByRole("article", { name: "Conversation" });
+  expect(text).toHaveTextContent(/Initial agent\s*Front desk/);
+  expect(text).toHaveTextContent("Routes customers.");
+  expect(within(text).queryAllByRole("textbox")).toHaveLength(0);
+  unmount();
+  render(<ConversationForm conversation={conversation} agents={agents} editable onSave={() => Promise.resolve()} />);
+  expect(screen.getByRole("form", { name: "Conversation" })).toBeInTheDocument();
+  expect(screen.getByLabelText("Name")).toHaveValue("Help desk");
 });
