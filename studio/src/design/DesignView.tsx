@@ -9,6 +9,9 @@ import { fittingLayout, freeSpot, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout"
 import { useAuth } from "../state/auth";
 import type { ConversationStore, Snapshot } from "../state/conversationStore";
 import { ConversationForm } from "../inspector/ConversationForm";
+// a reader's inspector (the agent and the transition as text) is small: it comes with the first page, like the
+// conversation's (a lazy chunk of its own would split the first page's shared code into more files)
+import { AgentText, TransitionText } from "../inspector/ReadOnly";
 import type { TransitionSave } from "../inspector/TransitionForm";
 import { Canvas, type Selection } from "./Canvas";
 import { LintPanel } from "./LintPanel";
@@ -16,9 +19,7 @@ import { LintPanel } from "./LintPanel";
 // the agent and transition forms (the rule builder with them) load on the first selection, not with the first page
 const AgentForm = lazy(() => import("../inspector/AgentForm").then((m) => ({ default: m.AgentForm })));
 const TransitionForm = lazy(() => import("../inspector/TransitionForm").then((m) => ({ default: m.TransitionForm })));
-// a reader's inspector: the agent and the transition as text
-const AgentText = lazy(() => import("../inspector/ReadOnly").then((m) => ({ default: m.AgentText })));
-const TransitionText = lazy(() => import("../inspector/ReadOnly").then((m) => ({ default: m.TransitionText })));
+
 
 export function DesignView({ store, snapshot }: { store: ConversationStore; snapshot: Snapshot }) {
   return (
