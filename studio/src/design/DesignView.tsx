@@ -20,7 +20,6 @@ import { LintPanel } from "./LintPanel";
 const AgentForm = lazy(() => import("../inspector/AgentForm").then((m) => ({ default: m.AgentForm })));
 const TransitionForm = lazy(() => import("../inspector/TransitionForm").then((m) => ({ default: m.TransitionForm })));
 
-
 export function DesignView({ store, snapshot }: { store: ConversationStore; snapshot: Snapshot }) {
   return (
     <ReactFlowProvider>
