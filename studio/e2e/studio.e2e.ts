@@ -138,8 +138,16 @@ test("a designer builds, lints, publishes, chats with and inspects a three-agent
   await expect.poll(() => findings().locator('[data-code="unreachable_agent"]').count()).toBe(0);
   await expect.poll(() => unreachableMark("Billing").count()).toBe(0);
 
-  // the new transition is selected: make it a user_input condition
+  // the new transition is selected with its description in focus; lint's warning about it shows at that field,
+  // and goes once the designer types there
   const transitionForm = inspector().getByRole("form", { name: "Transition" });
+  const description = transitionForm.getByLabel("Description", { exact: true });
+  await expect.poll(() => description.evaluate((el) => el === document.activeElement)).toBe(true);
+  await transitionForm.getByTestId("field-lint").filter({ hasText: "no description" }).waitFor();
+  await shot("new-transition");
+  await page.keyboard.type("The customer asks about an invoice");
+  expect(await transitionForm.getByTestId("field-lint").count()).toBe(0);
+  // then make it a user_input condition
   await transitionForm.getByLabel("Condition", { exact: true }).selectOption("user_input");
   await transitionForm.getByLabel("Pattern").fill("invoice");
   await transitionForm.getByRole("button", { name: "Save transition" }).click();
@@ -327,16 +335,25 @@ test("a designer builds, lints, publishes, chats with and inspects a three-agent
   expect(await page.getByRole("button", { name: "+ New conversation" }).count()).toBe(0);
   await page.goto(conversationUrl + "/design");
   await node("Billing").waitFor();
+  // the inspector reads as text, not as disabled inputs: the conversation, an agent, a transition (in words)
+  const editors = () => inspector().locator("input, select, textarea, [contenteditable]");
+  await inspector().getByRole("article", { name: "Conversation" }).getByText("Routes customers to billing and sales.").waitFor();
+  expect(await editors().count()).toBe(0);
   for (const name of ["+ Agent", "Auto-layout", "↶ Undo", "Publish"]) expect(await page.getByRole("button", { name, exact: true }).count(), name).toBe(0);
   expect(await page.getByRole("button", { name: "Export" }).count()).toBe(1);
   expect(await page.locator(".react-flow__handle.connectable").count()).toBe(0);
   await node("Billing").click();
   expect(await inspector().getByRole("button", { name: "Save agent" }).count()).toBe(0);
   expect(await inspector().getByRole("button", { name: "Delete agent" }).count()).toBe(0);
-  expect(await inspector().getByLabel("Name", { exact: true }).isDisabled()).toBe(true);
+  await inspector().getByRole("article", { name: "Agent Billing" }).getByText("Help with invoices and payments.").waitFor();
+  expect(await editors().count()).toBe(0);
+  await shot("viewer");
   await page.keyboard.press("Delete");
   await page.waitForTimeout(300);
   expect(await node("Billing").count()).toBe(1);
+  await page.getByTestId("transition-label").filter({ hasText: "invoice" }).click();
+  expect(await textOf(inspector().getByTestId("condition-text"))).toBe('user says "invoice"');
+  expect(await editors().count()).toBe(0);
   await page.getByRole("link", { name: "Playground" }).click();
   await page.getByText("cannot run sessions").waitFor();
   expect(await page.getByRole("button", { name: "Start session" }).count()).toBe(0);

@@ -7,9 +7,12 @@ export function Field({
   help,
   children,
   inline,
+  warning,
 }: {
   label: string;
   error?: string | undefined;
+  /** A lint finding this field fixes. */
+  warning?: string | undefined;
   help?: string | undefined;
   children: (id: string, describedBy: string | undefined) => ReactNode;
   inline?: boolean;
@@ -17,14 +20,20 @@ export function Field({
   const id = useId();
   const helpId = `${id}-help`;
   const errorId = `${id}-error`;
-  const describedBy = [help && helpId, error && errorId].filter(Boolean).join(" ") || undefined;
+  const warningId = `${id}-warning`;
+  const describedBy = [help && helpId, warning && warningId, error && errorId].filter(Boolean).join(" ") || undefined;
   return (
-    <div className={`field${inline ? " field-inline" : ""}${error ? " has-error" : ""}`}>
+    <div className={`field${inline ? " field-inline" : ""}${error ? " has-error" : ""}${warning ? " has-warning" : ""}`}>
       <label htmlFor={id}>{label}</label>
       {children(id, describedBy)}
       {help && (
         <div className="field-help" id={helpId}>
           {help}
+        </div>
+      )}
+      {warning && (
+        <div className="field-warning" id={warningId} data-testid="field-lint">
+          ⚠ {warning}
         </div>
       )}
       {error && (

@@ -2,12 +2,16 @@
 // redo, validation and concurrency work the same for every kind of edit.
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import type { Agent, Position, Traffic, Transition } from "../api/types";
+import type { Agent, Finding, Position, Traffic, Transition } from "../api/types";
 import { describeCondition } from "../lib/conditionText";
+import { lintField, type TransitionField } from "../lib/inspectorHints";
 import { fittingLayout, freeSpot, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout";
 import { useAuth } from "../state/auth";
 import type { ConversationStore, Snapshot } from "../state/conversationStore";
 import { ConversationForm } from "../inspector/ConversationForm";
+// a reader's inspector (the agent and the transition as text) is small: it comes with the first page, like the
+// conversation's (a lazy chunk of its own would split the first page's shared code into more files)
+import { AgentText, TransitionText } from "../inspector/ReadOnly";
 import type { TransitionSave } from "../inspector/TransitionForm";
 import { Canvas, type Selection } from "./Canvas";
 import { LintPanel } from "./LintPanel";
@@ -43,6 +47,9 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
   const { conversation, agents, transitions, tools, vocabulary, lint } = snapshot;
   const cid = conversation.id;
   const [selection, setSelection] = useState<Selection>(null);
+  // a field of the selected transition to focus when its form shows (a new transition: its description)
+  const [focus, setFocus] = useState<{ id: number; field: TransitionField } | null>(null);
+  const focused = useCallback(() => setFocus(null), []);
   const [trafficOn, setTrafficOn] = useState(false);
   const [traffic, setTraffic] = useState<Traffic | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -110,7 +117,10 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
           ),
         ),
       );
-      if (created) setSelection({ kind: "transition", id: created.id });
+      if (!created) return;
+      // a new edge is selected with its form open and the description (what its LLM decides by) in focus
+      setSelection({ kind: "transition", id: created.id });
+      setFocus({ id: created.id, field: "description" });
     },
     [client, cid, run],
   );
@@ -191,6 +201,16 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
       }
     },
     [flow],
+  );
+
+  // a lint finding selects what it concerns, and focuses the field that fixes it
+  const showFinding = useCallback(
+    (s: Selection, finding: Finding) => {
+      selectAndShow(s);
+      const field = s?.kind === "transition" ? lintField(finding.code) : null;
+      setFocus(s?.kind === "transition" && field ? { id: s.id, field } : null);
+    },
+    [selectAndShow],
   );
 
   const selectedAgent = selection?.kind === "agent" ? agents.find((a) => a.id === selection.id) : undefined;
@@ -277,7 +297,19 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
       <aside className="side-column" aria-label="Inspector">
         <div className="inspector">
           <Suspense fallback={<div className="muted pad">Loading…</div>}>
-          {selectedAgent ? (
+          {selectedAgent && !canEdit ? (
+            <AgentText
+              agent={selectedAgent}
+              agents={agents}
+              tools={tools}
+              outgoing={transitions.filter((t) => t.source_agent_id === selectedAgent.id).sort((a, b) => b.priority - a.priority || a.id - b.id)}
+              isInitial={selectedAgent.id === conversation.initial_agent_id}
+              describe={describe}
+              onSelectTransition={(id) => setSelection({ kind: "transition", id })}
+            />
+          ) : selectedTransition && !canEdit ? (
+            <TransitionText transition={selectedTransition} agents={agents} describe={describe} onSelectAgent={(id) => selectAndShow({ kind: "agent", id })} />
+          ) : selectedAgent ? (
             <AgentForm
               key={`agent-${selectedAgent.id}-${JSON.stringify({ ...selectedAgent, position: null })}`}
               agent={selectedAgent}
@@ -310,6 +342,9 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
               onSave={(save) => saveTransition(selectedTransition, save)}
               onDelete={() => remove([], [selectedTransition.id])}
               onSelectAgent={(id) => selectAndShow({ kind: "agent", id })}
+              findings={lint?.findings}
+              focus={focus?.id === selectedTransition.id ? focus.field : null}
+              onFocused={focused}
             />
           ) : (
             <ConversationForm
@@ -322,7 +357,7 @@ function DesignInner({ store, snapshot }: { store: ConversationStore; snapshot: 
           )}
           </Suspense>
         </div>
-        <LintPanel lint={lint} agents={agents} transitions={transitions} onSelect={selectAndShow} />
+        <LintPanel lint={lint} agents={agents} transitions={transitions} onSelect={showFinding} />
       </aside>
     </div>
   );

@@ -11,7 +11,7 @@ export function LintPanel({
   lint: LintReport | null;
   agents: Agent[];
   transitions: Transition[];
-  onSelect: (s: Selection) => void;
+  onSelect: (s: Selection, finding: Finding) => void;
 }) {
   const findings = lint?.findings ?? [];
   const errors = findings.filter((f) => f.severity === "error").length;
@@ -45,7 +45,7 @@ export function LintPanel({
             const where = target(f);
             return (
               <li key={i} className={`finding finding-${f.severity}`} data-testid="lint-finding" data-code={f.code} data-severity={f.severity}>
-                <button type="button" className="finding-button" disabled={!where} onClick={() => onSelect(where)}>
+                <button type="button" className="finding-button" disabled={!where} onClick={() => onSelect(where, f)}>
                   <span className="finding-icon" aria-hidden>
                     {f.severity === "error" ? "⛔" : f.severity === "warning" ? "⚠" : "ℹ"}
                   </span>

@@ -1,4 +1,5 @@
-// With nothing selected, the inspector shows the conversation itself: name, description, initial agent.
+// With nothing selected, the inspector shows the conversation itself: name, description, initial agent (as text for
+// a reader).
 import { useState, type FormEvent } from "react";
 import type { Agent, Conversation } from "../api/types";
 import { Field, FormError } from "../components/Field";
@@ -25,6 +26,8 @@ export function ConversationForm({
   if ((initial || null) !== conversation.initial_agent_id) patch.initial_agent_id = initial === "" ? null : Number(initial);
   const dirty = Object.keys(patch).length > 0;
 
+  if (!editable) return <ConversationText conversation={conversation} agents={agents} />;
+
   async function save(event: FormEvent) {
     event.preventDefault();
     await submit(() => onSave(patch));
@@ -42,7 +45,7 @@ export function ConversationForm({
         </div>
       </header>
       <FormError message={error && !error.problems.length ? error.message : null} />
-      <fieldset disabled={!editable} className="plain">
+      <fieldset className="plain">
         <Field label="Name" error={error?.fieldMessage("name")}>
           {(id, d) => <input id={id} aria-describedby={d} value={name} onChange={(e) => setName(e.target.value)} />}
         </Field>
@@ -62,17 +65,39 @@ export function ConversationForm({
           )}
         </Field>
       </fieldset>
-      {editable && (
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={!dirty}>
-            Save conversation
-          </button>
-        </div>
-      )}
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={!dirty}>
+          Save conversation
+        </button>
+      </div>
       <p className="hint">
-        Select an agent or a transition to edit it.
-        {editable && " Drag from an agent's right edge to another agent to connect them."}
+        Select an agent or a transition to edit it. Drag from an agent's right edge to another agent to connect them.
       </p>
     </form>
+  );
+}
+
+/** The conversation as text, for a reader (a viewer token): no disabled inputs. */
+function ConversationText({ conversation, agents }: { conversation: Conversation; agents: Agent[] }) {
+  const initial = agents.find((a) => a.id === conversation.initial_agent_id)?.name ?? "—";
+  return (
+    <article className="inspector-form" aria-label="Conversation">
+      <header className="inspector-head">
+        <div>
+          <div className="inspector-kind">Conversation</div>
+          <h2>{conversation.name}</h2>
+          <div className="muted">
+            {conversation.agent_count} agents · {conversation.transition_count} transitions · revision {conversation.revision}
+          </div>
+        </div>
+      </header>
+      <dl className="facts">
+        <dt>Description</dt>
+        <dd>{conversation.description?.trim() || "—"}</dd>
+        <dt>Initial agent</dt>
+        <dd>{initial}</dd>
+      </dl>
+      <p className="hint">Select an agent or a transition to read it.</p>
+    </article>
   );
 }

@@ -1,6 +1,6 @@
 // The transition inspector: target, condition type and its form (the rule builder for business rules), priority.
-import { useMemo, useState, type FormEvent } from "react";
-import type { Agent, ConditionType, Rule, Tool, Transition, Vocabulary } from "../api/types";
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import type { Agent, ConditionType, Finding, Rule, Tool, Transition, Vocabulary } from "../api/types";
 import { Editor } from "../components/Editor";
 import { Field, FormError } from "../components/Field";
 import {
@@ -13,6 +13,7 @@ import {
   parseLooseValue,
   type FieldSpec,
 } from "../lib/conditionForms";
+import { descriptionHelp, fieldFindings, type TransitionField } from "../lib/inspectorHints";
 import { conditionOptions, type Meta } from "../lib/meta";
 import { useMeta } from "../state/meta";
 import { newRule } from "../lib/rules";
@@ -77,6 +78,11 @@ export interface TransitionFormProps {
   onSave: (save: TransitionSave) => Promise<unknown>;
   onDelete: () => void;
   onSelectAgent: (id: number) => void;
+  /** Lint findings (all of them: those on this transition are shown at the field that fixes them). */
+  findings?: readonly Finding[];
+  /** A field to focus once the form is shown (a new transition: its description), then ``onFocused``. */
+  focus?: TransitionField | null;
+  onFocused?: () => void;
 }
 
 export function TransitionForm(props: TransitionFormProps) {
@@ -89,6 +95,15 @@ export function TransitionForm(props: TransitionFormProps) {
   const form = CONDITION_FORMS[draft.condition_type];
   const fields = fieldsFor(draft.condition_type, draft.data);
   const meta = useMeta();
+  const target = agents.find((a) => a.id === draft.target_agent_id)?.name;
+  const warnings = useMemo(() => fieldFindings(props.findings ?? [], transition.id, draft), [props.findings, transition.id, draft]);
+  const descriptionInput = useRef<HTMLInputElement>(null);
+  const { focus, onFocused } = props;
+  useEffect(() => {
+    if (focus !== "description" || !editable) return;
+    descriptionInput.current?.focus();
+    onFocused?.();
+  }, [focus, editable, onFocused]);
 
   const set = (patch: Partial<TransitionDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const setData = (key: string, value: unknown) => setDraft((d) => ({ ...d, data: { ...d.data, [key]: value } }));
@@ -113,6 +128,23 @@ export function TransitionForm(props: TransitionFormProps) {
   const unplaced =
     error?.problems.filter((p) => p.path !== "condition_data" && ![...placed].some((k) => p.path === k || p.path.startsWith(k + ".")) && !p.path.startsWith("rules")) ?? [];
   const preview = describe({ ...transition, condition_type: draft.condition_type, condition_data: cleanData(draft.condition_type, draft.data), tool_id: draft.tool_id, rules: draft.rules });
+
+  // an agent decision's description is what its LLM decides by: it comes first, right under the condition
+  const decides = draft.condition_type === "agent_decision";
+  const descriptionField = (
+    <Field label="Description" error={fieldError("description")} warning={warnings.description} help={descriptionHelp(draft.condition_type, target)}>
+      {(id, d) => (
+        <input
+          id={id}
+          ref={descriptionInput}
+          aria-describedby={d}
+          value={draft.description}
+          onChange={(e) => set({ description: e.target.value })}
+          placeholder={decides ? `e.g. the caller asks about ${target ?? "it"}` : "Why this hand-over happens"}
+        />
+      )}
+    </Field>
+  );
 
   return (
     <form
@@ -178,6 +210,7 @@ export function TransitionForm(props: TransitionFormProps) {
             </select>
           )}
         </Field>
+        {decides && descriptionField}
         {fields.filter((f) => f.kind !== "triggers").map((field) => (
           <ConditionField
             key={`${draft.condition_type}.${field.key}`}
@@ -215,11 +248,11 @@ export function TransitionForm(props: TransitionFormProps) {
             />
           ))}
       </fieldset>
-      <fieldset disabled={!editable} className="plain">
-        <Field label="Description" error={fieldError("description")}>
-          {(id, d) => <input id={id} aria-describedby={d} value={draft.description} onChange={(e) => set({ description: e.target.value })} placeholder="Why this hand-over happens" />}
-        </Field>
-      </fieldset>
+      {!decides && (
+        <fieldset disabled={!editable} className="plain">
+          {descriptionField}
+        </fieldset>
+      )}
       {editable && (
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={!dirty || saving}>
