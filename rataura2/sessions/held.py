@@ -62,6 +62,9 @@ class HeldWrites:
         self.written = 0
         """Events written so far; ``written >= mark`` once every event kept before ``kept`` was ``mark`` is
         stored (records are written in the order they were kept)."""
+        self.lost = False
+        """The session was taken over elsewhere (this process lost its lease): what was held is dropped, and
+        nothing held from now on can be written."""
 
     @property
     def held(self) -> int:
@@ -143,6 +146,7 @@ class HeldWrites:
             with self._lock:
                 lost, self._held = len(self._held), []
                 self.kept = self.written  # nothing is left to wait for
+                self.lost = True
             self.store.leases.forget(self.session_id)
             raise SessionOwnedError(
                 self.session_id,

@@ -118,10 +118,11 @@ class SessionManager:
         """Commit what is held for the session and give it back its store."""
         held = self._held.pop(session_id, None)
         if held is not None:
-            try:
-                held.commit()
-            finally:
-                held.orchestrator.store = self.store
+            with held.orchestrator._lock:  # no event is held between the commit and the swap
+                try:
+                    held.commit()
+                finally:
+                    held.orchestrator.store = self.store
 
     # graphs --------------------------------------------------------------------------------------------------
     def publish_and_compile(self, conversation: int | str) -> CompiledGraph:
