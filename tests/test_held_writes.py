@@ -458,3 +458,59 @@ async def test_chat_answers_503_and_keeps_no_answer_when_the_turn_cannot_be_stor
                 assert state["current_agent_name"] == "Billing"
         finally:
             await api.app.state.api.chats.close()
+
+
+def test_a_session_ended_already_is_let_go_even_when_what_is_held_cannot_be_written(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation_id = build_conversation(db)
+    with SessionManager(db, durability="sync") as manager:
+        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
+        held = manager.hold_writes("s")
+        assert held is not None
+        with held.holding():  # as a LiveKit close ends it: by an event of its own
+            orchestrator.process_event(_event(1))
+            orchestrator.process_event({**_event(2), "type": "session_ended", "source": "livekit"})
+        assert orchestrator.ended
+        _Database(held.store, monkeypatch)
+        with pytest.raises(PersistenceError):
+            manager.end_session("s")
+        assert "s" not in manager
+        with SessionManager(db, durability="sync", owner="other") as elsewhere:
+            resumed = elsewhere.resume_session("s")  # its lease was let go: at once, not once it lapses
+            assert logged_ids(db, "s") == ["rataura2:created"] and not resumed.ended
+
+
+async def test_a_session_whose_end_cannot_be_written_at_first_is_ended_by_a_retry(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bridge, "RETRY_SECONDS", 0.1)
+    factory, db, manager, handler, session = await _lk_session(database_url)
+    held = manager.hold_writes("lk")
+    assert held is not None
+    try:
+        await session.run(user_input=turn_text(0))
+        database = _Database(held.store, monkeypatch, failures=2)
+        await session.aclose()
+        await handler.bridge("lk").wait_ended()
+        assert "lk" not in manager and database.calls >= 3
+        with factory() as reader:
+            assert logged_ids(reader, "lk")[-1] == "rataura2:ended"
+    finally:
+        await _close(factory, db, manager, handler, session)
+
+
+async def test_an_aborted_bridge_still_writes_what_it_held(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bridge, "QUIET_SECONDS", 60.0)  # held until something needs a commit
+    factory, db, manager, handler, session = await _lk_session(database_url)
+    held = manager.hold_writes("lk")
+    assert held is not None
+    try:
+        await session.run(user_input=turn_text(0))
+        assert held.held > 0
+        handler.bridge("lk").abort()  # as a chat let go of does
+        assert await _until(lambda: held.held == 0)
+        with factory() as reader:
+            assert len(logged_ids(reader, "lk")) == held.written + 1
+    finally:
+        await _close(factory, db, manager, handler, session)

@@ -11,8 +11,10 @@ With durability ``"sync"`` the bridge holds its session's events (``rataura2.ses
 one transaction where something outside is about to depend on them: before the agent answers a user turn, before a
 hand-over, before a submitter (a tool, an action, ``user_input``) is told what its event came to, before the
 session ends; LiveKit's own reports after the answer (the agent's state changes and reply) go with the next of
-those, or once the session is quiet (``QUIET_SECONDS``). A turn is one commit, and a crash before it loses
-nothing anybody was told of.
+those, or once the session is quiet (``QUIET_SECONDS``). A turn is one commit. A commit that fails stops what it
+guards, and is tried again in ``RETRY_SECONDS``: the agent does not answer, the hand-over waits for the retry,
+submitters are told None, ``settle`` and ``user_input`` raise (``/chat`` answers 503). So a crash before a commit
+loses only what nobody was told of (but for the reads ``rataura2.sessions.held`` names).
 
 How a hand-over keeps the conversation whole:
 
@@ -93,6 +95,10 @@ QUIET_SECONDS = 0.05
 after a turn) wait for a commit that something needs, before one is made for them."""
 RETRY_SECONDS = 1.0
 """With durability ``"sync"``: how long after a commit that failed the held events are tried again."""
+
+END_ATTEMPTS = 10
+"""With durability ``"sync"``: how many times ending a session whose events cannot be written is tried (one
+``RETRY_SECONDS`` apart)."""
 
 _TURN_ENVELOPE = 256
 """Bytes a user turn's event adds around its text (item id, LiveKit event name), for the size check."""
@@ -483,8 +489,16 @@ class SessionBridge:
         if self._end_reason is not None:  # ended by an end_conversation action or a tool
             reason = self._end_reason
         await self._commit()
-        with contextlib.suppress(UnknownSessionError):
-            await self.session_manager.aend_session(self.session_id, reason=reason)
+        for attempt in range(1, END_ATTEMPTS + 1):  # ended, the session must not stay live (and held) here
+            try:
+                await self.session_manager.aend_session(self.session_id, reason=reason)
+                return
+            except UnknownSessionError:
+                return
+            except PersistenceError as exc:
+                logger.warning("session %s could not be ended (attempt %d): %s", self.session_id, attempt, exc)
+            await asyncio.sleep(RETRY_SECONDS)
+        logger.error("session %s could not be ended: it stays live until the manager closes", self.session_id)
 
     def request_end(self, reason: str) -> None:
         """End the conversation with ``reason`` once what is being said has been spoken: the AgentSession closes
@@ -504,10 +518,14 @@ class SessionBridge:
         return bound
 
     def abort(self) -> None:
-        """Stop processing at once (the LiveKit session could not start)."""
+        """Stop processing at once (the LiveKit session could not start, or its chat is let go); what is held is
+        still written, by one last commit (the session goes on; its next bridge or its end writes what is held
+        if this one fails)."""
         self._stop()
         if self._pump is not None:
             self._pump.cancel()
+        if self._held is not None and self._held.held:
+            self._start_commit()
 
     def _stop(self) -> None:
         self._stopped = True

@@ -329,9 +329,11 @@ class SessionManager:
             orchestrator = self[session_id]
             if orchestrator.ended:
                 del self._sessions[session_id]
-                self._let_go_held(session_id)
-                if self.store is not None:
-                    self.store.session_ended(orchestrator)
+                try:
+                    self._let_go_held(session_id)
+                finally:  # its lease goes with it, even when what was held could not be written
+                    if self.store is not None:
+                        self.store.session_ended(orchestrator)
                 return TransitionResult(
                     TransitionStatus.NO_TRANSITION, orchestrator.current_agent_id, reason="session had ended already"
                 )
