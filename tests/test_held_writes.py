@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from tests._livekit_turns import turn_text
 from tests._procs import ROOT, T0, build_conversation, logged_ids
 from tests.api_support import build_help_desk, running_api
 from tests.builders import build_graph
+from tests.livekit_support import running, seed
 
 
 def _event(n: int, message: str | None = None) -> dict[str, Any]:
@@ -269,10 +271,19 @@ class _Database:
     """The store's writes of held events, failing while ``down`` (as a database that does not answer would: each
     record's outcome is the driver's error) and counted."""
 
-    def __init__(self, store: Any, monkeypatch: pytest.MonkeyPatch, *, failures: int | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        monkeypatch: pytest.MonkeyPatch,
+        *,
+        failures: int | None = None,
+        only: Callable[[Any], bool] | None = None,
+    ) -> None:
         self.real = store.write_held
         self.down = True
         self.failures = failures
+        self.only = only
+        """While down, only writes of records it is true for fail."""
         self.calls = 0
         monkeypatch.setattr(store, "write_held", self.write_held)
 
@@ -281,7 +292,7 @@ class _Database:
         if self.failures is not None:
             self.down = self.failures > 0
             self.failures -= 1
-        if self.down:
+        if self.down and (self.only is None or self.only(records)):
             return [OperationalError("INSERT", {}, ConnectionError("the database does not answer"))] * len(records)
         return self.real(records)
 
@@ -514,3 +525,31 @@ async def test_an_aborted_bridge_still_writes_what_it_held(database_url: str, mo
             assert len(logged_ids(reader, "lk")) == held.written + 1
     finally:
         await _close(factory, db, manager, handler, session)
+
+
+async def test_a_decision_not_stored_yet_is_not_called_refused_and_is_carried_out_once_stored(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bridge, "RETRY_SECONDS", 0.2)
+    factory = init_db(database_url)
+    db = factory()
+    conversation = seed(db)
+    try:
+        async with running(db, conversation, manager=SessionManager(db, durability="sync")) as live:
+            held = live.handler.session_manager.hold_writes(live.orchestrator.session_id)
+            assert held is not None
+            database = _Database(  # the database fails from the decision's commit on
+                held.store, monkeypatch, only=lambda rs: any(r.event.type is EventType.AGENT_DECISION for r in rs)
+            )
+            result = await live.session.run(user_input="I want to sell my loot")
+            [told] = [e.item for e in result.events if e.type == "function_call_output"]
+            assert told.is_error and "not accepted" not in told.output and "saved" in told.output
+            assert not [e for e in result.events if e.type == "message"]  # nobody answers meanwhile
+            assert live.agent_name == "Router" and live.orchestrator.get_current_agent().name == "Market"
+            database.down = False
+            assert await _until(lambda: live.agent_name == "Market" and held.held == 0)
+            context = await live.context()
+            assert context["transitions"][-1]["reason"] == "agent decided transition_to='Market'"
+    finally:
+        db.close()
+        factory.dispose()

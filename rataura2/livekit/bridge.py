@@ -467,7 +467,9 @@ class SessionBridge:
 
     def _retry_handover(self, job: _Job, result: TransitionResult | None) -> None:
         """The commit before a hand-over failed: make the hand-over (its cause, the user's message it carries)
-        in ``RETRY_SECONDS``, once the commit goes through."""
+        in ``RETRY_SECONDS``, once the commit goes through (never, for a session taken over elsewhere)."""
+        if self._held is not None and self._held.lost:
+            return
         done: asyncio.Future[TransitionResult | None] = self._loop.create_future()
         done.set_result(None)  # its submitter is told by ``job`` itself
         retry = _Job(job.event, done, job.carry, processed=True, result=result)
