@@ -553,3 +553,49 @@ async def test_a_decision_not_stored_yet_is_not_called_refused_and_is_carried_ou
     finally:
         db.close()
         factory.dispose()
+
+
+def test_an_event_held_while_the_session_is_let_go_is_not_left_behind(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation_id = build_conversation(db)
+    manager = SessionManager(db, durability="sync")
+    try:
+        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
+        held = manager.hold_writes("s")
+        assert held is not None
+        with held.holding():
+            orchestrator.process_event(_event(1))
+        real = held.store.write_held
+        writing, gate = threading.Event(), threading.Event()
+
+        def slow(records: Any) -> Any:
+            writing.set()
+            gate.wait(10)
+            return real(records)
+
+        monkeypatch.setattr(held.store, "write_held", slow)
+        releasing = threading.Thread(target=manager.release_session, args=("s",))
+        releasing.start()
+        assert writing.wait(10)  # the release is committing what is held
+        outcome: list[object] = []
+
+        def holder() -> None:  # the holder processes one more event meanwhile
+            try:
+                with held.holding():
+                    outcome.append(orchestrator.process_event(_event(2)))
+            except Exception as exc:
+                outcome.append(exc)
+
+        late = threading.Thread(target=holder)
+        late.start()
+        late.join(1.0)  # before the release is done, if nothing makes it wait
+        gate.set()
+        releasing.join(10)
+        late.join(10)
+        [result] = outcome
+        # either written, or refused: never processed and kept where nobody writes it
+        assert isinstance(result, Exception) or "e002" in logged_ids(db, "s")
+        assert held.held == 0
+    finally:
+        manager.close()
