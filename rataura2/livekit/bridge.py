@@ -698,7 +698,7 @@ class SessionBridge:
         )
         if result is not None and result.transitioned and result.to_agent_id is not None:
             return f"The conversation is handed over to {self.graph.get_agent(result.to_agent_id).name}."
-        if result is None and self._failure is not None and self._handover_due():
+        if result is None and self._held is not None and self.orchestrator.current_agent_id != agent.spec.id:
             raise ToolError(  # processed, but not stored yet: the hand-over is made once it is
                 f"the hand-over to {target} could not be saved yet; it will be made once it is: say nothing more"
             )
