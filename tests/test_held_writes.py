@@ -4,26 +4,34 @@ transaction, before anyone is told of them, and a crash before that commit loses
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from livekit.agents import ConversationItemAddedEvent, llm
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from rataura2.core.events import EventData
 from rataura2.db.session import init_db
-from rataura2.errors import PersistenceError
+from rataura2.errors import PersistenceError, SessionOwnedError
 from rataura2.livekit import bridge
 from rataura2.livekit.session_handler import LivekitSessionHandler, text_agent_session
 from rataura2.sessions.manager import SessionManager
+from rataura2.vocabulary.enums import Role
+from rataura2.vocabulary.events import EventType
 from tests._livekit_turns import turn_text
 from tests._procs import ROOT, T0, build_conversation, logged_ids
+from tests.api_support import build_help_desk, running_api
 from tests.builders import build_graph
+from tests.livekit_support import running, seed
 
 
 def _event(n: int, message: str | None = None) -> dict[str, Any]:
@@ -257,3 +265,337 @@ async def test_past_the_dedupe_window_the_log_is_read_off_the_event_loop(
         assert read_on and threading.main_thread().name not in read_on
     finally:
         get_settings.cache_clear()
+
+
+class _Database:
+    """The store's writes of held events, failing while ``down`` (as a database that does not answer would: each
+    record's outcome is the driver's error) and counted."""
+
+    def __init__(
+        self,
+        store: Any,
+        monkeypatch: pytest.MonkeyPatch,
+        *,
+        failures: int | None = None,
+        only: Callable[[Any], bool] | None = None,
+    ) -> None:
+        self.real = store.write_held
+        self.down = True
+        self.failures = failures
+        self.only = only
+        """While down, only writes of records it is true for fail."""
+        self.calls = 0
+        monkeypatch.setattr(store, "write_held", self.write_held)
+
+    def write_held(self, records: Any) -> Any:
+        self.calls += 1
+        if self.failures is not None:
+            self.down = self.failures > 0
+            self.failures -= 1
+        if self.down and (self.only is None or self.only(records)):
+            return [OperationalError("INSERT", {}, ConnectionError("the database does not answer"))] * len(records)
+        return self.real(records)
+
+
+async def _until(check: Any, seconds: float = 10.0) -> bool:
+    """Whether ``check()`` becomes true within ``seconds`` (the timers run on this loop meanwhile)."""
+    for _ in range(int(seconds / 0.02)):
+        if check():
+            return True
+        await asyncio.sleep(0.02)
+    return bool(check())
+
+
+async def _lk_session(database_url: str) -> tuple[Any, Session, SessionManager, LivekitSessionHandler, Any]:
+    factory = init_db(database_url)
+    db = factory()
+    conversation_id = _guide(db)
+    manager = SessionManager(db, durability="sync")
+    handler = LivekitSessionHandler(db, manager, speech=False)
+    session = text_agent_session()
+    await handler.start_session(session, conversation_id, session_id="lk")
+    return factory, db, manager, handler, session
+
+
+async def _close(factory: Any, db: Session, manager: SessionManager, handler: Any, session: Any) -> None:
+    await session.aclose()
+    await handler.aclose()
+    await asyncio.to_thread(manager.close)
+    db.close()
+    factory.dispose()
+
+
+async def test_a_commit_that_fails_keeps_the_agent_silent_and_the_hand_over_waits_for_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bridge, "RETRY_SECONDS", 0.2)
+    factory, db, manager, handler, session = await _lk_session(database_url)
+    held = manager.hold_writes("lk")
+    assert held is not None
+    try:
+        await session.run(user_input=turn_text(0))
+        database = _Database(held.store, monkeypatch)
+        answers: list[str] = []
+
+        def on_item(event: ConversationItemAddedEvent) -> None:
+            if isinstance(event.item, llm.ChatMessage) and event.item.role == "assistant":
+                answers.append(event.item.text_content or "")
+
+        session.on("conversation_item_added", on_item)
+        await session.run(user_input="I want a refund")
+        assert answers == []  # the turn is not stored: nobody answers it
+        assert manager["lk"].get_current_agent().name == "Specialist"  # moved in memory,
+        assert session.current_agent.id == "Guide"  # not handed over
+        turn = next(i for i in reversed(session.history.items) if getattr(i, "role", None) == "user")
+        with pytest.raises(PersistenceError):  # what /chat answers 503 for
+            await handler.bridge("lk").user_input("hello?")
+        assert database.calls >= 2 and held.held > 0
+        with factory() as reader:
+            assert f"lk/item/{turn.id}" not in logged_ids(reader, "lk")
+
+        database.down = False  # back: the retry writes the turn, then the hand-over is made and answered
+        assert await _until(lambda: held.held == 0 and session.current_agent.id == "Specialist")
+        assert await _until(lambda: any("refund" in a for a in answers))  # by the Specialist, as it enters
+        with factory() as reader:
+            assert f"lk/item/{turn.id}" in logged_ids(reader, "lk")
+            row = reader.execute(text("SELECT current_agent_name FROM sessions WHERE session_id = 'lk'")).one()
+        assert row[0] == "Specialist"
+    finally:
+        await _close(factory, db, manager, handler, session)
+
+
+async def test_quiet_events_are_committed_and_a_failed_commit_is_retried(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The timers themselves (QUIET_SECONDS as shipped): what nobody waits for is written once the session is
+    quiet, a commit that failed is tried again until it goes through, and no timer runs with nothing held."""
+    monkeypatch.setattr(bridge, "RETRY_SECONDS", 0.2)
+    factory, db, manager, handler, session = await _lk_session(database_url)
+    held = manager.hold_writes("lk")
+    assert held is not None
+    lk = handler.bridge("lk")
+    try:
+        await session.run(user_input=turn_text(0))
+        assert await _until(lambda: held.held == 0)  # the reply and the state changes after it: once quiet
+        database = _Database(held.store, monkeypatch, failures=1)
+        lk.submit(EventData(type=EventType.CUSTOM, timestamp=T0, source="user", data={"n": 1}, id="lazy-1"), lazy=True)
+        assert await _until(lambda: held.held == 0)  # failed once, then written by the retry
+        assert database.calls == 2
+        with factory() as reader:
+            assert logged_ids(reader, "lk")[-1] == "lazy-1"
+        await asyncio.sleep(0.3)
+        assert lk._commit_timer is None and database.calls == 2  # nothing held: no timer, no commit
+    finally:
+        await _close(factory, db, manager, handler, session)
+
+
+async def test_submitters_are_told_none_when_another_caller_finds_the_session_taken_over(
+    database_url: str,
+) -> None:
+    factory, db, manager, handler, session = await _lk_session(database_url)
+    held = manager.hold_writes("lk")
+    assert held is not None
+    lk = handler.bridge("lk")
+    try:
+        await session.run(user_input=turn_text(0))
+        waiting = lk.submit(EventData(type=EventType.CUSTOM, timestamp=T0, source="user", data={}, id="mine"))
+        with factory() as other:  # another process has taken the session over
+            other.execute(text("UPDATE sessions SET owner = 'other' WHERE session_id = 'lk'"))
+            other.commit()
+        with pytest.raises(SessionOwnedError):  # an API caller's event, written at once, finds out first
+            manager["lk"].process_event(_event(1))  # (before the bridge's commit for ``waiting`` could run)
+        assert await asyncio.wait_for(waiting, 5) is None  # not stored, and never will be
+        assert held.lost
+    finally:
+        with contextlib.suppress(SessionOwnedError):
+            await _close(factory, db, manager, handler, session)
+
+
+async def test_the_event_loop_does_not_wait_for_another_callers_write(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factory, db, manager, handler, session = await _lk_session(database_url)
+    held = manager.hold_writes("lk")
+    assert held is not None
+    lk = handler.bridge("lk")
+    try:
+        await session.run(user_input=turn_text(0))
+        assert await _until(lambda: held.held == 0)
+        real = held.store.write_held
+        writing, gate, timed_out = threading.Event(), threading.Event(), []
+
+        def slow(records: Any) -> Any:  # a database round trip that lasts until the test lets it go
+            writing.set()
+            timed_out.append(not gate.wait(10))
+            return real(records)
+
+        monkeypatch.setattr(held.store, "write_held", slow)
+        api = threading.Thread(target=manager["lk"].process_event, args=(_event(1),))
+        api.start()
+        assert await asyncio.to_thread(writing.wait, 10)  # the API caller holds the session, writing
+        done = lk.submit(EventData(type=EventType.CUSTOM, timestamp=T0, source="user", data={}, id="mine"))
+        gate.set()  # reached only if submit did not wait for that write
+        assert (await asyncio.wait_for(done, 10)) is not None
+        await asyncio.to_thread(api.join)
+        assert timed_out == [False] * len(timed_out)
+        with factory() as reader:
+            assert logged_ids(reader, "lk")[-2:] == ["e001", "mine"]
+    finally:
+        await _close(factory, db, manager, handler, session)
+
+
+async def test_chat_answers_503_and_keeps_no_answer_when_the_turn_cannot_be_stored(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bridge, "RETRY_SECONDS", 0.2)
+    async with running_api(database_url) as api:
+        try:
+            async with api.client(Role.EDITOR) as http:
+                ids = await build_help_desk(http)
+                created = await http.post(
+                    "/api/v1/sessions", json={"conversation_id": ids["conversation"], "session_id": "play:1"}
+                )
+                assert created.status_code == 201, created.text
+                chat = "/api/v1/sessions/play:1/chat"
+                assert (await http.post(chat, json={"message": "hello there", "id": "c1"})).status_code == 200
+                database = _Database(api.app.state.api.manager.store, monkeypatch)
+                failed = await http.post(chat, json={"message": "my invoice is wrong", "id": "c2"})
+                assert failed.status_code == 503, failed.text  # not stored: not answered
+                database.down = False
+                again = await http.post(chat, json={"message": "my invoice is wrong", "id": "c2"})
+                assert again.status_code == 200, again.text  # sent again, not answered from a cache
+                assert again.json()["current_agent_name"] == "Billing"
+                state = (await http.get("/api/v1/sessions/play:1")).json()
+                assert state["current_agent_name"] == "Billing"
+        finally:
+            await api.app.state.api.chats.close()
+
+
+def test_a_session_ended_already_is_let_go_even_when_what_is_held_cannot_be_written(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation_id = build_conversation(db)
+    with SessionManager(db, durability="sync") as manager:
+        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
+        held = manager.hold_writes("s")
+        assert held is not None
+        with held.holding():  # as a LiveKit close ends it: by an event of its own
+            orchestrator.process_event(_event(1))
+            orchestrator.process_event({**_event(2), "type": "session_ended", "source": "livekit"})
+        assert orchestrator.ended
+        _Database(held.store, monkeypatch)
+        with pytest.raises(PersistenceError):
+            manager.end_session("s")
+        assert "s" not in manager
+        with SessionManager(db, durability="sync", owner="other") as elsewhere:
+            resumed = elsewhere.resume_session("s")  # its lease was let go: at once, not once it lapses
+            assert logged_ids(db, "s") == ["rataura2:created"] and not resumed.ended
+
+
+async def test_a_session_whose_end_cannot_be_written_at_first_is_ended_by_a_retry(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bridge, "RETRY_SECONDS", 0.1)
+    factory, db, manager, handler, session = await _lk_session(database_url)
+    held = manager.hold_writes("lk")
+    assert held is not None
+    try:
+        await session.run(user_input=turn_text(0))
+        database = _Database(held.store, monkeypatch, failures=2)
+        await session.aclose()
+        await handler.bridge("lk").wait_ended()
+        assert "lk" not in manager and database.calls >= 3
+        with factory() as reader:
+            assert logged_ids(reader, "lk")[-1] == "rataura2:ended"
+    finally:
+        await _close(factory, db, manager, handler, session)
+
+
+async def test_an_aborted_bridge_still_writes_what_it_held(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bridge, "QUIET_SECONDS", 60.0)  # held until something needs a commit
+    factory, db, manager, handler, session = await _lk_session(database_url)
+    held = manager.hold_writes("lk")
+    assert held is not None
+    try:
+        await session.run(user_input=turn_text(0))
+        assert held.held > 0
+        handler.bridge("lk").abort()  # as a chat let go of does
+        assert await _until(lambda: held.held == 0)
+        with factory() as reader:
+            assert len(logged_ids(reader, "lk")) == held.written + 1
+    finally:
+        await _close(factory, db, manager, handler, session)
+
+
+async def test_a_decision_not_stored_yet_is_not_called_refused_and_is_carried_out_once_stored(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bridge, "RETRY_SECONDS", 0.2)
+    factory = init_db(database_url)
+    db = factory()
+    conversation = seed(db)
+    try:
+        async with running(db, conversation, manager=SessionManager(db, durability="sync")) as live:
+            held = live.handler.session_manager.hold_writes(live.orchestrator.session_id)
+            assert held is not None
+            database = _Database(  # the database fails from the decision's commit on
+                held.store, monkeypatch, only=lambda rs: any(r.event.type is EventType.AGENT_DECISION for r in rs)
+            )
+            result = await live.session.run(user_input="I want to sell my loot")
+            [told] = [e.item for e in result.events if e.type == "function_call_output"]
+            assert told.is_error and "not accepted" not in told.output and "saved" in told.output
+            assert not [e for e in result.events if e.type == "message"]  # nobody answers meanwhile
+            assert live.agent_name == "Router" and live.orchestrator.get_current_agent().name == "Market"
+            database.down = False
+            assert await _until(lambda: live.agent_name == "Market" and held.held == 0)
+            context = await live.context()
+            assert context["transitions"][-1]["reason"] == "agent decided transition_to='Market'"
+    finally:
+        db.close()
+        factory.dispose()
+
+
+def test_an_event_held_while_the_session_is_let_go_is_not_left_behind(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation_id = build_conversation(db)
+    manager = SessionManager(db, durability="sync")
+    try:
+        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
+        held = manager.hold_writes("s")
+        assert held is not None
+        with held.holding():
+            orchestrator.process_event(_event(1))
+        real = held.store.write_held
+        writing, gate = threading.Event(), threading.Event()
+
+        def slow(records: Any) -> Any:
+            writing.set()
+            gate.wait(10)
+            return real(records)
+
+        monkeypatch.setattr(held.store, "write_held", slow)
+        releasing = threading.Thread(target=manager.release_session, args=("s",))
+        releasing.start()
+        assert writing.wait(10)  # the release is committing what is held
+        outcome: list[object] = []
+
+        def holder() -> None:  # the holder processes one more event meanwhile
+            try:
+                with held.holding():
+                    outcome.append(orchestrator.process_event(_event(2)))
+            except Exception as exc:
+                outcome.append(exc)
+
+        late = threading.Thread(target=holder)
+        late.start()
+        late.join(1.0)  # before the release is done, if nothing makes it wait
+        gate.set()
+        releasing.join(10)
+        late.join(10)
+        [result] = outcome
+        # either written, or refused: never processed and kept where nobody writes it
+        assert isinstance(result, Exception) or "e002" in logged_ids(db, "s")
+        assert held.held == 0
+    finally:
+        manager.close()

@@ -11,8 +11,10 @@ With durability ``"sync"`` the bridge holds its session's events (``rataura2.ses
 one transaction where something outside is about to depend on them: before the agent answers a user turn, before a
 hand-over, before a submitter (a tool, an action, ``user_input``) is told what its event came to, before the
 session ends; LiveKit's own reports after the answer (the agent's state changes and reply) go with the next of
-those, or once the session is quiet (``QUIET_SECONDS``). A turn is one commit, and a crash before it loses
-nothing anybody was told of.
+those, or once the session is quiet (``QUIET_SECONDS``). A turn is one commit. A commit that fails stops what it
+guards, and is tried again in ``RETRY_SECONDS``: the agent does not answer, the hand-over waits for the retry,
+submitters are told None, ``settle`` and ``user_input`` raise (``/chat`` answers 503). So a crash before a commit
+loses only what nobody was told of (but for the reads ``rataura2.sessions.held`` names).
 
 How a hand-over keeps the conversation whole:
 
@@ -50,7 +52,13 @@ from rataura2.core.events import EventData, LivekitEventHandler
 from rataura2.core.orchestrator import AgentOrchestrator, was_refused
 from rataura2.core.result import TransitionResult
 from rataura2.core.spec import AgentSpec
-from rataura2.errors import MessageTooLongError, SessionEndedError, UnknownSessionError
+from rataura2.errors import (
+    MessageTooLongError,
+    PersistenceError,
+    SessionEndedError,
+    SessionOwnedError,
+    UnknownSessionError,
+)
 from rataura2.livekit import history, translate
 from rataura2.livekit.actions import run_actions
 from rataura2.livekit.factory import LivekitAgentFactory, OrchestratedAgent
@@ -87,6 +95,10 @@ QUIET_SECONDS = 0.05
 after a turn) wait for a commit that something needs, before one is made for them."""
 RETRY_SECONDS = 1.0
 """With durability ``"sync"``: how long after a commit that failed the held events are tried again."""
+
+END_ATTEMPTS = 10
+"""With durability ``"sync"``: how many times ending a session whose events cannot be written is tried (one
+``RETRY_SECONDS`` apart)."""
 
 _TURN_ENVELOPE = 256
 """Bytes a user turn's event adds around its text (item id, LiveKit event name), for the size check."""
@@ -153,6 +165,10 @@ class SessionBridge:
         self._commit_timer: asyncio.TimerHandle | None = None
         self._commit_due = 0.0
         self._commits: set[asyncio.Future[bool]] = set()
+        self._failure: Exception | None = None
+        """Why the last commit failed (None once one succeeds)."""
+        self._unanswered = 0
+        """Replies the agent did not give because the commit before them failed (see ``user_input``)."""
         self.values = SessionValues(self)
         """The session's context values for tools (``RunContext.userdata``); see ``rataura2.livekit.values``."""
 
@@ -271,6 +287,10 @@ class SessionBridge:
     def _process_now(self, job: _Job) -> None:
         event = job.event
         assert event is not None
+        lock = self.orchestrator._lock
+        if not lock.acquire(blocking=False):  # another caller is in the session, perhaps writing: the pump waits
+            self._queue.put_nowait(job)  # for it off the loop
+            return
         self._busy = True
         try:
             result = self._traced(event)
@@ -282,6 +302,7 @@ class SessionBridge:
             result = None
         finally:
             self._busy = False
+            lock.release()
         if result is not None and result.errors:
             self._tell_problems(result)
         if self._handover_due():  # hand-overs are made by the pump, in order with what is queued
@@ -319,6 +340,17 @@ class SessionBridge:
             with held.holding():
                 return self._traced_now(event)
         return self._traced_now(event)
+
+    async def _traced_held(self, event: EventData) -> TransitionResult:
+        """Process a held event: on the loop (nothing to wait for) unless another caller is in the session, whose
+        write (``HeldWrites.event_processed``) is waited for in a thread."""
+        lock = self.orchestrator._lock
+        if lock.acquire(blocking=False):
+            try:
+                return self._traced(event)
+            finally:
+                lock.release()
+        return await asyncio.to_thread(self._traced, event)
 
     def _traced_now(self, event: EventData) -> TransitionResult:
         tracing = self.session_manager.tracing
@@ -409,7 +441,7 @@ class SessionBridge:
                     if store is not None and (store is self._held or not store.blocks) and self._reads_log():
                         result = await asyncio.to_thread(self._traced, event)
                     elif self._held is not None and store is self._held:
-                        result = self._traced(event)  # held: nothing to wait for
+                        result = await self._traced_held(event)
                     else:
                         tracing = self.session_manager.tracing
                         with tracing.event(self.session_id, event.type.value) as span:
@@ -417,9 +449,10 @@ class SessionBridge:
                             tracing.result(span, result)
                     if result.errors:
                         self._tell_problems(result)
-                if self._held is not None and self._handover_due():
-                    await self._commit()  # what moved the session is stored before the next agent takes over
-                self._sync(job.carry, result, event)
+                if self._held is not None and self._handover_due() and not await self._commit():
+                    self._retry_handover(job, result)  # what moved the session is stored before the next
+                else:  # agent takes over
+                    self._sync(job.carry, result, event)
             except SessionEndedError:  # ended through the API: nothing more to route
                 logger.info("session %s was ended elsewhere; LiveKit events are no longer routed", self.session_id)
                 self._ended = True
@@ -431,6 +464,20 @@ class SessionBridge:
             if self._ended and self._queue.empty():
                 self._stop()
                 return
+
+    def _retry_handover(self, job: _Job, result: TransitionResult | None) -> None:
+        """The commit before a hand-over failed: make the hand-over (its cause, the user's message it carries)
+        in ``RETRY_SECONDS``, once the commit goes through (never, for a session taken over elsewhere)."""
+        if self._held is not None and self._held.lost:
+            return
+        done: asyncio.Future[TransitionResult | None] = self._loop.create_future()
+        done.set_result(None)  # its submitter is told by ``job`` itself
+        retry = _Job(job.event, done, job.carry, processed=True, result=result)
+        self._loop.call_later(RETRY_SECONDS, self._requeue, retry)
+
+    def _requeue(self, job: _Job) -> None:
+        if not self._stopped:
+            self._queue.put_nowait(job)
 
     async def _end(self, event: EventData) -> None:
         """Room disconnected or AgentSession closed: end the orchestrator session, once."""
@@ -444,8 +491,16 @@ class SessionBridge:
         if self._end_reason is not None:  # ended by an end_conversation action or a tool
             reason = self._end_reason
         await self._commit()
-        with contextlib.suppress(UnknownSessionError):
-            await self.session_manager.aend_session(self.session_id, reason=reason)
+        for attempt in range(1, END_ATTEMPTS + 1):  # ended, the session must not stay live (and held) here
+            try:
+                await self.session_manager.aend_session(self.session_id, reason=reason)
+                return
+            except UnknownSessionError:
+                return
+            except PersistenceError as exc:
+                logger.warning("session %s could not be ended (attempt %d): %s", self.session_id, attempt, exc)
+            await asyncio.sleep(RETRY_SECONDS)
+        logger.error("session %s could not be ended: it stays live until the manager closes", self.session_id)
 
     def request_end(self, reason: str) -> None:
         """End the conversation with ``reason`` once what is being said has been spoken: the AgentSession closes
@@ -465,10 +520,14 @@ class SessionBridge:
         return bound
 
     def abort(self) -> None:
-        """Stop processing at once (the LiveKit session could not start)."""
+        """Stop processing at once (the LiveKit session could not start, or its chat is let go); what is held is
+        still written, by one last commit (the session goes on; its next bridge or its end writes what is held
+        if this one fails)."""
         self._stop()
         if self._pump is not None:
             self._pump.cancel()
+        if self._held is not None and self._held.held:
+            self._start_commit()
 
     def _stop(self) -> None:
         self._stopped = True
@@ -499,52 +558,63 @@ class SessionBridge:
                 return
             self._commit_timer.cancel()
         self._commit_due = due
-        self._commit_timer = self._loop.call_at(due, self._start_commit, delay == 0.0)
+        self._commit_timer = self._loop.call_at(due, self._start_commit)
 
-    def _start_commit(self, quiet: bool) -> None:
-        """A commit for the submitters waiting (or, ``quiet``, for everything held)."""
+    def _start_commit(self) -> None:
+        """A commit of everything held (for the submitters waiting, a quiet moment, or a retry)."""
         self._commit_timer = None
-        held = self._held
-        if held is None:
+        if self._held is None:
             return
-        upto = held.kept if quiet else max((mark for _, _, mark in self._unacked), default=0)
-        task = asyncio.ensure_future(self._commit(upto))
+        task = asyncio.ensure_future(self._commit())
         self._commits.add(task)
         task.add_done_callback(self._commits.discard)
 
-    async def _commit(self, upto: int | None = None) -> bool:
-        """Until the events held so far (or the first ``upto``) are stored: write what is held in one transaction
-        unless another commit did, and tell the submitters waiting for it (see ``rataura2.sessions.held``). False
-        when it could not be written: the submitters are told None, and the events stay held, to be written by the
-        next commit (tried again in ``RETRY_SECONDS``)."""
+    async def _commit(self) -> bool:
+        """Until the events held so far are stored: write what is held in one transaction unless another commit
+        did, and tell the submitters waiting for it (see ``rataura2.sessions.held``). False when they could not
+        be written (the reason is kept in ``_failure``): the submitters are told None, and the events stay held, to
+        be written by the next commit (tried again in ``RETRY_SECONDS``), or, for a session taken over elsewhere,
+        are lost for good. What the commit guards must then not happen."""
         held = self._held
         if held is None:
             return True
-        if upto is None:
-            upto = held.kept
+        upto = held.kept
         async with self._commit_lock:
-            ok = True
-            if held.written < upto:
+            ok = not held.lost
+            if ok and held.written < upto:
                 try:
                     await asyncio.to_thread(held.commit)
+                except (PersistenceError, SessionOwnedError) as exc:
+                    ok, self._failure = False, exc
                 except Exception as exc:
                     ok = False
-                    logger.warning("session %s: could not store its events: %s", self.session_id, exc)
+                    self._failure = PersistenceError(f"could not store session {self.session_id!r}: {exc}")
+                    self._failure.__cause__ = exc
+                if not ok:
+                    logger.warning("session %s: could not store its events: %s", self.session_id, self._failure)
+            if held.lost:
+                ok = False
+                self._failure = SessionOwnedError(
+                    self.session_id, None, f"session {self.session_id!r} is driven by another process now"
+                )
             self._tell_stored(held.written, ok)
-            if held.kept > held.written and not self._stopped:  # LiveKit's reports wait for a quiet moment
-                self._commit_soon(QUIET_SECONDS if ok else RETRY_SECONDS)
+            if ok:
+                self._failure = None
+            if held.kept > held.written and not held.lost and not self._stopped:
+                self._commit_soon(QUIET_SECONDS if ok else RETRY_SECONDS)  # LiveKit's reports: once quiet
             return ok
 
     def _tell_stored(self, written: int, ok: bool) -> None:
         """Tell the submitters whose events are stored what they came to; after a failed commit, tell the others
         None (not acknowledged)."""
+        held_kept = self._held.kept if self._held is not None else written
         waiting = []
         for done, result, mark in self._unacked:
             if done.done():
                 continue
             if mark <= written:
                 done.set_result(result)
-            elif not ok:
+            elif not ok or mark > held_kept:  # not stored, or lost (the session was taken over elsewhere)
                 done.set_result(None)
             else:
                 waiting.append((done, result, mark))
@@ -610,7 +680,9 @@ class SessionBridge:
             fact = translate.user_turn(message)
             self.submit_fact(fact, lazy=True)  # stored just below
         await self.drain()
-        await self._commit()  # with durability "sync", the turn is stored before it is answered
+        if not await self._commit():  # with durability "sync", the turn is stored before it is answered
+            self._unanswered += 1  # not stored: the agent stays silent (``user_input`` raises)
+            return False
         return agent is self._active
 
     async def decide(self, agent: OrchestratedAgent, target: str, reason: str) -> str:
@@ -626,6 +698,10 @@ class SessionBridge:
         )
         if result is not None and result.transitioned and result.to_agent_id is not None:
             return f"The conversation is handed over to {self.graph.get_agent(result.to_agent_id).name}."
+        if result is None and self._held is not None and self.orchestrator.current_agent_id != agent.spec.id:
+            raise ToolError(  # processed, but not stored yet: the hand-over is made once it is
+                f"the hand-over to {target} could not be saved yet; it will be made once it is: say nothing more"
+            )
         why = result.reason if result is not None else "the session has ended"
         raise ToolError(f"the hand-over to {target} was not accepted ({why}); carry on yourself")
 
@@ -713,20 +789,33 @@ class SessionBridge:
                 return
             await self.drain()
             if agent is self._active and self._pending is None:
-                await self._commit()  # with durability "sync", what was said is stored before anyone is told
+                if not await self._commit():  # with durability "sync", what was said is stored before anyone
+                    raise self._stored_failure()  # is told
                 return
+
+    def _stored_failure(self) -> Exception:
+        """What to raise for a commit that failed: why it did."""
+        failure = self._failure
+        if failure is None:
+            return PersistenceError(f"could not store the events of session {self.session_id!r}")
+        return failure
 
     async def user_input(self, text: str) -> None:
         """Send the user's text as a turn, once any hand-over is done, and wait until it has been answered (by
         whichever agent the turn leads to). Text too long to be an event is refused as a whole, before any agent
-        sees it (:class:`MessageTooLongError`): a turn is never half handled."""
+        sees it (:class:`MessageTooLongError`): a turn is never half handled. With durability ``"sync"``, raises
+        :class:`PersistenceError` (or :class:`SessionOwnedError`) when the turn or its answer could not be stored:
+        then the agent may not have answered, and nothing may be told as answered."""
         check_turn_size(text)
         await self.settle()
         if self._closed.is_set():
             raise RuntimeError(f"session {self.session_id} is closed")
+        unanswered = self._unanswered
         handle = self.agent_session.generate_reply(user_input=text)
         await handle
         await self.settle()
+        if self._unanswered != unanswered:  # a commit failed before the answer: the agent did not answer
+            raise self._stored_failure()
         error = handle.exception()
         if error is not None:
             logger.debug("session %s: reply failed: %s", self.session_id, error)

@@ -5,16 +5,21 @@ A LiveKit turn is several events (the user's message, the agent's state changes,
 transaction each, a turn waits for as many commits. The LiveKit bridge holds its session's events instead
 (``SessionManager.hold_writes``) and commits them at the points where they become visible outside: before the agent
 answers a user turn, before a hand-over, before it tells a submitter (a tool, an action) what its event came to,
-before the session ends, and otherwise shortly after the session falls quiet. Until then, what the held events
-did is seen by nobody outside the process, so a crash before the commit loses nothing that was acknowledged:
-the session resumes from the log as it was before them.
+before the session ends, and otherwise shortly after the session falls quiet; a commit that fails stops what it
+guards (the agent stays silent, the hand-over waits, the submitter is told None, ``/chat`` answers 503). So a crash
+before the commit loses only events nobody was told of: the session resumes from the log as it was before them.
+Two reads are not held back: the session's live state read through the API (its context, including what the
+held events did) and another caller sending a held event's id again within the dedupe window (answered from
+memory; ``rataura2.core.dedupe``).
 
 Only the holder's own events are held (those it processes inside :meth:`HeldWrites.holding`). Any other caller of
 the session (the HTTP API, a thread) is served as by the sync store: its event is written, with everything held
 before it, in one transaction before ``process_event`` returns.
 
 A commit that fails keeps the held records (they are written by the next commit, in order); the events stay
-applied in memory but are not acknowledged: ``commit`` raises and the holder tells its submitters so.
+applied in memory but are not acknowledged: ``commit`` raises and the holder tells its submitters so. A session
+found taken over by another process (its lease lost) drops what is held and is ``lost``: nothing it holds can be
+written any more.
 """
 
 from __future__ import annotations
@@ -62,6 +67,9 @@ class HeldWrites:
         self.written = 0
         """Events written so far; ``written >= mark`` once every event kept before ``kept`` was ``mark`` is
         stored (records are written in the order they were kept)."""
+        self.lost = False
+        """The session was taken over elsewhere (this process lost its lease): what was held is dropped, and
+        nothing held from now on can be written."""
 
     @property
     def held(self) -> int:
@@ -143,6 +151,7 @@ class HeldWrites:
             with self._lock:
                 lost, self._held = len(self._held), []
                 self.kept = self.written  # nothing is left to wait for
+                self.lost = True
             self.store.leases.forget(self.session_id)
             raise SessionOwnedError(
                 self.session_id,

@@ -118,10 +118,11 @@ class SessionManager:
         """Commit what is held for the session and give it back its store."""
         held = self._held.pop(session_id, None)
         if held is not None:
-            try:
-                held.commit()
-            finally:
-                held.orchestrator.store = self.store
+            with held.orchestrator._lock:  # no event is held between the commit and the swap
+                try:
+                    held.commit()
+                finally:
+                    held.orchestrator.store = self.store
 
     # graphs --------------------------------------------------------------------------------------------------
     def publish_and_compile(self, conversation: int | str) -> CompiledGraph:
@@ -328,9 +329,11 @@ class SessionManager:
             orchestrator = self[session_id]
             if orchestrator.ended:
                 del self._sessions[session_id]
-                self._let_go_held(session_id)
-                if self.store is not None:
-                    self.store.session_ended(orchestrator)
+                try:
+                    self._let_go_held(session_id)
+                finally:  # its lease goes with it, even when what was held could not be written
+                    if self.store is not None:
+                        self.store.session_ended(orchestrator)
                 return TransitionResult(
                     TransitionStatus.NO_TRANSITION, orchestrator.current_agent_id, reason="session had ended already"
                 )
