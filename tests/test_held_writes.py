@@ -87,6 +87,38 @@ def test_another_caller_of_the_session_is_written_with_what_is_held_before_it(db
         assert (held.held, held.kept, held.written, held.commits) == (0, 3, 3, 1)
 
 
+def test_another_caller_repeating_a_held_event_is_answered_once_it_is_stored(db: Session) -> None:
+    conversation_id = build_conversation(db)
+    with SessionManager(db, durability="sync") as manager:
+        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
+        held = manager.hold_writes("s")
+        assert held is not None
+        with held.holding():
+            first = orchestrator.process_event(_event(1))
+            assert orchestrator.process_event(_event(1)) == first  # the holder's own: it tells no one before its commit
+        assert logged_ids(db, "s") == ["rataura2:created"]
+        assert orchestrator.process_event(_event(1)) == first  # another caller's repeat: answered once stored
+        assert logged_ids(db, "s") == ["rataura2:created", "e001"]
+        assert (held.held, held.commits) == (0, 1)
+
+
+def test_the_apis_view_of_a_live_session_shows_only_stored_events(db: Session) -> None:
+    from rataura2.api.sessions import state
+
+    conversation_id = build_conversation(db)
+    with SessionManager(db, durability="sync") as manager:
+        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
+        held = manager.hold_writes("s")
+        assert held is not None
+        with held.holding():
+            orchestrator.process_event(_event(1))
+            orchestrator.process_event(_event(2))
+        shown = state(manager, "s")
+        assert logged_ids(db, "s") == ["rataura2:created", "e001", "e002"]  # written before it was shown
+        assert shown.context["turn_count"] == 2 and held.held == 0
+        assert shown.turn_count == 2 and shown.events == len(logged_ids(db, "s"))  # the stored row agrees
+
+
 def test_ending_or_releasing_a_session_writes_what_is_held(db: Session) -> None:
     conversation_id = build_conversation(db)
     with SessionManager(db, durability="sync") as manager:

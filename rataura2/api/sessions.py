@@ -61,7 +61,10 @@ def summary(engine: Engine, session_id: str) -> SessionSummary:
 
 
 def state(manager: SessionManager, session_id: str) -> SessionState:
-    """A session's summary and context: the live one's if this process drives it, else rebuilt from the log."""
+    """A session's summary and context: the live one's if this process drives it, else rebuilt from the log. A
+    live session's held events are written first: what is shown is stored, and the summary agrees with it."""
+    if session_id in manager:
+        manager.write_held(session_id)
     found = summary(manager.engine, session_id)
     orchestrator = manager[session_id] if session_id in manager else manager.load_session(session_id)
     return SessionState(**found.model_dump(), context=shown_context(orchestrator))

@@ -207,6 +207,8 @@ class AgentOrchestrator:
             if previous is None and results.evicted and self.store is not None:
                 previous = self.store.logged_result(self, event_id)  # as _processed(), inlined: every event asks
             if previous is not None:
+                if self.store is not None:
+                    self.store.repeated(self, event_id)
                 return previous
             if self.ended:
                 raise SessionEndedError(f"session {self.session_id!r} has ended; event {event.id} refused")

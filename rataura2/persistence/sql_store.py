@@ -189,6 +189,10 @@ class SqlStore:
     def session_ended(self, orchestrator: AgentOrchestrator) -> None:
         self.release(orchestrator.session_id)
 
+    def repeated(self, orchestrator: AgentOrchestrator, event_id: str) -> None:
+        """Nothing to do: a sync event was stored before it was first answered, and an async one is acknowledged
+        before it is stored, its repeat alike."""
+
     def logged_result(self, orchestrator: AgentOrchestrator, event_id: str) -> TransitionResult | None:
         """The logged result of an event whose id left the session's dedupe window, if it was processed."""
         session_id = orchestrator.session_id

@@ -8,9 +8,9 @@ answers a user turn, before a hand-over, before it tells a submitter (a tool, an
 before the session ends, and otherwise shortly after the session falls quiet; a commit that fails stops what it
 guards (the agent stays silent, the hand-over waits, the submitter is told None, ``/chat`` answers 503). So a crash
 before the commit loses only events nobody was told of: the session resumes from the log as it was before them.
-Two reads are not held back: the session's live state read through the API (its context, including what the
-held events did) and another caller sending a held event's id again within the dedupe window (answered from
-memory; ``rataura2.core.dedupe``).
+Readers from outside wait for the commit too: the API's view of a live session's state writes what is held first
+(``SessionManager.write_held``), and another caller sending a held event's id again is answered once that event is
+stored (``repeated``).
 
 Only the holder's own events are held (those it processes inside :meth:`HeldWrites.holding`). Any other caller of
 the session (the HTTP API, a thread) is served as by the sync store: its event is written, with everything held
@@ -124,6 +124,14 @@ class HeldWrites:
                 if record.event.id == event_id:
                     return TransitionResult.from_dict(record.result)
         return self.store.logged_result(orchestrator, event_id)
+
+    def repeated(self, orchestrator: AgentOrchestrator, event_id: str) -> None:
+        if _holder.get() is self:
+            return  # the holder is told of its events once they are committed
+        with self._lock:
+            pending = any(record.event.id == event_id for record in self._held)
+        if pending:  # another caller is about to be told of it: it must be stored first
+            self.commit()
 
     def session_ended(self, orchestrator: AgentOrchestrator) -> None:
         self.commit()

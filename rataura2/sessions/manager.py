@@ -114,6 +114,13 @@ class SessionManager:
                 orchestrator.store = held
             return held
 
+    def write_held(self, session_id: str) -> None:
+        """Commit what the session's driver holds, if anything, so that what a reader is shown next is stored
+        (:class:`~rataura2.errors.PersistenceError` when it cannot be)."""
+        held = self._held.get(session_id)
+        if held is not None:
+            held.commit()
+
     def _let_go_held(self, session_id: str) -> None:
         """Commit what is held for the session and give it back its store."""
         held = self._held.pop(session_id, None)
