@@ -141,6 +141,18 @@ class AgentOrchestrator:
 
     # reading -------------------------------------------------------------------------------------------------
     @property
+    def lock(self) -> threading.RLock:
+        """The session's lock, held while an event is processed: hold it to do several things to the session with
+        no event in between (or try it without waiting, to learn that another caller is in the session)."""
+        return self._lock
+
+    @property
+    def reads_log(self) -> bool:
+        """Whether processing an event may read the store: once ids have left the dedupe window, each id the
+        session does not remember is looked up in its log (``rataura2.core.dedupe``)."""
+        return self.store is not None and self._results.evicted
+
+    @property
     def current_agent_id(self) -> int:
         return self._agent_id
 

@@ -282,12 +282,12 @@ class SessionBridge:
         """Whether processing an event may read the session's log: once ids have left the session's dedupe window,
         the orchestrator asks its store about each id it does not remember (``rataura2.core.dedupe``), and that
         read is kept off the event loop."""
-        return self.orchestrator.store is not None and self.orchestrator._results.evicted
+        return self.orchestrator.reads_log
 
     def _process_now(self, job: _Job) -> None:
         event = job.event
         assert event is not None
-        lock = self.orchestrator._lock
+        lock = self.orchestrator.lock
         if not lock.acquire(blocking=False):  # another caller is in the session, perhaps writing: the pump waits
             self._queue.put_nowait(job)  # for it off the loop
             return
@@ -344,7 +344,7 @@ class SessionBridge:
     async def _traced_held(self, event: EventData) -> TransitionResult:
         """Process a held event: on the loop (nothing to wait for) unless another caller is in the session, whose
         write (``HeldWrites.event_processed``) is waited for in a thread."""
-        lock = self.orchestrator._lock
+        lock = self.orchestrator.lock
         if lock.acquire(blocking=False):
             try:
                 return self._traced(event)

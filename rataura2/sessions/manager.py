@@ -125,7 +125,7 @@ class SessionManager:
         """Commit what is held for the session and give it back its store."""
         held = self._held.pop(session_id, None)
         if held is not None:
-            with held.orchestrator._lock:  # no event is held between the commit and the swap
+            with held.orchestrator.lock:  # no event is held between the commit and the swap
                 try:
                     held.commit()
                 finally:
