@@ -27,14 +27,27 @@ Outcome = BaseException | None
 
 
 class _Ticket(Generic[T]):
-    __slots__ = ("done", "item", "lead", "outcome", "wake")
+    """One submitted item. ``wake`` is a plain lock held from the start and released (under the group's lock, at
+    most once until its writer takes it again) when the writer has something to do: its item is done, or it is
+    asked to lead. A bare lock rather than a ``threading.Event``: waking a hundred writers a batch is the group's
+    main cost, and an Event builds a condition and a lock per wait and takes two more locks per wake-up."""
+
+    __slots__ = ("done", "item", "lead", "outcome", "signalled", "wake")
 
     def __init__(self, item: T) -> None:
         self.item = item
         self.done = False
         self.lead = False
+        self.signalled = False
         self.outcome: Outcome = None
-        self.wake = threading.Event()
+        self.wake = threading.Lock()
+        self.wake.acquire()
+
+    def signal(self) -> None:
+        """Under the group's lock: wake the writer (once, until it has looked)."""
+        if not self.signalled:
+            self.signalled = True
+            self.wake.release()
 
 
 class GroupCommit(Generic[T]):
@@ -61,6 +74,8 @@ class GroupCommit(Generic[T]):
         self._arrived = threading.Condition(self._lock)
         self._waiting: list[_Ticket[T]] = []
         self._in_flight = 0
+        self._gathering = 0
+        """Leaders waiting for company (only then does an arrival notify)."""
         self._last_size = 0
         self._last_seconds = 0.0
         self.batches = 0
@@ -71,20 +86,22 @@ class GroupCommit(Generic[T]):
         ticket = _Ticket(item)
         with self._lock:
             self._waiting.append(ticket)
-            self._arrived.notify()
-            ticket.lead = self._in_flight < self.writers
-            if ticket.lead:
+            if self._gathering:
+                self._arrived.notify()
+            lead = self._in_flight < self.writers
+            if lead:
                 self._in_flight += 1
         while True:
-            with self._lock:
-                lead, ticket.lead, done = ticket.lead, False, ticket.done
             if lead:  # asked to lead (perhaps after another batch took this record: then it leads the next)
                 self._lead()
-            elif done:
-                break
-            else:
-                ticket.wake.wait()
-                ticket.wake.clear()
+                with self._lock:
+                    if ticket.done and not ticket.lead:
+                        break
+            ticket.wake.acquire()  # until signalled: done, or asked to lead
+            with self._lock:
+                lead, ticket.lead, ticket.signalled = ticket.lead, False, False
+                if ticket.done and not lead:
+                    break
         if ticket.outcome is not None:
             raise ticket.outcome
 
@@ -111,7 +128,7 @@ class GroupCommit(Generic[T]):
             with self._lock:
                 for ticket, outcome in zip(batch, outcomes, strict=True):
                     ticket.outcome, ticket.done = outcome, True
-                    ticket.wake.set()
+                    ticket.signal()
                 self._in_flight -= 1
                 self.batches += 1
                 self.items += len(batch)
@@ -124,11 +141,15 @@ class GroupCommit(Generic[T]):
         if len(self._waiting) >= want:
             return
         deadline = time.monotonic() + min(self.max_gather, self._last_seconds / 2)
-        while len(self._waiting) < want:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            self._arrived.wait(remaining)
+        self._gathering += 1
+        try:
+            while len(self._waiting) < want:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._arrived.wait(remaining)
+        finally:
+            self._gathering -= 1
 
     def _hand_over(self) -> None:
         """Under the lock: ask the first writer still waiting to lead, while there is room in flight."""
@@ -138,7 +159,7 @@ class GroupCommit(Generic[T]):
             if not ticket.lead:
                 ticket.lead = True
                 self._in_flight += 1
-                ticket.wake.set()
+                ticket.signal()
 
 
 __all__ = ["GroupCommit", "Outcome"]
