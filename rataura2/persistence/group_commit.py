@@ -27,10 +27,11 @@ Outcome = BaseException | None
 
 
 class _Ticket(Generic[T]):
-    """One submitted item. ``wake`` is a plain lock held from the start and released (under the group's lock, at
-    most once until its writer takes it again) when the writer has something to do: its item is done, or it is
-    asked to lead. A bare lock rather than a ``threading.Event``: waking a hundred writers a batch is the group's
-    main cost, and an Event builds a condition and a lock per wait and takes two more locks per wake-up."""
+    """One submitted item. ``wake`` is a plain lock, held from the start and released when the writer has something
+    to do: its item is done, or it is asked to lead. ``signalled`` (under the group's lock) says that it has been
+    released and not taken back, so that it is released at most once. A bare lock rather than a
+    ``threading.Event``: waking the writers of a batch is the group's main cost, and an Event builds a condition and
+    a lock per wait and takes two more locks per wake-up."""
 
     __slots__ = ("done", "item", "lead", "outcome", "signalled", "wake")
 
@@ -43,11 +44,12 @@ class _Ticket(Generic[T]):
         self.wake = threading.Lock()
         self.wake.acquire()
 
-    def signal(self) -> None:
-        """Under the group's lock: wake the writer (once, until it has looked)."""
+    def signal(self, wakes: list[threading.Lock]) -> None:
+        """Under the group's lock: have the writer woken (once, until it has looked). The lock goes to ``wakes``,
+        released once the group's lock is let go: a woken writer then does not block on it at once."""
         if not self.signalled:
             self.signalled = True
-            self.wake.release()
+            wakes.append(self.wake)
 
 
 class GroupCommit(Generic[T]):
@@ -94,12 +96,15 @@ class GroupCommit(Generic[T]):
         while True:
             if lead:  # asked to lead (perhaps after another batch took this record: then it leads the next)
                 self._lead()
-                with self._lock:
-                    if ticket.done and not ticket.lead:
-                        break
-            ticket.wake.acquire()  # until signalled: done, or asked to lead
+            else:
+                ticket.wake.acquire()  # until signalled
+                if ticket.done and not ticket.lead:
+                    break  # no lock needed: a done ticket has left the queue, nothing changes it any more
             with self._lock:
-                lead, ticket.lead, ticket.signalled = ticket.lead, False, False
+                if lead and ticket.signalled:  # a wake-up came while leading: take it back before waiting again
+                    ticket.wake.acquire()
+                ticket.signalled = False
+                lead, ticket.lead = ticket.lead, False
                 if ticket.done and not lead:
                     break
         if ticket.outcome is not None:
@@ -107,13 +112,16 @@ class GroupCommit(Generic[T]):
 
     def _lead(self) -> None:
         """Write one batch of what is waiting (the caller counts as in flight)."""
+        wakes: list[threading.Lock] = []
         with self._lock:
             self._gather()
             batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
             if not batch:
                 self._in_flight -= 1
-                self._hand_over()
-                return
+                self._hand_over(wakes)
+        if not batch:
+            _release(wakes)
+            return
         started = time.perf_counter()
         outcomes: Sequence[Outcome] = [None] * len(batch)
         try:
@@ -126,14 +134,15 @@ class GroupCommit(Generic[T]):
                 raise
         finally:
             with self._lock:
+                self._in_flight -= 1
+                self._hand_over(wakes)
                 for ticket, outcome in zip(batch, outcomes, strict=True):
                     ticket.outcome, ticket.done = outcome, True
-                    ticket.signal()
-                self._in_flight -= 1
+                    ticket.signal(wakes)
                 self.batches += 1
                 self.items += len(batch)
                 self._last_size, self._last_seconds = len(batch), time.perf_counter() - started
-                self._hand_over()
+            _release(wakes)
 
     def _gather(self) -> None:
         """Under the lock: wait a moment for the writers of the previous batch, if it was bigger than what waits."""
@@ -151,7 +160,7 @@ class GroupCommit(Generic[T]):
         finally:
             self._gathering -= 1
 
-    def _hand_over(self) -> None:
+    def _hand_over(self, wakes: list[threading.Lock]) -> None:
         """Under the lock: ask the first writer still waiting to lead, while there is room in flight."""
         for ticket in self._waiting:
             if self._in_flight >= self.writers:
@@ -159,7 +168,12 @@ class GroupCommit(Generic[T]):
             if not ticket.lead:
                 ticket.lead = True
                 self._in_flight += 1
-                ticket.signal()
+                ticket.signal(wakes)
+
+
+def _release(wakes: list[threading.Lock]) -> None:
+    for wake in wakes:
+        wake.release()
 
 
 __all__ = ["GroupCommit", "Outcome"]
