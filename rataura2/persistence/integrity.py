@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -39,17 +41,28 @@ def canonical_event(
 ) -> CanonicalEvent:
     """The fields one by one: a JSON array's text is its elements' texts joined by commas, so the checksum is
     the one ``event_checksum`` has always computed."""
-    encode = _CANONICAL.encode
     fields = (
-        encode(seq),
-        encode(event_id),
-        encode(kind),
-        encode(timestamp),
-        encode(source),
-        encode(data),
-        encode(result),
+        _number(seq),
+        _string(event_id),
+        _string(kind),
+        _number(timestamp),
+        _string(source),
+        _CANONICAL.encode(data),
+        _CANONICAL.encode(result),
     )
     return CanonicalEvent(fields, _sha256("[" + ",".join(fields) + "]"))
+
+
+def _string(value: str) -> str:
+    return encode_basestring(value) if type(value) is str else _CANONICAL.encode(value)
+
+
+def _number(value: float) -> str:
+    """As the encoder writes a plain int or a finite float (their ``repr``), without setting an encoder up."""
+    kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):
+        return kind.__repr__(value)
+    return _CANONICAL.encode(value)
 
 
 def event_checksum(seq: int, event_id: str, kind: str, timestamp: float, source: str, data: Any, result: Any) -> str:
