@@ -24,7 +24,7 @@ from rataura2.core.result import TransitionResult
 from rataura2.db.models import SessionEvent, SessionRecord
 from rataura2.errors import PersistenceError, SessionExistsError, SessionOwnedError
 from rataura2.persistence.group_commit import GroupCommit, Outcome
-from rataura2.persistence.integrity import CanonicalEvent, canonical_event, snapshot_checksum
+from rataura2.persistence.integrity import CanonicalEvent, canonical_event, event_checksum, snapshot_checksum
 from rataura2.persistence.leases import Leases, SessionRow, default_owner, read_row
 from rataura2.persistence.log import SessionLog, logged_result, read_log
 from rataura2.persistence.writes import BatchWriter, SessionWrite
@@ -72,6 +72,14 @@ class EventRecord:
             self.seq, event.id, event.type.value, event.timestamp, event.source, event.data, self.result
         )
 
+    def _checksum(self) -> str:
+        if self.encoded is not None:
+            return self.encoded.checksum
+        event = self.event  # the checksum alone costs less than the fields one by one
+        return event_checksum(
+            self.seq, event.id, event.type.value, event.timestamp, event.source, event.data, self.result
+        )
+
     def row(self) -> dict[str, Any]:
         event = self.event
         return {
@@ -83,7 +91,7 @@ class EventRecord:
             "source": event.source,
             "data": event.data,
             "result": self.result,
-            "checksum": self.canonical().checksum,
+            "checksum": self._checksum(),
             "recorded_at": _now(),
         }
 
