@@ -77,7 +77,9 @@ class GroupCommit(Generic[T]):
         self._waiting: list[_Ticket[T]] = []
         self._in_flight = 0
         self._gathering = 0
-        """Leaders waiting for company (only then does an arrival notify)."""
+        """Leaders waiting for company. An arrival wakes them only once ``_target`` writers wait: woken at every
+        arrival, a leader would win the interpreter's lock back dozens of times a batch just to wait again."""
+        self._target = 0
         self._last_size = 0
         self._last_seconds = 0.0
         self.batches = 0
@@ -88,8 +90,8 @@ class GroupCommit(Generic[T]):
         ticket = _Ticket(item)
         with self._lock:
             self._waiting.append(ticket)
-            if self._gathering:
-                self._arrived.notify()
+            if self._gathering and len(self._waiting) >= self._target:
+                self._arrived.notify_all()
             lead = self._in_flight < self.writers
             if lead:
                 self._in_flight += 1
@@ -150,6 +152,7 @@ class GroupCommit(Generic[T]):
         if len(self._waiting) >= want:
             return
         deadline = time.monotonic() + min(self.max_gather, self._last_seconds / 2)
+        self._target = want if not self._gathering else min(self._target, want)
         self._gathering += 1
         try:
             while len(self._waiting) < want:
