@@ -302,8 +302,10 @@ class SqlStore:
         *,
         encode: bool = False,
     ) -> EventRecord:
-        """The event as it goes to the database; with ``encode``, in canonical JSON already (in the caller's thread:
-        the writer of a shared commit then only pastes it in, and an event that cannot be encoded fails alone)."""
+        """The event as it goes to the database; with ``encode``, in canonical JSON already, in the caller's thread,
+        so that the writer of a shared commit only pastes it in (PostgreSQL). Not on SQLite, whose rows need only
+        the checksum: the fields one by one would only lengthen each session's turn, and with it the wait for
+        company before each commit."""
         seq = tracked.seq + 1
         ended = orchestrator.ended
         context = orchestrator.context
@@ -382,7 +384,7 @@ class SyncStore(SqlStore):
 
     def event_processed(self, orchestrator: AgentOrchestrator, event: EventData, result: TransitionResult) -> None:
         tracked = self._tracking(orchestrator.session_id)
-        record = self._record(orchestrator, tracked, event, result, encode=True)
+        record = self._record(orchestrator, tracked, event, result, encode=self.writer.one_statement)
         try:
             self._group.submit(record)
         except Fenced as exc:
