@@ -27,14 +27,29 @@ Outcome = BaseException | None
 
 
 class _Ticket(Generic[T]):
-    __slots__ = ("done", "item", "lead", "outcome", "wake")
+    """One submitted item. ``wake`` is a plain lock, held from the start and released when the writer has something
+    to do: its item is done, or it is asked to lead. ``signalled`` (under the group's lock) says that it has been
+    released and not taken back, so that it is released at most once. A bare lock rather than a
+    ``threading.Event``: waking the writers of a batch is the group's main cost, and an Event builds a condition and
+    a lock per wait and takes two more locks per wake-up."""
+
+    __slots__ = ("done", "item", "lead", "outcome", "signalled", "wake")
 
     def __init__(self, item: T) -> None:
         self.item = item
         self.done = False
         self.lead = False
+        self.signalled = False
         self.outcome: Outcome = None
-        self.wake = threading.Event()
+        self.wake = threading.Lock()
+        self.wake.acquire()
+
+    def signal(self, wakes: list[threading.Lock]) -> None:
+        """Under the group's lock: have the writer woken (once, until it has looked). The lock goes to ``wakes``,
+        released once the group's lock is let go: a woken writer then does not block on it at once."""
+        if not self.signalled:
+            self.signalled = True
+            wakes.append(self.wake)
 
 
 class GroupCommit(Generic[T]):
@@ -61,6 +76,10 @@ class GroupCommit(Generic[T]):
         self._arrived = threading.Condition(self._lock)
         self._waiting: list[_Ticket[T]] = []
         self._in_flight = 0
+        self._gathering = 0
+        """Leaders waiting for company. An arrival wakes them only once ``_target`` writers wait: woken at every
+        arrival, a leader would win the interpreter's lock back dozens of times a batch just to wait again."""
+        self._target = 0
         self._last_size = 0
         self._last_seconds = 0.0
         self.batches = 0
@@ -71,32 +90,40 @@ class GroupCommit(Generic[T]):
         ticket = _Ticket(item)
         with self._lock:
             self._waiting.append(ticket)
-            self._arrived.notify()
-            ticket.lead = self._in_flight < self.writers
-            if ticket.lead:
+            if self._gathering and len(self._waiting) >= self._target:
+                self._arrived.notify_all()
+            lead = self._in_flight < self.writers
+            if lead:
                 self._in_flight += 1
         while True:
-            with self._lock:
-                lead, ticket.lead, done = ticket.lead, False, ticket.done
             if lead:  # asked to lead (perhaps after another batch took this record: then it leads the next)
                 self._lead()
-            elif done:
-                break
             else:
-                ticket.wake.wait()
-                ticket.wake.clear()
+                ticket.wake.acquire()  # until signalled
+                if ticket.done and not ticket.lead:
+                    break  # no lock needed: a done ticket has left the queue, nothing changes it any more
+            with self._lock:
+                if lead and ticket.signalled:  # a wake-up came while leading: take it back before waiting again
+                    ticket.wake.acquire()
+                ticket.signalled = False
+                lead, ticket.lead = ticket.lead, False
+                if ticket.done and not lead:
+                    break
         if ticket.outcome is not None:
             raise ticket.outcome
 
     def _lead(self) -> None:
         """Write one batch of what is waiting (the caller counts as in flight)."""
+        wakes: list[threading.Lock] = []
         with self._lock:
             self._gather()
             batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
             if not batch:
                 self._in_flight -= 1
-                self._hand_over()
-                return
+                self._hand_over(wakes)
+        if not batch:
+            _release(wakes)
+            return
         started = time.perf_counter()
         outcomes: Sequence[Outcome] = [None] * len(batch)
         try:
@@ -109,14 +136,15 @@ class GroupCommit(Generic[T]):
                 raise
         finally:
             with self._lock:
+                self._in_flight -= 1
+                self._hand_over(wakes)
                 for ticket, outcome in zip(batch, outcomes, strict=True):
                     ticket.outcome, ticket.done = outcome, True
-                    ticket.wake.set()
-                self._in_flight -= 1
+                    ticket.signal(wakes)
                 self.batches += 1
                 self.items += len(batch)
                 self._last_size, self._last_seconds = len(batch), time.perf_counter() - started
-                self._hand_over()
+            _release(wakes)
 
     def _gather(self) -> None:
         """Under the lock: wait a moment for the writers of the previous batch, if it was bigger than what waits."""
@@ -124,13 +152,18 @@ class GroupCommit(Generic[T]):
         if len(self._waiting) >= want:
             return
         deadline = time.monotonic() + min(self.max_gather, self._last_seconds / 2)
-        while len(self._waiting) < want:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            self._arrived.wait(remaining)
+        self._target = want if not self._gathering else min(self._target, want)
+        self._gathering += 1
+        try:
+            while len(self._waiting) < want:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._arrived.wait(remaining)
+        finally:
+            self._gathering -= 1
 
-    def _hand_over(self) -> None:
+    def _hand_over(self, wakes: list[threading.Lock]) -> None:
         """Under the lock: ask the first writer still waiting to lead, while there is room in flight."""
         for ticket in self._waiting:
             if self._in_flight >= self.writers:
@@ -138,7 +171,12 @@ class GroupCommit(Generic[T]):
             if not ticket.lead:
                 ticket.lead = True
                 self._in_flight += 1
-                ticket.wake.set()
+                ticket.signal(wakes)
+
+
+def _release(wakes: list[threading.Lock]) -> None:
+    for wake in wakes:
+        wake.release()
 
 
 __all__ = ["GroupCommit", "Outcome"]

@@ -24,7 +24,7 @@ from rataura2.core.result import TransitionResult
 from rataura2.db.models import SessionEvent, SessionRecord
 from rataura2.errors import PersistenceError, SessionExistsError, SessionOwnedError
 from rataura2.persistence.group_commit import GroupCommit, Outcome
-from rataura2.persistence.integrity import event_checksum, snapshot_checksum
+from rataura2.persistence.integrity import CanonicalEvent, canonical_event, event_checksum, snapshot_checksum
 from rataura2.persistence.leases import Leases, SessionRow, default_owner, read_row
 from rataura2.persistence.log import SessionLog, logged_result, read_log
 from rataura2.persistence.writes import BatchWriter, SessionWrite
@@ -60,6 +60,25 @@ class EventRecord:
     agent_id: int
     agent_name: str
     turn_count: int
+    encoded: CanonicalEvent | None = None
+    """The event in canonical JSON with its checksum, when encoded ahead of the write (see :meth:`canonical`)."""
+
+    def canonical(self) -> CanonicalEvent:
+        """The event's fields in canonical JSON and their checksum: what is stored and what verifies it."""
+        if self.encoded is not None:
+            return self.encoded
+        event = self.event
+        return canonical_event(
+            self.seq, event.id, event.type.value, event.timestamp, event.source, event.data, self.result
+        )
+
+    def _checksum(self) -> str:
+        if self.encoded is not None:
+            return self.encoded.checksum
+        event = self.event  # the checksum alone costs less than the fields one by one
+        return event_checksum(
+            self.seq, event.id, event.type.value, event.timestamp, event.source, event.data, self.result
+        )
 
     def row(self) -> dict[str, Any]:
         event = self.event
@@ -72,9 +91,7 @@ class EventRecord:
             "source": event.source,
             "data": event.data,
             "result": self.result,
-            "checksum": event_checksum(
-                self.seq, event.id, event.type.value, event.timestamp, event.source, event.data, self.result
-            ),
+            "checksum": self._checksum(),
             "recorded_at": _now(),
         }
 
@@ -281,23 +298,40 @@ class SqlStore:
         return tracked
 
     def _record(
-        self, orchestrator: AgentOrchestrator, tracked: Tracked, event: EventData, result: TransitionResult
+        self,
+        orchestrator: AgentOrchestrator,
+        tracked: Tracked,
+        event: EventData,
+        result: TransitionResult,
+        *,
+        encode: bool = False,
     ) -> EventRecord:
+        """The event as it goes to the database; with ``encode``, in canonical JSON already, in the caller's thread,
+        so that the writer of a shared commit only pastes it in (PostgreSQL). Not on SQLite, whose rows need only
+        the checksum: the fields one by one would only lengthen each session's turn, and with it the wait for
+        company before each commit."""
         seq = tracked.seq + 1
         ended = orchestrator.ended
         context = orchestrator.context
         snapshot = context.to_json() if ended or seq % self.snapshot_every == 0 else None
+        result_row = result.to_dict()
+        encoded = (
+            canonical_event(seq, event.id, event.type.value, event.timestamp, event.source, event.data, result_row)
+            if encode
+            else None
+        )
         return EventRecord(
             session_id=orchestrator.session_id,
             pk=tracked.pk,
             seq=seq,
             event=event,
-            result=result.to_dict(),
+            result=result_row,
             snapshot=snapshot,
             ended=ended,
             agent_id=orchestrator.current_agent_id,
             agent_name=str(context.get("current_agent_name")),
             turn_count=int(context.get("turn_count", 0)),
+            encoded=encoded,
         )
 
     def _write(self, items: Sequence[EventRecord | Release]) -> set[str]:
@@ -354,7 +388,7 @@ class SyncStore(SqlStore):
 
     def event_processed(self, orchestrator: AgentOrchestrator, event: EventData, result: TransitionResult) -> None:
         tracked = self._tracking(orchestrator.session_id)
-        record = self._record(orchestrator, tracked, event, result)
+        record = self._record(orchestrator, tracked, event, result, encode=self.writer.one_statement)
         try:
             self._group.submit(record)
         except Fenced as exc:

@@ -3,11 +3,13 @@
 Each session's row is updated only where this process still owns it (the fence of ``leases``), and its events and
 snapshot are written only with it: a session another process took over loses its records, the others are stored.
 
-On PostgreSQL the whole batch is one statement, run in autocommit mode on a connection kept open: the session rows
-travel as arrays (one per column, unnested), the events and snapshots as one JSON array each, data-modifying CTEs do
-the rest, so a batch is one round trip however many sessions it holds. Other databases (SQLite is in-process, where
-round trips cost little) get the same writes as a few ordinary statements in one transaction. The event and snapshot
-columns come from the records' ``row()`` and ``snapshot_row()``, so a column added to the log reaches both paths.
+On PostgreSQL the whole batch is one statement, run in autocommit mode on a connection kept open: the session rows,
+the events and the snapshots travel as one JSON array each, data-modifying CTEs do the rest, so a batch is one round
+trip however many sessions it holds. An event goes in the canonical JSON its checksum was computed on (``integrity``),
+pasted into the array as it is: encoding each event once rather than twice is most of what building a batch costs.
+Other databases (SQLite is in-process, where round trips cost little) get the same writes as a few ordinary
+statements in one transaction, from the records' ``row()`` and ``snapshot_row()``; the PostgreSQL statement checks
+that the canonical fields cover every column of the log, so a column added to it cannot be left out there.
 """
 
 from __future__ import annotations
@@ -31,20 +33,19 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    TextClause,
     bindparam,
     case,
     delete,
     func,
     insert,
     null,
-    text,
 )
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError
 
 from rataura2.db.models import SessionEvent, SessionRecord, SessionSnapshot
 from rataura2.persistence.connection import KeptConnection
+from rataura2.persistence.integrity import CanonicalEvent
 from rataura2.vocabulary.enums import SessionStatus
 
 _ENDED = SessionStatus.ENDED.value
@@ -74,6 +75,8 @@ class Record(Protocol):
     def snapshot(self) -> str | None: ...
 
     def row(self) -> dict[str, Any]: ...
+
+    def canonical(self) -> CanonicalEvent: ...
 
     def snapshot_row(self) -> dict[str, Any]: ...
 
@@ -115,48 +118,67 @@ def _pg_type(column: Any) -> str:
     raise TypeError(f"{column.table.name}.{column.name}: no array type for {kind!r}")
 
 
+_CANONICAL_COLUMNS = ("seq", "event_id", "type", "timestamp", "source", "data", "result")
+"""The log's columns in the order of ``CanonicalEvent.fields``."""
+_SESSION_COLUMNS = {
+    "pk": "integer",
+    "last_seq": "integer",
+    "agent_id": "integer",
+    "agent_name": "text",
+    "turn_count": "integer",
+    "ended": "boolean",
+    "letgo": "boolean",
+}
+
+
 def _recordset(table: Table, parameter: str) -> tuple[list[str], str, str]:
     """The written columns of ``table``, the ``json_to_recordset(...) AS x (...)`` that brings its rows in from one
-    JSON array parameter, and the SELECT list that inserts them (the stamp columns get ``now()``). One JSON text
-    rather than an array per column: psycopg escapes array elements one by one in Python, which under load cost the
-    writer more than the database did; ``json.dumps`` is C, and JSON columns arrive as they are, not encoded twice."""
+    JSON array parameter, and the SELECT list that inserts them (the stamp columns get ``now()``). JSON rather than
+    an array per column: psycopg escapes array elements one by one in Python, ``json.dumps`` is C, and JSON columns
+    arrive as they are, not encoded twice."""
     columns = [c for c in table.columns if c.name not in _STAMPS]
     names = ", ".join(f'"{c.name}" {_pg_type(c)}' for c in columns)
     stamps = [c.name for c in table.columns if c.name in _STAMPS]
     select_list = ", ".join([*(f'x."{c.name}"' for c in columns), *("now()" for _ in stamps)])
-    return [c.name for c in columns], f"json_to_recordset(CAST(:{parameter} AS json)) AS x ({names})", select_list
+    return [c.name for c in columns], f"json_to_recordset(CAST(%({parameter})s AS json)) AS x ({names})", select_list
+
+
+def _event_template(columns: list[str]) -> str:
+    """The ``%``-template of one event in the batch's JSON array: the session's row id, the checksum and the
+    canonical fields, pasted in as they are."""
+    if sorted(columns) != sorted(("session_pk", "checksum", *_CANONICAL_COLUMNS)):
+        raise TypeError(f"session_events has columns {columns}; the PostgreSQL writer sends {_CANONICAL_COLUMNS}")
+    fields = ",".join(f'"{name}":%s' for name in _CANONICAL_COLUMNS)
+    return '{"session_pk":%d,"checksum":"%s",' + fields + "}"
 
 
 @cache
-def _pg_statement() -> tuple[TextClause, list[str], list[str]]:
-    """One batch on PostgreSQL, and the event and snapshot columns it takes. Every CTE runs whether or not the final
-    SELECT reads it, and all see the rows as they were before the statement: the DELETE never touches the snapshot
-    inserted beside it."""
+def _pg_statement() -> tuple[str, str, list[str]]:
+    """One batch on PostgreSQL (SQL for the driver, parameters in its ``%(name)s`` style), the template of an event
+    and the snapshot columns it takes. Every CTE runs whether or not the final SELECT reads it, and all see the rows
+    as they were before the statement: the DELETE never touches the snapshot inserted beside it."""
     events, snapshots = SessionEvent.__table__, SessionSnapshot.__table__
     event_columns, event_source, event_select = _recordset(events, "events")  # type: ignore[arg-type]
     snapshot_columns, snapshot_source, snapshot_select = _recordset(snapshots, "snapshots")  # type: ignore[arg-type]
     stamps = ", ".join(f'"{c.name}"' for c in events.columns if c.name in _STAMPS)
     snapshot_stamps = ", ".join(f'"{c.name}"' for c in snapshots.columns if c.name in _STAMPS)
+    session_columns = ", ".join(f"{name} {kind}" for name, kind in _SESSION_COLUMNS.items())
     statement = f"""
 WITH v AS (
-    SELECT * FROM unnest(
-        CAST(:pk AS integer[]), CAST(:last_seq AS integer[]), CAST(:agent_id AS integer[]),
-        CAST(:agent_name AS text[]), CAST(:turn_count AS integer[]), CAST(:ended AS boolean[]),
-        CAST(:letgo AS boolean[])
-    ) AS v (pk, last_seq, agent_id, agent_name, turn_count, ended, letgo)
+    SELECT * FROM json_to_recordset(CAST(%(sessions)s AS json)) AS v ({session_columns})
 ), upd AS (
     UPDATE sessions AS s SET
         last_seq = COALESCE(v.last_seq, s.last_seq),
         current_agent_id = COALESCE(v.agent_id, s.current_agent_id),
         current_agent_name = COALESCE(v.agent_name, s.current_agent_name),
         turn_count = COALESCE(v.turn_count, s.turn_count),
-        status = CASE WHEN v.ended THEN :ended_status ELSE s.status END,
+        status = CASE WHEN v.ended THEN %(ended_status)s ELSE s.status END,
         ended_at = CASE WHEN v.ended THEN now() ELSE s.ended_at END,
         owner = CASE WHEN v.ended OR v.letgo THEN NULL ELSE s.owner END,
         lease_expires_at = NULL,
         updated_at = now()
     FROM v
-    WHERE s.id = v.pk AND s.owner = :owner
+    WHERE s.id = v.pk AND s.owner = %(owner)s
     RETURNING s.id
 ), ev AS (
     INSERT INTO session_events ({", ".join(f'"{c}"' for c in event_columns)}, {stamps})
@@ -166,14 +188,13 @@ WITH v AS (
     INSERT INTO session_snapshots ({", ".join(f'"{c}"' for c in snapshot_columns)}, {snapshot_stamps})
     SELECT {snapshot_select} FROM {snapshot_source}
     WHERE x.session_pk IN (SELECT id FROM upd)
+    RETURNING session_pk, seq
 ), sd AS (
-    DELETE FROM session_snapshots AS d
-    USING unnest(CAST(:n_session_pk AS integer[]), CAST(:n_seq AS integer[])) AS n (pk, seq)
-    WHERE d.session_pk = n.pk AND d.seq < n.seq AND n.pk IN (SELECT id FROM upd)
+    DELETE FROM session_snapshots AS d USING sn WHERE d.session_pk = sn.session_pk AND d.seq < sn.seq
 )
 SELECT id FROM upd
 """
-    return text(statement), event_columns, snapshot_columns
+    return statement, _event_template(event_columns), snapshot_columns
 
 
 _r = SessionRecord.__table__.c
@@ -219,7 +240,7 @@ class BatchWriter:
         try:
             if self.one_statement:
                 statement, params = self._pg(writes)
-                owned = set(kept.run(lambda conn: conn.execute(statement, params).scalars().all(), retry=False))
+                owned = set(kept.run(lambda conn: conn.exec_driver_sql(statement, params).scalars().all(), retry=False))
             else:
                 owned = kept.run(lambda conn: self._generic(conn, writes, lease_expiry), retry=False)
         except DBAPIError as exc:
@@ -232,35 +253,35 @@ class BatchWriter:
             self._conns.put(kept)
         return {w.session_id for w in writes if w.pk not in owned}
 
-    def _pg(self, writes: Sequence[SessionWrite]) -> tuple[TextClause, dict[str, Any]]:
-        statement, event_columns, snapshot_columns = _pg_statement()
-        sessions: dict[str, list[Any]] = {
-            k: [] for k in ("pk", "last_seq", "agent_id", "agent_name", "turn_count", "ended", "letgo")
-        }
-        events: list[dict[str, Any]] = []
+    def _pg(self, writes: Sequence[SessionWrite]) -> tuple[str, dict[str, Any]]:
+        statement, event_template, snapshot_columns = _pg_statement()
+        sessions: list[dict[str, Any]] = []
+        events: list[str] = []
         snapshots: list[dict[str, Any]] = []
         for w in writes:
             last = w.last
-            sessions["pk"].append(w.pk)
-            sessions["last_seq"].append(last.seq if last else None)
-            sessions["agent_id"].append(last.agent_id if last else None)
-            sessions["agent_name"].append(last.agent_name if last else None)
-            sessions["turn_count"].append(last.turn_count if last else None)
-            sessions["ended"].append(bool(last and last.ended))
-            sessions["letgo"].append(w.release)
+            sessions.append(
+                {
+                    "pk": w.pk,
+                    "last_seq": last.seq if last else None,
+                    "agent_id": last.agent_id if last else None,
+                    "agent_name": last.agent_name if last else None,
+                    "turn_count": last.turn_count if last else None,
+                    "ended": bool(last and last.ended),
+                    "letgo": w.release,
+                }
+            )
             for record in w.events:
-                row = record.row()
-                events.append({c: row[c] for c in event_columns})
+                fields, checksum = record.canonical()
+                events.append(event_template % (w.pk, checksum, *fields))
             snapshot = w.snapshot
             if snapshot is not None:
                 row = snapshot.snapshot_row()
                 snapshots.append({c: row[c] for c in snapshot_columns})
         return statement, {
-            **sessions,
-            "events": json.dumps(events),
+            "sessions": json.dumps(sessions),
+            "events": "[" + ",".join(events) + "]",
             "snapshots": json.dumps(snapshots),
-            "n_session_pk": [r["session_pk"] for r in snapshots],
-            "n_seq": [r["seq"] for r in snapshots],
             "owner": self.owner,
             "ended_status": _ENDED,
         }
