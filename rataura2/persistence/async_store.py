@@ -57,7 +57,7 @@ class AsyncStore(SqlStore):
         *,
         max_backlog: int | None = None,
         batch_size: int = 500,
-        gather_seconds: float = 0.01,
+        gather_seconds: float = 0.05,
         retry_initial: float = 0.05,
         retry_max: float = 5.0,
         **options: Any,
@@ -76,6 +76,8 @@ class AsyncStore(SqlStore):
         self._flushing = 0
         """Callers waiting in ``flush``: the writer then writes at once, without gathering."""
         self._stopping = False
+        self._waiting_first = False
+        """The writer waits for an item to come (an empty queue), rather than gathering a burst."""
         self._closed = False
         self._writer: threading.Thread | None = None
         self._last_error: str | None = None
@@ -130,7 +132,7 @@ class AsyncStore(SqlStore):
             self._pending += 1
             tracked.seq = record.seq
             self._start_writer()
-            self._cond.notify_all()
+            self._wake_writer()
         if record.ended:  # nothing follows an end; the writer lets the session go once it is written
             with self._mutex:
                 self._tracked.pop(record.session_id, None)
@@ -197,6 +199,13 @@ class AsyncStore(SqlStore):
         super().close()
 
     # the writer ----------------------------------------------------------------------------------------------
+    def _wake_writer(self) -> None:
+        """Under the lock, after queueing an event: wake the writer only when it waits for a first item or for a
+        full batch. In between it is gathering a burst and wakes at its deadline; waking it at each event would
+        hand it the interpreter once per event, taking it from the session's event loop for nothing."""
+        if self._waiting_first or len(self._queue) >= self.batch_size:
+            self._cond.notify_all()
+
     def _start_writer(self) -> None:
         if self._writer is None or not self._writer.is_alive():
             self._writer = threading.Thread(target=self._run, name="rataura2-async-store", daemon=True)
@@ -213,7 +222,11 @@ class AsyncStore(SqlStore):
         while True:
             with self._cond:
                 while not self._queue and not self._stopping:
-                    self._cond.wait()
+                    self._waiting_first = True
+                    try:
+                        self._cond.wait()
+                    finally:
+                        self._waiting_first = False
                 if not self._queue:
                     return
                 self._gather()

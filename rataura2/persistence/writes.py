@@ -300,12 +300,13 @@ class BatchWriter:
                 conn.execute(insert(SessionEvent), events)
             snapshots = [s for w in writes if w.pk in owned and (s := w.snapshot) is not None]
             if snapshots:
-                conn.execute(insert(SessionSnapshot), [s.snapshot_row() for s in snapshots])
+                snapshot_rows = [s.snapshot_row() for s in snapshots]  # each checksums its state: once
+                conn.execute(insert(SessionSnapshot), snapshot_rows)
                 conn.execute(
                     delete(SessionSnapshot).where(
                         SessionSnapshot.session_pk == bindparam("pk"), SessionSnapshot.seq < bindparam("seq")
                     ),
-                    [{"pk": s.snapshot_row()["session_pk"], "seq": s.seq} for s in snapshots],
+                    [{"pk": row["session_pk"], "seq": row["seq"]} for row in snapshot_rows],
                 )
         return owned
 
