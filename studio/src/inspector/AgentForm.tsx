@@ -6,6 +6,7 @@ import { Editor } from "../components/Editor";
 import { Field, FormError } from "../components/Field";
 import { modelSuggestions } from "../lib/meta";
 import { useMeta } from "../state/meta";
+import { TransitionLinks } from "./ReadOnly";
 import { useSubmit } from "./useSubmit";
 
 const EDITABLE = [
@@ -282,17 +283,7 @@ export function AgentForm(props: AgentFormProps) {
       )}
       <section className="inspector-section">
         <h3>Transitions out ({outgoing.length})</h3>
-        <ul className="link-list">
-          {outgoing.map((t) => (
-            <li key={t.id}>
-              <button type="button" className="btn-link" onClick={() => props.onSelectTransition(t.id)}>
-                → {names.get(t.target_agent_id)}
-                <span className="muted"> · {describe(t)}</span>
-                {t.priority !== 0 && <span className="edge-priority">P{t.priority}</span>}
-              </button>
-            </li>
-          ))}
-        </ul>
+        <TransitionLinks outgoing={outgoing} names={names} describe={describe} onSelect={props.onSelectTransition} />
         {editable && others.length + 1 > 0 && (
           <div className="inline-add">
             <select aria-label="Target agent for a new transition" value={target} onChange={(e) => setTarget(e.target.value)}>

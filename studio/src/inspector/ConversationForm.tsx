@@ -35,15 +35,7 @@ export function ConversationForm({
 
   return (
     <form className="inspector-form" onSubmit={save} aria-label="Conversation">
-      <header className="inspector-head">
-        <div>
-          <div className="inspector-kind">Conversation</div>
-          <h2>{conversation.name}</h2>
-          <div className="muted">
-            {conversation.agent_count} agents · {conversation.transition_count} transitions · revision {conversation.revision}
-          </div>
-        </div>
-      </header>
+      <ConversationHead conversation={conversation} />
       <FormError message={error && !error.problems.length ? error.message : null} />
       <fieldset className="plain">
         <Field label="Name" error={error?.fieldMessage("name")}>
@@ -82,15 +74,7 @@ function ConversationText({ conversation, agents }: { conversation: Conversation
   const initial = agents.find((a) => a.id === conversation.initial_agent_id)?.name ?? "—";
   return (
     <article className="inspector-form" aria-label="Conversation">
-      <header className="inspector-head">
-        <div>
-          <div className="inspector-kind">Conversation</div>
-          <h2>{conversation.name}</h2>
-          <div className="muted">
-            {conversation.agent_count} agents · {conversation.transition_count} transitions · revision {conversation.revision}
-          </div>
-        </div>
-      </header>
+      <ConversationHead conversation={conversation} />
       <dl className="facts">
         <dt>Description</dt>
         <dd>{conversation.description?.trim() || "—"}</dd>
@@ -99,5 +83,20 @@ function ConversationText({ conversation, agents }: { conversation: Conversation
       </dl>
       <p className="hint">Select an agent or a transition to read it.</p>
     </article>
+  );
+}
+
+/** The inspector's heading for the conversation, the same for editors and readers. */
+function ConversationHead({ conversation }: { conversation: Conversation }) {
+  return (
+    <header className="inspector-head">
+      <div>
+        <div className="inspector-kind">Conversation</div>
+        <h2>{conversation.name}</h2>
+        <div className="muted">
+          {conversation.agent_count} agents · {conversation.transition_count} transitions · revision {conversation.revision}
+        </div>
+      </div>
+    </header>
   );
 }

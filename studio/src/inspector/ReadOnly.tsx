@@ -41,17 +41,7 @@ export function AgentText({
       </section>
       <section className="inspector-section">
         <h3>Transitions out ({outgoing.length})</h3>
-        <ul className="link-list">
-          {outgoing.map((t) => (
-            <li key={t.id}>
-              <button type="button" className="btn-link" onClick={() => onSelectTransition(t.id)}>
-                → {names.get(t.target_agent_id)}
-                <span className="muted"> · {describe(t)}</span>
-                {t.priority !== 0 && <span className="edge-priority">P{t.priority}</span>}
-              </button>
-            </li>
-          ))}
-        </ul>
+        <TransitionLinks outgoing={outgoing} names={names} describe={describe} onSelect={onSelectTransition} />
       </section>
     </article>
   );
@@ -100,5 +90,32 @@ function Fact({ label, text, testId }: { label: string; text: string; testId?: s
       <dt>{label}</dt>
       <dd data-testid={testId}>{text}</dd>
     </>
+  );
+}
+
+/** An agent's outgoing transitions as links that select them: target, condition in words, priority. */
+export function TransitionLinks({
+  outgoing,
+  names,
+  describe,
+  onSelect,
+}: {
+  outgoing: Transition[];
+  names: Map<number, string>;
+  describe: (t: Transition) => string;
+  onSelect: (id: number) => void;
+}) {
+  return (
+    <ul className="link-list">
+      {outgoing.map((t) => (
+        <li key={t.id}>
+          <button type="button" className="btn-link" onClick={() => onSelect(t.id)}>
+            → {names.get(t.target_agent_id)}
+            <span className="muted"> · {describe(t)}</span>
+            {t.priority !== 0 && <span className="edge-priority">P{t.priority}</span>}
+          </button>
+        </li>
+      ))}
+    </ul>
   );
 }
