@@ -217,6 +217,19 @@ _GENERIC_UPDATE = (
 """A session's row after a batch, on databases other than PostgreSQL (one parameter set per session)."""
 
 
+def _session_fields(w: SessionWrite) -> dict[str, Any]:
+    """The ``sessions`` row's columns that a batch moves on: where the session's last written event left it."""
+    last = w.last
+    return {
+        "pk": w.pk,
+        "last_seq": last.seq if last else None,
+        "agent_id": last.agent_id if last else None,
+        "agent_name": last.agent_name if last else None,
+        "turn_count": last.turn_count if last else None,
+        "ended": bool(last and last.ended),
+    }
+
+
 class BatchWriter:
     """Writes batches for the sessions one owner holds, on a connection of its own; batches take turns.
     :meth:`write` returns the ids of the sessions found owned by someone else (their items were not written); any
@@ -259,18 +272,7 @@ class BatchWriter:
         events: list[str] = []
         snapshots: list[dict[str, Any]] = []
         for w in writes:
-            last = w.last
-            sessions.append(
-                {
-                    "pk": w.pk,
-                    "last_seq": last.seq if last else None,
-                    "agent_id": last.agent_id if last else None,
-                    "agent_name": last.agent_name if last else None,
-                    "turn_count": last.turn_count if last else None,
-                    "ended": bool(last and last.ended),
-                    "letgo": w.release,
-                }
-            )
+            sessions.append({**_session_fields(w), "letgo": w.release})
             for record in w.events:
                 fields, checksum = record.canonical()
                 events.append(event_template % (w.pk, checksum, *fields))
@@ -311,16 +313,11 @@ class BatchWriter:
         return owned
 
     def _session_row(self, w: SessionWrite, lease_expiry: float | None) -> dict[str, Any]:
-        last = w.last
-        letgo = w.release or (last is not None and last.ended)
+        fields = _session_fields(w)
+        letgo = w.release or fields["ended"]
         return {
-            "pk": w.pk,
+            **fields,
             "me": self.owner,
-            "last_seq": last.seq if last else None,
-            "agent_id": last.agent_id if last else None,
-            "agent_name": last.agent_name if last else None,
-            "turn_count": last.turn_count if last else None,
-            "ended": bool(last and last.ended),
             "ended_status": _ENDED,
             "now": _now(),
             "letgo": letgo,
