@@ -20,10 +20,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from rataura2.core.events import EventData
+from rataura2.core.orchestrator import AgentOrchestrator
 from rataura2.db.session import init_db
 from rataura2.errors import PersistenceError, SessionOwnedError
 from rataura2.livekit import bridge
 from rataura2.livekit.session_handler import LivekitSessionHandler, text_agent_session
+from rataura2.sessions.held import HeldWrites
 from rataura2.sessions.manager import SessionManager
 from rataura2.vocabulary.enums import Role
 from rataura2.vocabulary.events import EventType
@@ -42,6 +44,14 @@ def _event(n: int, message: str | None = None) -> dict[str, Any]:
         "source": "user",
         "data": {"message": message or f"message {n}"},
     }
+
+
+def _held_session(manager: SessionManager, conversation_id: int) -> tuple[AgentOrchestrator, HeldWrites]:
+    """Session "s" of the conversation, with its events held."""
+    orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
+    held = manager.hold_writes("s")
+    assert held is not None
+    return orchestrator, held
 
 
 def _guide(db: Session) -> int:
@@ -76,9 +86,7 @@ def test_held_events_are_written_by_one_commit_and_not_before(db: Session) -> No
 def test_another_caller_of_the_session_is_written_with_what_is_held_before_it(db: Session) -> None:
     conversation_id = build_conversation(db)
     with SessionManager(db, durability="sync") as manager:
-        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
-        held = manager.hold_writes("s")
-        assert held is not None
+        orchestrator, held = _held_session(manager, conversation_id)
         with held.holding():
             orchestrator.process_event(_event(1))
             orchestrator.process_event(_event(2))
@@ -90,9 +98,7 @@ def test_another_caller_of_the_session_is_written_with_what_is_held_before_it(db
 def test_another_caller_repeating_a_held_event_is_answered_once_it_is_stored(db: Session) -> None:
     conversation_id = build_conversation(db)
     with SessionManager(db, durability="sync") as manager:
-        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
-        held = manager.hold_writes("s")
-        assert held is not None
+        orchestrator, held = _held_session(manager, conversation_id)
         with held.holding():
             first = orchestrator.process_event(_event(1))
             assert orchestrator.process_event(_event(1)) == first  # the holder's own: it tells no one before its commit
@@ -107,9 +113,7 @@ def test_the_apis_view_of_a_live_session_shows_only_stored_events(db: Session) -
 
     conversation_id = build_conversation(db)
     with SessionManager(db, durability="sync") as manager:
-        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
-        held = manager.hold_writes("s")
-        assert held is not None
+        orchestrator, held = _held_session(manager, conversation_id)
         with held.holding():
             orchestrator.process_event(_event(1))
             orchestrator.process_event(_event(2))
@@ -159,9 +163,7 @@ def test_a_commit_that_fails_keeps_the_events_held_for_the_next(postgres_server_
     with factory() as db:
         conversation_id = build_conversation(db)
         manager = SessionManager(db, durability="sync")
-        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
-        held = manager.hold_writes("s")
-        assert held is not None
+        orchestrator, held = _held_session(manager, conversation_id)
         for n in (1, 2):  # one commit on each of the writer's connections: both are open
             with held.holding():
                 orchestrator.process_event(_event(n))
@@ -508,9 +510,7 @@ def test_a_session_ended_already_is_let_go_even_when_what_is_held_cannot_be_writ
 ) -> None:
     conversation_id = build_conversation(db)
     with SessionManager(db, durability="sync") as manager:
-        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
-        held = manager.hold_writes("s")
-        assert held is not None
+        orchestrator, held = _held_session(manager, conversation_id)
         with held.holding():  # as a LiveKit close ends it: by an event of its own
             orchestrator.process_event(_event(1))
             orchestrator.process_event({**_event(2), "type": "session_ended", "source": "livekit"})
@@ -593,9 +593,7 @@ def test_an_event_held_while_the_session_is_let_go_is_not_left_behind(
     conversation_id = build_conversation(db)
     manager = SessionManager(db, durability="sync")
     try:
-        orchestrator = manager.create_session("s", conversation_id, timestamp=T0)
-        held = manager.hold_writes("s")
-        assert held is not None
+        orchestrator, held = _held_session(manager, conversation_id)
         with held.holding():
             orchestrator.process_event(_event(1))
         real = held.store.write_held
