@@ -43,6 +43,14 @@ def postgres_server_url() -> Iterator[str]:
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
+        # a connection an earlier test left open (a lease keeper its garbage collector has not closed yet) would
+        # still hold its sessions' advisory locks, and a new session with the same pk would find itself locked out
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
