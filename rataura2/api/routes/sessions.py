@@ -171,17 +171,8 @@ async def chat(session_id: str, body: ChatIn, request: Request, _: Runner) -> Ch
     agent = orchestrator.get_current_agent()
     return ChatOut(
         message_id=turn.message_id,
-        replies=[ReplyOut(agent_id=r.agent_id, agent_name=r.agent_name, text=r.text) for r in turn.replies],
-        handovers=[
-            ChatHandoverOut(
-                from_agent_id=h.from_agent_id,
-                from_agent_name=h.from_agent_name,
-                to_agent_id=h.to_agent_id,
-                to_agent_name=h.to_agent_name,
-                reason=h.reason,
-            )
-            for h in turn.handovers
-        ],
+        replies=[ReplyOut.model_validate(r, from_attributes=True) for r in turn.replies],
+        handovers=[ChatHandoverOut.model_validate(h, from_attributes=True) for h in turn.handovers],
         problems=list(turn.problems),
         offline=state.chats.fallbacks(session_id),
         current_agent_id=agent.id,
