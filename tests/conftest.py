@@ -6,6 +6,7 @@ when the server is not reachable; in CI (CI=true) an unreachable server is a fai
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -43,14 +44,14 @@ def postgres_server_url() -> Iterator[str]:
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        # a connection an earlier test left open (a lease keeper its garbage collector has not closed yet) would
-        # still hold its sessions' advisory locks, and a new session with the same pk would find itself locked out
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        )
+        # A store an earlier test dropped without closing keeps its advisory-lock connection, and the session locks
+        # on it, until the garbage collector finalizes the store. Collect first: a store that is merely cut off
+        # would see its connection lost at its next heartbeat and lock its sessions' pks again, in this test's
+        # fresh tables (where pk 1 is a new session). Then end whatever connections are left.
+        others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        if conn.execute(text(f"SELECT count(*) {others}")).scalar_one():
+            gc.collect()
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) {others}"))
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
