@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import weakref
 
 import pytest
 from livekit import rtc
@@ -12,9 +14,11 @@ from livekit.rtc._proto import participant_pb2, room_pb2
 from sqlalchemy.orm import Session
 
 from rataura2.db.models import Transition
+from rataura2.errors import SessionEndedError
 from rataura2.livekit.bridge import Handoff
 from rataura2.livekit.offline_llm import DECISION_TOOL_NAME
 from rataura2.livekit.session_handler import LivekitSessionHandler, text_agent_session
+from rataura2.livekit.values import SessionValues
 from rataura2.sessions.manager import SessionManager
 from rataura2.vocabulary.events import EventType
 from tests.livekit_support import TIMEOUT, event_types, messages, registry, running, seed
@@ -269,6 +273,28 @@ async def test_closing_the_agent_session_ends_the_orchestrator_session(sqlite_db
         session = (await live.context())["session"]
         assert session["status"] == "ended" and session["end_reason"] == "close: user_initiated"
         assert live.orchestrator.session_id not in live.handler.session_ids()
+
+
+def test_an_ended_session_leaves_nothing_alive_in_the_worker(sqlite_db, conversation) -> None:
+    """A worker serves room after room: an ended session's AgentSession, bridge and orchestrator are freed, and
+    its context values for tools say the session has ended. (On a loop of its own: LiveKit's cancelled timers keep
+    its objects until the loop gets to them.)"""
+
+    async def serve_one_room() -> tuple[list[weakref.ref[object]], SessionValues]:
+        async with running(sqlite_db, conversation) as live:
+            await live.session.run(user_input="hello")
+            assert live.bridge.values.get("current_agent_name") == "Router"
+            return [
+                weakref.ref(live.session),
+                weakref.ref(live.bridge),
+                weakref.ref(live.orchestrator),
+            ], live.bridge.values
+
+    alive, values = asyncio.run(serve_one_room())
+    gc.collect()
+    assert [ref() for ref in alive] == [None, None, None]
+    with pytest.raises(SessionEndedError, match="has ended"):
+        values.get("current_agent_name")
 
 
 async def test_a_transition_made_through_the_api_from_another_thread_hands_over(sqlite_db, conversation) -> None:

@@ -29,7 +29,7 @@ from livekit.agents import RunContext
 
 from rataura2.core.context import OWNED_FIELDS, RESERVED_FIELDS
 from rataura2.core.orchestrator import AgentOrchestrator, context_update_event
-from rataura2.errors import InvalidEventError, UnknownSessionError
+from rataura2.errors import InvalidEventError, SessionEndedError, UnknownSessionError
 
 if TYPE_CHECKING:
     from livekit.agents import AgentSession
@@ -58,10 +58,20 @@ class SessionValues:
     """Read and set one orchestrated session's context values; see the module docstring."""
 
     def __init__(self, host: ValuesHost) -> None:
-        self._host = host
+        self._host_ref = weakref.ref(host)
+        """Weak: the AgentSession's entry in ``_BY_SESSION`` holds this object, and the host holds the AgentSession;
+        a strong reference would keep every session a worker ever served alive (a weak key only frees its entry
+        when nothing in the value leads back to the key)."""
         self._pending: dict[str, Any] = {}
         """Values queued by ``values[key] = v`` and not processed yet, so that reads see them at once."""
         self._lock = threading.Lock()
+
+    @property
+    def _host(self) -> ValuesHost:
+        host = self._host_ref()
+        if host is None:
+            raise SessionEndedError("this session has ended: its context values are gone with it")
+        return host
 
     @property
     def orchestrator(self) -> AgentOrchestrator:
