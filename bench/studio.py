@@ -207,7 +207,11 @@ if __name__ == "__main__":
         print(f"studio first page: skipped, {reason}")
         raise SystemExit(0)
     # python -m bench.studio [PNG]: also save the last load's page, as docs/studio/big-graph.png was
-    result = first_page(screenshot=Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    screenshot = Path(sys.argv[1]) if len(sys.argv) > 1 else None
+    if screenshot is not None and (screenshot.suffix.lower() != ".png" or not screenshot.parent.is_dir()):
+        print(f"error: {screenshot} is not a .png file in an existing folder", file=sys.stderr)
+        raise SystemExit(2)
+    result = first_page(screenshot=screenshot)
     print(
         f"studio first page, {result.agents} agents x {result.transitions} transitions: median "
         f"{result.median_ms:.0f} ms, worst {result.worst_ms} ms over {len(result.runs_ms)} cold loads "
