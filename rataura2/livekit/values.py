@@ -12,7 +12,8 @@ carries userdata of its own)::
 A write is an event like any other: logged, replayed on resume, and seen by rules and CEL expressions at once, so
 it can hand the conversation over. ``values["key"] = v`` queues the same event without waiting (from a sync tool
 too, which runs in a worker thread); reads see it at once. Sensitive keys read back their real value in the process
-that set it (the context holds ``[redacted]``), and ``None`` after the session was resumed elsewhere.
+that set it (the context holds ``[redacted]``), and ``None`` after the session was resumed elsewhere. Once the
+session has ended (its bridge gone), reads and writes raise :class:`SessionEndedError`.
 """
 
 from __future__ import annotations
