@@ -4,6 +4,7 @@ mode (the backlog waits and is written when it returns)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -23,7 +24,7 @@ from rataura2.db.models import SessionRecord, SessionSnapshot
 from rataura2.db.session import init_db, make_engine
 from rataura2.errors import BacklogFullError, PersistenceError, UnknownSessionError
 from rataura2.persistence.async_store import AsyncStore
-from rataura2.sessions.manager import SessionManager
+from rataura2.sessions.manager import Durability, SessionManager
 from tests._procs import ROOT, T0, build_conversation, drive, logged_ids, reference_run, script, spawn_args
 
 
@@ -99,6 +100,28 @@ def test_sync_session_resumes_in_a_new_manager_exactly(db: Session, database_url
     assert resumed.process_event(first) == original.process_event(first)  # the logged result, nothing applied
     assert len(logged_ids(db, "s")) == len(events) + 1
     other.close()
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+def test_a_session_replayed_from_its_log_sees_its_values_in_their_key_order(
+    db: Session, durability: Durability
+) -> None:
+    """The log keeps each event's data as it came, key order included: a session rebuilt from it (no snapshot)
+    holds the very values it processed, on every store."""
+    conversation_id = build_conversation(db)
+    manager = SessionManager(db, durability=durability, snapshot_every=1_000)
+    original = manager.create_session("s", conversation_id, timestamp=T0)
+    result = {"zeta": 1, "alpha": {"y": [{"b": 2, "a": 1}], "x": None}, "mid": "é"}
+    original.process_event(
+        {"type": "tool_result", "timestamp": T0 + 1, "data": {"tool_name": "scan", "result": result}}
+    )
+    original.update_context({"order": {"z": 1, "a": 2}})
+    expected = json.dumps(original.get_context())
+    manager.close()
+
+    resumed = SessionManager(db).resume_session("s")
+    assert json.dumps(resumed.get_context()) == expected
+    assert list(resumed.get_context()["tool_results"]["scan"]) == ["zeta", "alpha", "mid"]
 
 
 def test_resume_of_an_unknown_session_is_a_clear_error(db: Session) -> None:

@@ -5,8 +5,10 @@ way of storing JSON); the log's ``seq`` runs from 1 with no gap up to the sessio
 catch a row edited, deleted, truncated or reordered. Rows written before checksums existed have none and are taken
 as they are.
 
-An event's canonical form is a JSON array of its fields; :func:`canonical_event` keeps each field's text, so the
-writer can send the event to the database in the very text it checksummed instead of encoding it a second time.
+An event's canonical form is a JSON array of its fields. :func:`canonical_event` also gives each field's text as
+it is stored, so the writer sends the event to the database without encoding it again: the same text except for
+``data`` and ``result``, which keep their key order in the log (a session replayed from it must see its values as
+they were processed) while their checksum is taken over the sorted form.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_STORED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""The log's text of an event's data and result: compact, keys in their order."""
 
 
 class CanonicalEvent(NamedTuple):
-    """An event's fields in canonical JSON (seq, event_id, type, timestamp, source, data, result), and the
-    checksum of the array they make."""
+    """An event's fields as the log stores them, each a JSON text (seq, event_id, type, timestamp, source, data,
+    result), and the checksum of its canonical form."""
 
     fields: tuple[str, str, str, str, str, str, str]
     checksum: str
@@ -41,16 +45,9 @@ def canonical_event(
 ) -> CanonicalEvent:
     """The fields one by one: a JSON array's text is its elements' texts joined by commas, so the checksum is
     the one ``event_checksum`` has always computed."""
-    fields = (
-        _number(seq),
-        _string(event_id),
-        _string(kind),
-        _number(timestamp),
-        _string(source),
-        _CANONICAL.encode(data),
-        _CANONICAL.encode(result),
-    )
-    return CanonicalEvent(fields, _sha256("[" + ",".join(fields) + "]"))
+    head = (_number(seq), _string(event_id), _string(kind), _number(timestamp), _string(source))
+    canonical = ",".join((*head, _CANONICAL.encode(data), _CANONICAL.encode(result)))
+    return CanonicalEvent((*head, _STORED.encode(data), _STORED.encode(result)), _sha256("[" + canonical + "]"))
 
 
 def _string(value: str) -> str:
