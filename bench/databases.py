@@ -16,8 +16,9 @@ POSTGRES_ADMIN_URL = os.environ.get("RATAURA2_BENCH_POSTGRES_URL", "postgresql+p
 
 @contextmanager
 def sqlite_database() -> Iterator[str]:
-    folder = Path(tempfile.mkdtemp(prefix="rataura2-bench-"))
-    yield f"sqlite:///{folder / 'bench.db'}"
+    """A SQLite file in a folder of its own, removed after use."""
+    with tempfile.TemporaryDirectory(prefix="rataura2-bench-", ignore_cleanup_errors=True) as folder:
+        yield f"sqlite:///{Path(folder) / 'bench.db'}"
 
 
 @contextmanager

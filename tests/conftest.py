@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from rataura2.db.session import Database, init_db
+from rataura2.persistence.leases import Leases
 
 ADMIN_URL = os.environ.get("RATAURA2_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -41,16 +42,24 @@ def postgres_server_url() -> Iterator[str]:
     admin.dispose()
 
 
+def _stop_lease_keepers_left_on(url: str) -> None:
+    """Close the session leases that stores of earlier tests left on this database. A store dropped without
+    closing keeps its advisory-lock connection until it is collected, and some never are (an async store's writer
+    thread holds it; a failed test's traceback holds its frames until the next test runs). Cut off instead, its
+    heartbeat would find the connection lost and lock its sessions' pks again, in this test's fresh tables."""
+    gc.collect()
+    database = make_url(url).database
+    for leases in [o for o in gc.get_objects() if isinstance(o, Leases)]:
+        if leases.advisory and leases.engine.url.database == database:
+            leases.close()
+
+
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        # A store an earlier test dropped without closing keeps its advisory-lock connection, and the session locks
-        # on it, until the garbage collector finalizes the store. Collect first: a store that is merely cut off
-        # would see its connection lost at its next heartbeat and lock its sessions' pks again, in this test's
-        # fresh tables (where pk 1 is a new session). Then end whatever connections are left.
         others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         if conn.execute(text(f"SELECT count(*) {others}")).scalar_one():
-            gc.collect()
+            _stop_lease_keepers_left_on(url)
             conn.execute(text(f"SELECT pg_terminate_backend(pid) {others}"))
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))

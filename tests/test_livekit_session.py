@@ -295,6 +295,8 @@ def test_an_ended_session_leaves_nothing_alive_in_the_worker(sqlite_db, conversa
     assert [ref() for ref in alive] == [None, None, None]
     with pytest.raises(SessionEndedError, match="has ended"):
         values.get("current_agent_name")
+    with pytest.raises(SessionEndedError, match="has ended"):
+        values["customer_name"] = "Kira"
 
 
 async def test_a_transition_made_through_the_api_from_another_thread_hands_over(sqlite_db, conversation) -> None:

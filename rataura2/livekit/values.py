@@ -80,10 +80,10 @@ class SessionValues:
 
     # reading --------------------------------------------------------------------------------------------------
     def get(self, key: str, default: Any = None) -> Any:
+        orchestrator = self.orchestrator
         with self._lock:
             if key in self._pending:
                 return self._pending[key]
-        orchestrator = self.orchestrator
         if key in orchestrator.graph.sensitive.keys:  # the context holds the marker; the value is in memory, or gone
             return orchestrator.secrets.values.get(key, default)
         return orchestrator.context.get(key, default)
@@ -105,10 +105,10 @@ class SessionValues:
     def __setitem__(self, key: str, value: Any) -> None:
         """Set ``key`` without waiting: the event is queued (it is checked here, so a bad write raises here) and
         reads see the value at once."""
+        loop = self._host.loop
         event = self._event({key: value})
         with self._lock:
             self._pending[key] = value
-        loop = self._host.loop
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -147,14 +147,16 @@ class SessionValues:
         )
 
     def _queue(self, event: EventData, key: str, value: Any) -> None:
-        done = self._host.submit(event)
-
-        def processed(_: asyncio.Future[TransitionResult | None]) -> None:
+        def processed(_: object = None) -> None:
             with self._lock:
                 if key in self._pending and self._pending[key] is value:
                     del self._pending[key]
 
-        done.add_done_callback(processed)
+        host = self._host_ref()
+        if host is None:  # the session ended between the write and this callback: nothing takes it any more
+            processed()
+            return
+        host.submit(event).add_done_callback(processed)
 
 
 _MISSING = object()

@@ -61,10 +61,11 @@ class EventRecord:
     agent_name: str
     turn_count: int
     encoded: CanonicalEvent | None = None
-    """The event in canonical JSON with its checksum, when encoded ahead of the write (see :meth:`canonical`)."""
+    """The event's stored JSON texts and checksum, when encoded ahead of the write (see :meth:`canonical`)."""
 
     def canonical(self) -> CanonicalEvent:
-        """The event's fields in canonical JSON and their checksum: what is stored and what verifies it."""
+        """The event's fields as the log stores them and the checksum of its canonical form: what is written and what
+        verifies it."""
         if self.encoded is not None:
             return self.encoded
         event = self.event
@@ -306,7 +307,7 @@ class SqlStore:
         *,
         encode: bool = False,
     ) -> EventRecord:
-        """The event as it goes to the database; with ``encode``, in canonical JSON already, in the caller's thread,
+        """The event as it goes to the database; with ``encode``, encoded as stored already, in the caller's thread,
         so that the writer of a shared commit only pastes it in (PostgreSQL). Not on SQLite, whose rows need only
         the checksum: the fields one by one would only lengthen each session's turn, and with it the wait for
         company before each commit."""

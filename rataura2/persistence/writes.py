@@ -5,11 +5,12 @@ snapshot are written only with it: a session another process took over loses its
 
 On PostgreSQL the whole batch is one statement, run in autocommit mode on a connection kept open: the session rows,
 the events and the snapshots travel as one JSON array each, data-modifying CTEs do the rest, so a batch is one round
-trip however many sessions it holds. An event goes in the canonical JSON its checksum was computed on (``integrity``),
-pasted into the array as it is: encoding each event once rather than twice is most of what building a batch costs.
+trip however many sessions it holds. An event goes in as the JSON texts ``integrity.canonical_event`` made when it
+computed the checksum (data and result keep their key order; the checksum is over the sorted form), pasted into the
+array as they are: nothing is encoded again here, which is most of what building a batch would cost.
 Other databases (SQLite is in-process, where round trips cost little) get the same writes as a few ordinary
 statements in one transaction, from the records' ``row()`` and ``snapshot_row()``; the PostgreSQL statement checks
-that the canonical fields cover every column of the log, so a column added to it cannot be left out there.
+that the event's fields cover every column of the log, so a column added to it cannot be left out there.
 """
 
 from __future__ import annotations
