@@ -80,7 +80,7 @@ class Checkpoint:
     def __init__(self, scoped: set[str] | None, transition_total: int, now: float, revision: int) -> None:
         self.values: dict[str, ContextValue | None] = {}
         self.before: dict[str, ContextValue] | None = None
-        self.appended: list[tuple[deque[dict[str, Any]], dict[str, Any] | None]] = []
+        self.appended: list[tuple[deque[Any], Any]] = []
         self.scoped = scoped
         self.transition_total = transition_total
         self.now = now
@@ -156,7 +156,9 @@ class SessionContext:
         limit = history_limit or get_settings().history_limit
         self.history_limit = limit
         self._values: dict[str, ContextValue] = {}
-        self._events: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._events: deque[EventData | dict[str, Any]] = deque(maxlen=limit)
+        """The latest events: as they came (their plain-dict view is made when the history is read, which most
+        events never are), or as dicts (a context rebuilt from a snapshot)."""
         self._conversation: deque[dict[str, Any]] = deque(maxlen=limit)
         self._transitions: deque[dict[str, Any]] = deque(maxlen=limit)
         """The latest hand-overs; every one is in the session's log, as a ``transition`` event."""
@@ -177,7 +179,7 @@ class SessionContext:
         if key in RESERVED_FIELDS:
             return list(
                 {
-                    "events": self._events,
+                    "events": self._event_views(),
                     "conversation": self._conversation,
                     "transitions": self._transitions,
                 }[key]
@@ -275,7 +277,7 @@ class SessionContext:
         journal = self._journal
         if journal is not None:
             journal.appended.append((events, events[0] if len(events) == events.maxlen else None))
-        events.append(event.summary_view)  # shared with the event, which never changes it
+        events.append(event)
         counted = self._values.get("event_count")
         count = counted.value if counted is not None else 0
         if type(count) is not int or count < 0:  # as_count(), for what is always an int here
@@ -326,16 +328,19 @@ class SessionContext:
                 scoped.discard(key)
 
     # views and serialisation ------------------------------------------------------------------------------
+    def _event_views(self) -> list[dict[str, Any]]:
+        return [e if isinstance(e, dict) else e.summary_view for e in self._events]
+
     @property
     def events(self) -> list[dict[str, Any]]:
-        return list(self._events)
+        return self._event_views()
 
     def events_since_entered(self) -> list[dict[str, Any]]:
         """The events (still in the history) since the session entered its current agent, oldest first."""
         count = as_count(self.get("event_count")) - as_count(self.get("agent_entered_event_count"))
         if count <= 0:
             return []
-        return list(self._events)[-count:]
+        return self._event_views()[-count:]
 
     @property
     def transition_count(self) -> int:
@@ -344,12 +349,15 @@ class SessionContext:
 
     @property
     def last_event(self) -> dict[str, Any] | None:
-        return self._events[-1] if self._events else None
+        if not self._events:
+            return None
+        last = self._events[-1]
+        return last if isinstance(last, dict) else last.summary_view
 
     def to_dict(self) -> dict[str, Any]:
         """The plain values, as ``get_context()`` returns them (a copy: changing it changes nothing here)."""
         out = {k: v.value for k, v in self._values.items() if not v.expired(self.now)}
-        out["events"] = list(self._events)
+        out["events"] = self._event_views()
         out["conversation"] = list(self._conversation)
         out["transitions"] = list(self._transitions)
         copied: dict[str, Any] = json.loads(json.dumps(out, default=str))
@@ -359,7 +367,7 @@ class SessionContext:
         """Everything needed to rebuild this context exactly (values with their scope, TTL and metadata)."""
         return {
             "values": {k: v.to_dict() for k, v in self._values.items()},
-            "events": list(self._events),
+            "events": self._event_views(),
             "conversation": list(self._conversation),
             "transitions": list(self._transitions),
             "transition_total": self._transition_total,
