@@ -9,7 +9,8 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -340,33 +341,36 @@ async def _until(check: Any, seconds: float = 10.0) -> bool:
     return bool(check())
 
 
-async def _lk_session(database_url: str) -> tuple[Any, Session, SessionManager, LivekitSessionHandler, Any]:
+@asynccontextmanager
+async def _lk_session(
+    database_url: str, *, close_errors: tuple[type[Exception], ...] = ()
+) -> AsyncIterator[tuple[Any, SessionManager, LivekitSessionHandler, Any, HeldWrites]]:
+    """A text-mode AgentSession "lk" on the guide conversation with durability "sync", its writes held: (session
+    factory, manager, handler, AgentSession, held writes), closed at the end (``close_errors`` tolerated then)."""
     factory = init_db(database_url)
     db = factory()
-    conversation_id = _guide(db)
     manager = SessionManager(db, durability="sync")
     handler = LivekitSessionHandler(db, manager, speech=False)
     session = text_agent_session()
-    await handler.start_session(session, conversation_id, session_id="lk")
-    return factory, db, manager, handler, session
-
-
-async def _close(factory: Any, db: Session, manager: SessionManager, handler: Any, session: Any) -> None:
-    await session.aclose()
-    await handler.aclose()
-    await asyncio.to_thread(manager.close)
-    db.close()
-    factory.dispose()
+    await handler.start_session(session, _guide(db), session_id="lk")
+    held = manager.hold_writes("lk")
+    assert held is not None
+    try:
+        yield factory, manager, handler, session, held
+    finally:
+        with contextlib.suppress(*close_errors):
+            await session.aclose()
+            await handler.aclose()
+            await asyncio.to_thread(manager.close)
+        db.close()
+        factory.dispose()
 
 
 async def test_a_commit_that_fails_keeps_the_agent_silent_and_the_hand_over_waits_for_it(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bridge, "RETRY_SECONDS", 0.2)
-    factory, db, manager, handler, session = await _lk_session(database_url)
-    held = manager.hold_writes("lk")
-    assert held is not None
-    try:
+    async with _lk_session(database_url) as (factory, manager, handler, session, held):
         await session.run(user_input=turn_text(0))
         database = _Database(held.store, monkeypatch)
         answers: list[str] = []
@@ -394,8 +398,6 @@ async def test_a_commit_that_fails_keeps_the_agent_silent_and_the_hand_over_wait
             assert f"lk/item/{turn.id}" in logged_ids(reader, "lk")
             row = reader.execute(text("SELECT current_agent_name FROM sessions WHERE session_id = 'lk'")).one()
         assert row[0] == "Specialist"
-    finally:
-        await _close(factory, db, manager, handler, session)
 
 
 async def test_quiet_events_are_committed_and_a_failed_commit_is_retried(
@@ -404,11 +406,8 @@ async def test_quiet_events_are_committed_and_a_failed_commit_is_retried(
     """The timers themselves (QUIET_SECONDS as shipped): what nobody waits for is written once the session is
     quiet, a commit that failed is tried again until it goes through, and no timer runs with nothing held."""
     monkeypatch.setattr(bridge, "RETRY_SECONDS", 0.2)
-    factory, db, manager, handler, session = await _lk_session(database_url)
-    held = manager.hold_writes("lk")
-    assert held is not None
-    lk = handler.bridge("lk")
-    try:
+    async with _lk_session(database_url) as (factory, _manager, handler, session, held):
+        lk = handler.bridge("lk")
         await session.run(user_input=turn_text(0))
         assert await _until(lambda: held.held == 0)  # the reply and the state changes after it: once quiet
         database = _Database(held.store, monkeypatch, failures=1)
@@ -419,18 +418,19 @@ async def test_quiet_events_are_committed_and_a_failed_commit_is_retried(
             assert logged_ids(reader, "lk")[-1] == "lazy-1"
         await asyncio.sleep(0.3)
         assert lk._commit_timer is None and database.calls == 2  # nothing held: no timer, no commit
-    finally:
-        await _close(factory, db, manager, handler, session)
 
 
 async def test_submitters_are_told_none_when_another_caller_finds_the_session_taken_over(
     database_url: str,
 ) -> None:
-    factory, db, manager, handler, session = await _lk_session(database_url)
-    held = manager.hold_writes("lk")
-    assert held is not None
-    lk = handler.bridge("lk")
-    try:
+    async with _lk_session(database_url, close_errors=(SessionOwnedError,)) as (
+        factory,
+        manager,
+        handler,
+        session,
+        held,
+    ):
+        lk = handler.bridge("lk")
         await session.run(user_input=turn_text(0))
         waiting = lk.submit(EventData(type=EventType.CUSTOM, timestamp=T0, source="user", data={}, id="mine"))
         with factory() as other:  # another process has taken the session over
@@ -440,19 +440,13 @@ async def test_submitters_are_told_none_when_another_caller_finds_the_session_ta
             manager["lk"].process_event(_event(1))  # (before the bridge's commit for ``waiting`` could run)
         assert await asyncio.wait_for(waiting, 5) is None  # not stored, and never will be
         assert held.lost
-    finally:
-        with contextlib.suppress(SessionOwnedError):
-            await _close(factory, db, manager, handler, session)
 
 
 async def test_the_event_loop_does_not_wait_for_another_callers_write(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    factory, db, manager, handler, session = await _lk_session(database_url)
-    held = manager.hold_writes("lk")
-    assert held is not None
-    lk = handler.bridge("lk")
-    try:
+    async with _lk_session(database_url) as (factory, manager, handler, session, held):
+        lk = handler.bridge("lk")
         await session.run(user_input=turn_text(0))
         assert await _until(lambda: held.held == 0)
         real = held.store.write_held
@@ -474,8 +468,6 @@ async def test_the_event_loop_does_not_wait_for_another_callers_write(
         assert timed_out == [False] * len(timed_out)
         with factory() as reader:
             assert logged_ids(reader, "lk")[-2:] == ["e001", "mine"]
-    finally:
-        await _close(factory, db, manager, handler, session)
 
 
 async def test_chat_answers_503_and_keeps_no_answer_when_the_turn_cannot_be_stored(
@@ -528,10 +520,7 @@ async def test_a_session_whose_end_cannot_be_written_at_first_is_ended_by_a_retr
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bridge, "RETRY_SECONDS", 0.1)
-    factory, db, manager, handler, session = await _lk_session(database_url)
-    held = manager.hold_writes("lk")
-    assert held is not None
-    try:
+    async with _lk_session(database_url) as (factory, manager, handler, session, held):
         await session.run(user_input=turn_text(0))
         database = _Database(held.store, monkeypatch, failures=2)
         await session.aclose()
@@ -539,24 +528,17 @@ async def test_a_session_whose_end_cannot_be_written_at_first_is_ended_by_a_retr
         assert "lk" not in manager and database.calls >= 3
         with factory() as reader:
             assert logged_ids(reader, "lk")[-1] == "rataura2:ended"
-    finally:
-        await _close(factory, db, manager, handler, session)
 
 
 async def test_an_aborted_bridge_still_writes_what_it_held(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bridge, "QUIET_SECONDS", 60.0)  # held until something needs a commit
-    factory, db, manager, handler, session = await _lk_session(database_url)
-    held = manager.hold_writes("lk")
-    assert held is not None
-    try:
+    async with _lk_session(database_url) as (factory, _manager, handler, session, held):
         await session.run(user_input=turn_text(0))
         assert held.held > 0
         handler.bridge("lk").abort()  # as a chat let go of does
         assert await _until(lambda: held.held == 0)
         with factory() as reader:
             assert len(logged_ids(reader, "lk")) == held.written + 1
-    finally:
-        await _close(factory, db, manager, handler, session)
 
 
 async def test_a_decision_not_stored_yet_is_not_called_refused_and_is_carried_out_once_stored(
