@@ -189,15 +189,6 @@ class SessionContext:
             return default
         return entry.value
 
-    def lookup(self, key: str, missing: Any) -> Any:
-        """The value of ``key``, or ``missing`` when it is not set: ``key in context`` and ``get`` in one call."""
-        if key in RESERVED_FIELDS:
-            return self.get(key)
-        entry = self._values.get(key)
-        if entry is None or (entry.ttl is not None and self.now > entry.set_at + entry.ttl):
-            return missing
-        return entry.value
-
     def get_entry(self, key: str) -> ContextValue | None:
         entry = self._values.get(key)
         return None if entry is None or (entry.ttl is not None and self.now > entry.set_at + entry.ttl) else entry

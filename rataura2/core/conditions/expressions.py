@@ -219,7 +219,7 @@ class CostPlan:
 
 
 _ABSENT = object()
-"""What ``SessionContext.lookup`` answers for a field that is not set."""
+"""What ``SessionContext.get`` is given as the default, to tell a field that is not set from one set to None."""
 
 _UNDEFINED = "Undefined variable or function: '"
 """How the engine reports a variable it was not given (a context field the flattened expression reads)."""
@@ -310,9 +310,9 @@ class CelCondition:
         meaning only the engine knows (see :mod:`~rataura2.core.conditions.cel_fast`)."""
         activation: dict[str, Any] = {}
         work = 0
-        lookup = context.lookup
+        get = context.get
         for name, variable in self.variables:
-            value = lookup(name, _ABSENT)
+            value = get(name, _ABSENT)
             kind = type(value)
             if kind is str:
                 if not value.isascii() and not encodes(value):
