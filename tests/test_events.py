@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -16,6 +17,7 @@ from rataura2.core.events import (
     SessionEventHandler,
 )
 from rataura2.errors import InvalidEventError
+from rataura2.settings import get_settings
 from rataura2.vocabulary.events import LIVEKIT_EVENT_MAP, EventType
 
 
@@ -69,6 +71,27 @@ def test_invalid_event_names_the_field(values: dict[str, object], field: str) ->
     assert isinstance(info.value, ValueError)
     assert info.value.field == field
     assert field in str(info.value)
+
+
+@pytest.mark.parametrize("char", ["a", "\x01", "é", "\U0001f600"])
+def test_data_is_held_to_the_byte_limit_exactly_as_json(char: str) -> None:
+    """Flat data is checked without being encoded: the limit must still be the encoded size, to the byte, whatever
+    the text's escapes cost."""
+    limit = get_settings().max_event_bytes
+
+    def data(n: int) -> dict[str, object]:
+        return {"message": char * n, "turn": 12, "interrupted": False}
+
+    def size(n: int) -> int:
+        return len(json.dumps(data(n), separators=(",", ":")))
+
+    per_char = size(1) - size(0)
+    fits = (limit - size(0)) // per_char
+    assert size(fits) <= limit < size(fits + 1)
+    assert EventData(type="user_message", timestamp=1.0, data=data(fits)).data == data(fits)
+    with pytest.raises(InvalidEventError, match="over the limit") as info:
+        EventData(type="user_message", timestamp=1.0, data=data(fits + 1))
+    assert info.value.field == "data"
 
 
 def test_events_get_unique_ids_and_are_immutable() -> None:

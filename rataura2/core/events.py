@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from rataura2.core.context import as_count
-from rataura2.core.jsondata import json_problem, text_problem
+from rataura2.core.jsondata import flat_json_copy, json_problem, text_problem
 from rataura2.errors import InvalidEventError, InvalidSessionIdError
 from rataura2.settings import get_settings
 from rataura2.vocabulary.events import API_SOURCE, CONTEXT_UPDATES_KEY, LIVEKIT_EVENT_MAP, EventType
@@ -123,12 +123,15 @@ class EventData(BaseModel):
             return {}
         if not isinstance(value, dict):
             raise ValueError(f"must be a dict, got {type(value).__name__}")
+        limit = get_settings().max_event_bytes
+        flat = flat_json_copy(value, limit)
+        if flat is not None:
+            return flat
         found = json_problem(value, "data")
         if found is not None:  # checked first: json.dumps recurses, drops duplicate keys, accepts 10**400
             where, problem = found
             raise PydanticCustomError("json_data", "{problem}", {"problem": problem, "where": where})
         encoded = json.dumps(value, separators=(",", ":"))
-        limit = get_settings().max_event_bytes
         if len(encoded) > limit:
             raise ValueError(f"is {len(encoded)} bytes as JSON, over the limit of {limit}")
         copied: dict[str, Any] = json.loads(encoded)  # the event's own copy, exactly as the log will replay it
