@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -364,6 +365,41 @@ async def _lk_session(
             await asyncio.to_thread(manager.close)
         db.close()
         factory.dispose()
+
+
+async def test_the_llm_starts_on_a_turn_while_it_is_stored_and_its_answer_waits_for_the_commit(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storing a turn adds to its latency only what it takes beyond the LLM's first token: the LLM is asked while
+    the turn is written, and nothing of the answer is let out before the turn is stored."""
+    async with _lk_session(database_url) as (_factory, _manager, _handler, session, held):
+        await session.run(user_input=turn_text(0))
+        assert await _until(lambda: held.held == 0)  # the first turn's reports are written: the next write is ours
+        order: list[str] = []
+        write_held = held.store.write_held
+
+        def slow_write(records: Any) -> Any:
+            time.sleep(0.3)
+            outcomes = write_held(records)
+            order.append("stored")
+            return outcomes
+
+        agent_llm = session.current_agent.llm
+        chat = agent_llm.chat
+
+        def asked(**options: Any) -> Any:
+            order.append("LLM asked")
+            return chat(**options)
+
+        def on_item(event: ConversationItemAddedEvent) -> None:
+            if isinstance(event.item, llm.ChatMessage) and event.item.role == "assistant":
+                order.append("answered")
+
+        monkeypatch.setattr(held.store, "write_held", slow_write)
+        monkeypatch.setattr(agent_llm, "chat", asked)
+        session.on("conversation_item_added", on_item)
+        await session.run(user_input=turn_text(1))
+        assert order[:3] == ["LLM asked", "stored", "answered"]
 
 
 async def test_a_commit_that_fails_keeps_the_agent_silent_and_the_hand_over_waits_for_it(

@@ -8,13 +8,14 @@ from that task, in order). That one check serves every cause: a user turn, a too
 tool, a room event, an error, or a transition made through the Python API from another thread.
 
 With durability ``"sync"`` the bridge holds its session's events (``rataura2.sessions.held``) and writes them in
-one transaction where something outside is about to depend on them: before the agent answers a user turn, before a
-hand-over, before a submitter (a tool, an action, ``user_input``) is told what its event came to, before the
-session ends; LiveKit's own reports after the answer (the agent's state changes and reply) go with the next of
-those, or once the session is quiet (``QUIET_SECONDS``). A turn is one commit. A commit that fails stops what it
-guards, and is tried again in ``RETRY_SECONDS``: the agent does not answer, the hand-over waits for the retry,
-submitters are told None, ``settle`` and ``user_input`` raise (``/chat`` answers 503). So a crash before a commit
-loses only what nobody was told of (but for the reads ``rataura2.sessions.held`` names).
+one transaction where something outside is about to depend on them: before the agent's answer to a user turn is let
+out (the LLM starts on the turn while it is stored: ``OrchestratedAgent._gated_llm``), before a hand-over, before a
+submitter (a tool, an action, ``user_input``) is told what its event came to, before the session ends; LiveKit's own
+reports after the answer (the agent's state changes and reply) go with the next of those, or once the session is
+quiet (``QUIET_SECONDS``). A turn is one commit. A commit that fails stops what it guards, and is tried again in
+``RETRY_SECONDS``: the agent does not answer, the hand-over waits for the retry, submitters are told None, ``settle``
+and ``user_input`` raise (``/chat`` answers 503). So a crash before a commit loses only what nobody was told of (but
+for the reads ``rataura2.sessions.held`` names).
 
 How a hand-over keeps the conversation whole:
 
@@ -37,10 +38,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -95,6 +98,8 @@ QUIET_SECONDS = 0.05
 after a turn) wait for a commit that something needs, before one is made for them."""
 RETRY_SECONDS = 1.0
 """With durability ``"sync"``: how long after a commit that failed the held events are tried again."""
+_HANDOVER_WAIT = 0.002
+"""Seconds the event loop waits at most for a commit's worker thread to start (``_in_thread_now``)."""
 
 END_ATTEMPTS = 10
 """With durability ``"sync"``: how many times ending a session whose events cannot be written is tried (one
@@ -583,7 +588,7 @@ class SessionBridge:
             ok = not held.lost
             if ok and held.written < upto:
                 try:
-                    await asyncio.to_thread(held.commit)
+                    await _in_thread_now(held.commit)
                 except (PersistenceError, SessionOwnedError) as exc:
                     ok, self._failure = False, exc
                 except Exception as exc:
@@ -674,13 +679,25 @@ class SessionBridge:
         return self.graph.spec.agent_by_name(name) if name else None
 
     # AgentHooks ------------------------------------------------------------------------------------------------
-    async def before_reply(self, agent: OrchestratedAgent, chat_ctx: llm.ChatContext) -> bool:
+    async def before_reply(self, agent: OrchestratedAgent, chat_ctx: llm.ChatContext) -> Awaitable[bool] | None:
         message = history.latest_user_message(chat_ctx)
         if message is not None:
             fact = translate.user_turn(message)
-            self.submit_fact(fact, lazy=True)  # stored just below
+            self.submit_fact(fact, lazy=True)  # stored by the gate below
         await self.drain()
-        if not await self._commit():  # with durability "sync", the turn is stored before it is answered
+        if agent is not self._active:  # the turn moved the session: the new agent answers it, once it is stored
+            await self._answerable(agent)
+            return None
+        if self._held is None or self._held.written >= self._held.kept:  # nothing to store first
+            answer = self._loop.create_future()
+            answer.set_result(True)
+            return answer
+        # with durability "sync", the turn is stored before it is answered: while the LLM starts on it
+        return asyncio.ensure_future(self._answerable(agent))
+
+    async def _answerable(self, agent: OrchestratedAgent) -> bool:
+        """Whether ``agent`` may answer the turn: it is stored, and ``agent`` is still the active agent."""
+        if not await self._commit():
             self._unanswered += 1  # not stored: the agent stays silent (``user_input`` raises)
             return False
         return agent is self._active
@@ -819,6 +836,22 @@ class SessionBridge:
         error = handle.exception()
         if error is not None:
             logger.debug("session %s: reply failed: %s", self.session_id, error)
+
+
+async def _in_thread_now(write: Callable[[], object]) -> None:
+    """``write()`` in a worker thread, started before the event loop goes on: the loop thread waits (briefly) for the
+    worker to take the interpreter, which it keeps until its statement is on the wire. Left to the usual
+    ``to_thread``, the worker would wait for the GIL until the loop next sleeps (the rest of a LiveKit turn, most of a
+    millisecond) before it even sends the commit that the turn's answer waits for."""
+    started = threading.Event()
+
+    def run() -> None:
+        started.set()
+        write()
+
+    done = asyncio.get_running_loop().run_in_executor(None, contextvars.copy_context().run, run)
+    started.wait(_HANDOVER_WAIT)
+    await done
 
 
 def check_turn_size(text: str) -> None:

@@ -19,7 +19,8 @@ session starts on this agent), ``offline`` (the offline LLM's rules) and ``llm_o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit.agents import Agent, FlushSentinel, ModelSettings, TurnHandlingOptions, llm
@@ -42,8 +43,9 @@ AGENT_DECISION = "agent_decision"
 class AgentHooks(Protocol):
     """What an orchestrated agent asks of the session bridge that runs it."""
 
-    async def before_reply(self, agent: OrchestratedAgent, chat_ctx: llm.ChatContext) -> bool:
-        """Route what is new in ``chat_ctx`` (a user turn) and say whether ``agent`` still answers."""
+    async def before_reply(self, agent: OrchestratedAgent, chat_ctx: llm.ChatContext) -> Awaitable[bool] | None:
+        """Route what is new in ``chat_ctx`` (a user turn): None when ``agent`` no longer answers, else what its
+        answer waits for before any of it is let out (True: answer; False: stay silent)."""
         ...
 
     async def decide(self, agent: OrchestratedAgent, target: str, reason: str) -> str:
@@ -123,11 +125,23 @@ class OrchestratedAgent(Agent):
     async def _gated_llm(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
     ) -> AsyncIterator[llm.ChatChunk | str | FlushSentinel]:
-        """The default LLM node, unless the session has moved to another agent: then nothing (no reply)."""
-        if self.hooks is not None and not await self.hooks.before_reply(self, chat_ctx):
+        """The default LLM node, unless the session has moved to another agent: then nothing (no reply).
+
+        The LLM is asked at once, while the turn is being stored (durability ``"sync"``), and its first chunk is
+        held until the turn is: an answer is never let out before its turn is stored, and storing it adds nothing
+        to the turn's latency unless it takes longer than the LLM's first token."""
+        gate = None if self.hooks is None else await self.hooks.before_reply(self, chat_ctx)
+        if self.hooks is not None and gate is None:
             return
-        async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
-            yield chunk
+        async with contextlib.aclosing(Agent.default.llm_node(self, chat_ctx, tools, model_settings)) as chunks:
+            async for chunk in chunks:
+                if gate is not None:
+                    answers, gate = await gate, None
+                    if not answers:
+                        return  # closing the stream cancels the request
+                yield chunk
+        if gate is not None:  # no chunk at all: the (empty) answer still waits for its turn
+            await gate
 
     async def _decide(self, target: str, reason: str) -> str:
         if self.hooks is None:
