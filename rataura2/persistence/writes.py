@@ -28,6 +28,7 @@ from sqlalchemy import (
     Boolean,
     Connection,
     DateTime,
+    Dialect,
     Double,
     Engine,
     Integer,
@@ -231,6 +232,40 @@ def _session_fields(w: SessionWrite) -> dict[str, Any]:
     }
 
 
+class _RowsInsert:
+    """Rows inserted by one multi-row INSERT (per ``MAX_VARIABLES`` values), each value bound as SQLAlchemy binds
+    it (the column types' own bind processors). ``executemany`` would step one statement per row, and in each step
+    the writer thread hands the interpreter back to the sessions' event loop and must win it again: under load,
+    that costs both far more than the rows. Dialects with another parameter style than SQLite's get the
+    ``executemany``."""
+
+    MAX_VARIABLES = 999
+    """SQLite's historic limit of bound values per statement (3.32 raised it; older builds are still about)."""
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        self.table = table
+        self.columns = [c.name for c in table.columns]
+        self.processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.columns]
+        self.per_statement = max(1, self.MAX_VARIABLES // len(self.columns))
+        self.one_statement = dialect.paramstyle == "qmark"
+        self._row = "(" + ",".join("?" * len(self.columns)) + ")"
+        self._head = f"INSERT INTO {table.name} ({', '.join(self.columns)}) VALUES "
+
+    def insert(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        if not self.one_statement:
+            conn.execute(insert(self.table), rows)
+            return
+        bound = list(zip(self.columns, self.processors, strict=True))
+        for start in range(0, len(rows), self.per_statement):
+            chunk = rows[start : start + self.per_statement]
+            values: list[Any] = []
+            for row in chunk:
+                for name, process in bound:
+                    value = row[name]
+                    values.append(value if process is None else process(value))
+            conn.exec_driver_sql(self._head + ",".join([self._row] * len(chunk)), tuple(values))
+
+
 class BatchWriter:
     """Writes batches for the sessions one owner holds, on a connection of its own; batches take turns.
     :meth:`write` returns the ids of the sessions found owned by someone else (their items were not written); any
@@ -244,6 +279,7 @@ class BatchWriter:
         batch waits for its commit to reach the disk, the next is executed (the server runs them side by side, and
         a session is never in both: it waits for its event's commit before it makes another). One elsewhere: SQLite
         has a single writer."""
+        self._events = _RowsInsert(SessionEvent.__table__, engine.dialect)  # type: ignore[arg-type]
         self._conns: queue.SimpleQueue[KeptConnection] = queue.SimpleQueue()
         self._all = [KeptConnection(engine, autocommit=self.one_statement) for _ in range(self.parallel)]
         for conn in self._all:
@@ -300,7 +336,7 @@ class BatchWriter:
                 owned = {row["pk"] for row in rows if conn.execute(_GENERIC_UPDATE, row).rowcount == 1}
             events = [record.row() for w in writes if w.pk in owned for record in w.events]
             if events:
-                conn.execute(insert(SessionEvent), events)
+                self._events.insert(conn, events)
             snapshots = [s for w in writes if w.pk in owned and (s := w.snapshot) is not None]
             if snapshots:
                 snapshot_rows = [s.snapshot_row() for s in snapshots]  # each checksums its state: once
