@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from rataura2.core.conditions.expressions import context_size
 from rataura2.core.context import OWNED_FIELDS, RESERVED_FIELDS
 from rataura2.core.orchestrator import AgentOrchestrator
+from rataura2.core.result import TransitionResult
 from rataura2.db.models import SessionSnapshot
 from rataura2.errors import InvalidEventError, InvalidSessionIdError, SessionEndedError
+from rataura2.persistence.sql_store import SqlStore
 from rataura2.sessions.manager import SessionManager
 from rataura2.settings import get_settings
 from rataura2.vocabulary.limits import CEL_MAX_WORK, MAX_CONTEXT_KEYS
@@ -202,6 +204,39 @@ def test_the_dedupe_window_is_bounded_and_older_ids_are_answered_from_the_log(db
     resumed = SessionManager(db).resume_session("s")  # a resume reads only the window, not the whole log
     assert resumed.process_event(first) == again
     assert resumed.get_context()["turn_count"] == turns
+
+
+def test_past_the_window_only_ids_the_session_may_have_processed_are_read_from_the_log(
+    db: Session, small_windows: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long session's new events cost no log read, before and after a resume; its repeats still find the log."""
+    reads: list[str] = []
+    logged_result = SqlStore.logged_result
+
+    def spied(self: SqlStore, orchestrator: AgentOrchestrator, event_id: str) -> TransitionResult | None:
+        reads.append(event_id)
+        return logged_result(self, orchestrator, event_id)
+
+    monkeypatch.setattr(SqlStore, "logged_result", spied)
+    manager, orchestrator = _started(db)
+    events = script(8)  # 50-odd events: far past the window of 20
+    drive(manager, "s", events)
+    assert reads == []
+    turns = orchestrator.get_context()["turn_count"]
+    assert orchestrator.process_event(events[1]).event_id == events[1]["id"]
+    assert reads == [events[1]["id"]] and orchestrator.get_context()["turn_count"] == turns
+
+    manager.close()
+    resumed_manager = SessionManager(db)
+    resumed = resumed_manager.resume_session("s")  # its window holds the latest 20: the rest are only ids
+    reads.clear()
+    later = [{**e, "id": f"later-{e['id']}", "timestamp": e["timestamp"] + 1000} for e in script(2)]
+    assert drive(resumed_manager, "s", later) == len(later)
+    assert reads == []
+    turns = resumed.get_context()["turn_count"]
+    assert resumed.process_event(events[2]).event_id == events[2]["id"]
+    assert reads == [events[2]["id"]] and resumed.get_context()["turn_count"] == turns
+    resumed_manager.close()
 
 
 def test_without_a_store_a_repeat_older_than_the_window_is_applied_again(

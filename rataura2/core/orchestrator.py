@@ -76,7 +76,10 @@ class AgentOrchestrator:
         max_hops_per_event: int | None = None,
         max_transitions_per_turn: int | None = None,
         store: SessionStore | None = None,
+        logged: bool | None = None,
     ) -> None:
+        """``logged``: whether the session's events are (or will be) in a log that its store can look ids up in;
+        by default, whether it has a store."""
         self.session_id = session_id
         self.graph = graph
         self.event_manager = event_manager or EventManager()
@@ -88,7 +91,7 @@ class AgentOrchestrator:
         """The current agent, as in the context; kept here too because the event path reads it often."""
         self.ended = False
         self._resync()
-        self._results = DedupeWindow()
+        self._results = DedupeWindow(logged=store is not None if logged is None else logged)
         self._pending_event: EventData | None = None
         """The last event, while the agent that was current when it arrived still is."""
         self._evaluated_at: tuple[int, int] = (self.context.revision, self.current_agent_id)
@@ -146,11 +149,11 @@ class AgentOrchestrator:
         no event in between (or try it without waiting, to learn that another caller is in the session)."""
         return self._lock
 
-    @property
-    def reads_log(self) -> bool:
-        """Whether processing an event may read the store: once ids have left the dedupe window, each id the
-        session does not remember is looked up in its log (``rataura2.core.dedupe``)."""
-        return self.store is not None and self._results.evicted
+    def reads_log(self, event_id: str) -> bool:
+        """Whether processing the event ``event_id`` may read the store: an id the session does not remember, but
+        may have processed before its dedupe window, is looked up in its log (``rataura2.core.dedupe``)."""
+        results = self._results
+        return self.store is not None and event_id not in results and results.may_be_logged(event_id)
 
     @property
     def current_agent_id(self) -> int:
@@ -189,7 +192,7 @@ class AgentOrchestrator:
     def _processed(self, event_id: str) -> TransitionResult | None:
         """The result an event id got, from the window or, past it, from the store's log."""
         previous = self._results.get(event_id)
-        if previous is None and self._results.evicted and self.store is not None:
+        if previous is None and self.store is not None and self._results.may_be_logged(event_id):
             previous = self.store.logged_result(self, event_id)
         return previous
 
@@ -216,7 +219,7 @@ class AgentOrchestrator:
             results = self._results
             event_id = event.id
             previous = results.get(event_id)
-            if previous is None and results.evicted and self.store is not None:
+            if previous is None and self.store is not None and results.may_be_logged(event_id):
                 previous = self.store.logged_result(self, event_id)  # as _processed(), inlined: every event asks
             if previous is not None:
                 if self.store is not None:
@@ -291,14 +294,16 @@ class AgentOrchestrator:
         last_event: EventData | None,
         *,
         complete: bool = True,
+        older_ids: Iterable[str] | None = None,
     ) -> None:
         """Mark logged events as already processed, without applying them: for a session rebuilt from a snapshot
         that already holds their effect. ``results`` are (timestamp, result) by event id, oldest first, and
-        ``complete`` says whether they are all the log holds (if not, older ids are looked up in the store). Their
+        ``complete`` says whether they are all the log holds; if not, ``older_ids`` are the ids logged before them
+        (None: unknown, and every id the session does not remember is looked up in the store). Their
         ids stay no-ops that return the logged results, and ``last_event`` (the snapshot's own event) is what
         ``check_transition`` looks at, as it was before."""
         with self._lock:
-            self._results.load(results, complete=complete, now=self.context.now)
+            self._results.load(results, complete=complete, now=self.context.now, older_ids=older_ids)
             if last_event is not None:
                 last = results.get(last_event.id)
                 self._pending_event = None if last is None or last[1].hops else last_event

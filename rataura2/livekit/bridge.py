@@ -275,19 +275,14 @@ class SessionBridge:
     def _can_process_now(self, event: EventData) -> bool:
         """Whether ``event`` can be processed at once, where it is submitted, rather than by the pump: nothing is
         waiting before it, and processing it waits for nothing (no store, or one that does not block, as with
-        durability ``"async"``). A LiveKit turn's events then cost no queue, future or task switch each."""
+        durability ``"async"``), nor reads the log (an id the session may have processed before its dedupe window:
+        ``rataura2.core.dedupe``). A LiveKit turn's events then cost no queue, future or task switch each."""
         if self._busy or self._ended or not self._queue.empty() or event.type is EventType.SESSION_ENDED:
             return False
         store = self.orchestrator.store
         if store is None:
             return True
-        return (not store.blocks or store is self._held) and not self._reads_log()
-
-    def _reads_log(self) -> bool:
-        """Whether processing an event may read the session's log: once ids have left the session's dedupe window,
-        the orchestrator asks its store about each id it does not remember (``rataura2.core.dedupe``), and that
-        read is kept off the event loop."""
-        return self.orchestrator.reads_log
+        return (not store.blocks or store is self._held) and not self.orchestrator.reads_log(event.id)
 
     def _process_now(self, job: _Job) -> None:
         event = job.event
@@ -443,7 +438,8 @@ class SessionBridge:
                     await self._end(event)
                 elif event is not None and not self._ended:
                     store = self.orchestrator.store
-                    if store is not None and (store is self._held or not store.blocks) and self._reads_log():
+                    reads_log = self.orchestrator.reads_log(event.id)  # a read the loop does not wait for
+                    if store is not None and (store is self._held or not store.blocks) and reads_log:
                         result = await asyncio.to_thread(self._traced, event)
                     elif self._held is not None and store is self._held:
                         result = await self._traced_held(event)

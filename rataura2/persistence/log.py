@@ -5,10 +5,11 @@ processed (so their ids stay no-ops), then the events after it processed again. 
 the result is the state the session had; a replayed result that differs from the logged one is reported.
 
 Only what the rebuild uses is read: the snapshot, the events after it, and the latest events before it that the
-dedupe window holds (older ids are looked up in the log when they come again), so resuming costs the same however
-old a session is. Everything read is verified first (checksums, and a log with no gap in ``seq``): a damaged session
-is refused with :class:`~rataura2.errors.CorruptSessionError` naming the session and the row, never rebuilt into a
-different state. ``rataura2 sessions verify`` checks every row.
+dedupe window holds, so resuming costs nearly the same however old a session is; a session resumed to be driven
+also reads the older events' ids (one column), which tell its new events from repeats without a read each.
+Everything read is verified first (checksums, and a log with no gap in ``seq``): a damaged session is refused with
+:class:`~rataura2.errors.CorruptSessionError` naming the session and the row, never rebuilt into a different state.
+``rataura2 sessions verify`` checks every row.
 """
 
 from __future__ import annotations
@@ -61,7 +62,10 @@ class SessionLog:
     events: tuple[LoggedEvent, ...]
     """The events after the snapshot, and the latest ones before it (the dedupe window)."""
     complete: bool = True
-    """Whether ``events`` is the whole log (else older ids are looked up in the database when they come again)."""
+    """Whether ``events`` is the whole log."""
+    older_ids: tuple[str, ...] | None = None
+    """When it is not: the ids of the events before ``events``, if they were read (a session resumed to be driven
+    needs them to know which new ids are new without reading the log; see ``rataura2.core.dedupe``)."""
 
     @property
     def last_seq(self) -> int:
@@ -120,9 +124,12 @@ def check_sequence(conn: Connection, row: SessionRow) -> None:
     raise CorruptSessionError(row.session_id, where, what + " (rows deleted?)")
 
 
-def read_log(conn: Connection, row: SessionRow, *, window: int | None = None, whole: bool = False) -> SessionLog:
+def read_log(
+    conn: Connection, row: SessionRow, *, window: int | None = None, whole: bool = False, older_ids: bool = False
+) -> SessionLog:
     """The snapshot, the events after it and the ``window`` latest before it (default: the dedupe window), or
-    with ``whole`` every event, verified."""
+    with ``whole`` every event, verified; with ``older_ids``, the ids of the events before those too (one column
+    of an index, not the events)."""
     window = row.last_seq if whole else get_settings().dedupe_window_events if window is None else window
     check_sequence(conn, row)
     snapshot = conn.execute(
@@ -142,7 +149,14 @@ def read_log(conn: Connection, row: SessionRow, *, window: int | None = None, wh
     ).all()
     events = tuple(decode_event(row.session_id, r) for r in rows)
     state = None if snapshot is None else str(snapshot[1])
-    return SessionLog(row, snapshot_seq, state, events, complete=first == 1)
+    older = None
+    if older_ids and first > 1:
+        older = tuple(
+            conn.execute(
+                select(SessionEvent.event_id).where(SessionEvent.session_pk == row.pk, SessionEvent.seq < first)
+            ).scalars()
+        )
+    return SessionLog(row, snapshot_seq, state, events, complete=first == 1, older_ids=older)
 
 
 def logged_result(conn: Connection, row_pk: int, session_id: str, event_id: str) -> TransitionResult | None:
@@ -172,6 +186,7 @@ def rebuild(
         event_manager=event_manager_factory(),
         max_hops_per_event=max_hops_per_event,
         max_transitions_per_turn=max_transitions_per_turn,
+        logged=True,
     )
     before = [e for e in log.events if e.seq <= log.snapshot_seq]
     after = [e for e in log.events if e.seq > log.snapshot_seq]
@@ -179,6 +194,7 @@ def rebuild(
         {e.event.id: (e.event.timestamp, e.result) for e in before},
         before[-1].event if before else None,
         complete=log.complete,
+        older_ids=log.older_ids,
     )
     for logged in after:
         try:

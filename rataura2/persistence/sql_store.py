@@ -244,7 +244,7 @@ class SqlStore:
     def load(self, row: SessionRow) -> SessionLog:
         try:
             with self.engine.connect() as conn:
-                return read_log(conn, read_row(conn, row.session_id))
+                return read_log(conn, read_row(conn, row.session_id), older_ids=True)
         except SQLAlchemyError as exc:
             raise PersistenceError(f"could not read session {row.session_id!r}: {exc}") from exc
 
