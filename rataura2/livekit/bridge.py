@@ -98,8 +98,10 @@ QUIET_SECONDS = 0.05
 after a turn) wait for a commit that something needs, before one is made for them."""
 RETRY_SECONDS = 1.0
 """With durability ``"sync"``: how long after a commit that failed the held events are tried again."""
-_HANDOVER_WAIT = 0.002
-"""Seconds the event loop waits at most for a commit's worker thread to start (``_in_thread_now``)."""
+WORKER_START_WAIT = 0.001
+"""Seconds the event loop waits at most for a commit's worker thread to start (``_in_thread_now``): a thread wakes
+in tens of microseconds; the bound only matters when every thread of the loop's executor is busy (LiveKit runs
+each job in a process of its own, so that takes many sessions in one process)."""
 
 END_ATTEMPTS = 10
 """With durability ``"sync"``: how many times ending a session whose events cannot be written is tried (one
@@ -438,8 +440,11 @@ class SessionBridge:
                     await self._end(event)
                 elif event is not None and not self._ended:
                     store = self.orchestrator.store
-                    reads_log = self.orchestrator.reads_log(event.id)  # a read the loop does not wait for
-                    if store is not None and (store is self._held or not store.blocks) and reads_log:
+                    if (
+                        store is not None
+                        and (store is self._held or not store.blocks)
+                        and self.orchestrator.reads_log(event.id)
+                    ):
                         result = await asyncio.to_thread(self._traced, event)
                     elif self._held is not None and store is self._held:
                         result = await self._traced_held(event)
@@ -846,7 +851,7 @@ async def _in_thread_now(write: Callable[[], object]) -> None:
         write()
 
     done = asyncio.get_running_loop().run_in_executor(None, contextvars.copy_context().run, run)
-    started.wait(_HANDOVER_WAIT)
+    started.wait(WORKER_START_WAIT)
     await done
 
 

@@ -130,9 +130,11 @@ class OrchestratedAgent(Agent):
         The LLM is asked at once, while the turn is being stored (durability ``"sync"``), and its first chunk is
         held until the turn is: an answer is never let out before its turn is stored, and storing it adds nothing
         to the turn's latency unless it takes longer than the LLM's first token."""
-        gate = None if self.hooks is None else await self.hooks.before_reply(self, chat_ctx)
-        if self.hooks is not None and gate is None:
-            return
+        gate: Awaitable[bool] | None = None
+        if self.hooks is not None:
+            gate = await self.hooks.before_reply(self, chat_ctx)
+            if gate is None:
+                return
         async with contextlib.aclosing(Agent.default.llm_node(self, chat_ctx, tools, model_settings)) as chunks:
             async for chunk in chunks:
                 if gate is not None:

@@ -57,7 +57,8 @@ class AsyncStore(SqlStore):
         *,
         max_backlog: int | None = None,
         batch_size: int = 500,
-        gather_seconds: float = 0.05,
+        quiet_seconds: float = 0.02,
+        gather_seconds: float = 0.25,
         retry_initial: float = 0.05,
         retry_max: float = 5.0,
         **options: Any,
@@ -65,6 +66,7 @@ class AsyncStore(SqlStore):
         super().__init__(engine, **options)
         self.max_backlog = int(checked("async_max_backlog", max_backlog))
         self.batch_size = batch_size
+        self.quiet_seconds = quiet_seconds
         self.gather_seconds = gather_seconds
         self.retry_initial = retry_initial
         self.retry_max = retry_max
@@ -76,6 +78,8 @@ class AsyncStore(SqlStore):
         self._flushing = 0
         """Callers waiting in ``flush``: the writer then writes at once, without gathering."""
         self._stopping = False
+        self._last_queued = 0.0
+        """``time.monotonic()`` when the latest event was queued: the writer waits for a lull after it."""
         self._waiting_first = False
         """The writer waits for an item to come (an empty queue), rather than gathering a burst."""
         self._closed = False
@@ -130,6 +134,7 @@ class AsyncStore(SqlStore):
                 )
             self._queue.append(record)
             self._pending += 1
+            self._last_queued = time.monotonic()
             tracked.seq = record.seq
             self._start_writer()
             self._wake_writer()
@@ -201,8 +206,8 @@ class AsyncStore(SqlStore):
     # the writer ----------------------------------------------------------------------------------------------
     def _wake_writer(self) -> None:
         """Under the lock, after queueing an event: wake the writer only when it waits for a first item or for a
-        full batch. In between it is gathering a burst and wakes at its deadline; waking it at each event would
-        hand it the interpreter once per event, taking it from the session's event loop for nothing."""
+        full batch. In between it is gathering a burst and wakes at a lull or at its deadline; waking it at each
+        event would hand it the interpreter once per event, taking it from the session's event loop for nothing."""
         if self._waiting_first or len(self._queue) >= self.batch_size:
             self._cond.notify_all()
 
@@ -234,15 +239,18 @@ class AsyncStore(SqlStore):
             retrying(self._write_batch, batch)
 
     def _gather(self) -> None:
-        """Under the lock: let a burst of events (a LiveKit turn makes several) come in before writing them, so
-        that they go in one batch and the writer takes the interpreter from the sessions once, not once per event.
-        ``flush`` and ``close`` cut the wait short."""
+        """Under the lock: wait for a lull (``quiet_seconds`` without a new event) before writing, at most
+        ``gather_seconds`` after the first event waiting, or until a batch is full. A LiveKit turn is a burst of
+        events: written once it is over, in one batch, the writer takes the interpreter from the sessions' event
+        loop between turns rather than in the middle of one (where it would slow the answer down). ``flush`` and
+        ``close`` cut the wait short."""
         deadline = time.monotonic() + self.gather_seconds
         while len(self._queue) < self.batch_size and not self._stopping and not self._flushing:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            wake = min(deadline, self._last_queued + self.quiet_seconds)
+            if wake <= now:
                 return
-            self._cond.wait(remaining)
+            self._cond.wait(wake - now)
 
     def _pause(self, seconds: float) -> None:
         self._kick.wait(seconds)
