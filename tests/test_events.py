@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from rataura2.core import events as events_module
 from rataura2.core.context import SessionContext
 from rataura2.core.events import (
     AgentEventHandler,
@@ -92,6 +93,21 @@ def test_data_is_held_to_the_byte_limit_exactly_as_json(char: str) -> None:
     with pytest.raises(InvalidEventError, match="over the limit") as info:
         EventData(type="user_message", timestamp=1.0, data=data(fits + 1))
     assert info.value.field == "data"
+
+
+def test_flat_data_is_checked_and_copied_without_being_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most events carry flat data: it is checked and copied without a JSON round trip, which would cost as much as
+    the rest of the event (nested data, or data near the byte limit, is encoded to be checked exactly)."""
+
+    def encoded(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("flat data was encoded")
+
+    monkeypatch.setattr(events_module.json, "dumps", encoded)
+    data = {"message": "héllo \U0001f600", "n": 3, "ok": True, "nothing": None, "x": 1.5}
+    event = EventData(type="user_message", timestamp=1.0, data=data)
+    assert event.data == data and event.data is not data
+    with pytest.raises(RuntimeError, match="encoded"):
+        EventData(type="custom", timestamp=1.0, data={"nested": {"a": 1}})
 
 
 def test_events_get_unique_ids_and_are_immutable() -> None:

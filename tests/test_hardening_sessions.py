@@ -239,6 +239,22 @@ def test_past_the_window_only_ids_the_session_may_have_processed_are_read_from_t
     resumed_manager.close()
 
 
+def test_a_session_given_its_store_after_it_was_made_still_finds_old_repeats(db: Session, small_windows: None) -> None:
+    manager = SessionManager(db)
+    graph = manager.publish_and_compile(build_conversation(db))
+    orchestrator = AgentOrchestrator("late", graph)  # made without a store, as a caller assembling a session may
+    assert manager.store is not None
+    orchestrator.store = manager.store
+    manager.store.session_started(orchestrator)
+    events = script(8)
+    for event in events:
+        orchestrator.process_event(event)
+    turns = orchestrator.get_context()["turn_count"]
+    orchestrator.process_event(events[1])  # far outside the window of 20: found in the log, not applied again
+    assert orchestrator.get_context()["turn_count"] == turns
+    manager.close()
+
+
 def test_without_a_store_a_repeat_older_than_the_window_is_applied_again(
     sqlite_db: Session, small_windows: None
 ) -> None:

@@ -4,17 +4,18 @@ It is bounded (by count and by age, in event time), so a session's memory does n
 has left the window is, for a durable session, answered from the event log (the orchestrator asks its store);
 with ``durability="off"`` a repeat older than the window is processed again.
 
-Which ids to ask the log about: those that left the window go into a Bloom filter (``rbloom``), about two bytes
-each, which answers "never seen" for certain and "perhaps seen" with one chance in a thousand of being wrong. So a
-long session's new events, nearly all of them, are known to be new without reading the log: only a real repeat,
-or a rare false positive, costs a read. A session resumed from a log it did not load whole is given the older ids
-(:meth:`DedupeWindow.load`); without them it asks the log about every id it does not remember.
+Which ids to ask the log about: those that left the window go into Bloom filters (``rbloom``), about two bytes
+an id, which answer "never seen" for certain and "perhaps seen" wrongly about once in a thousand per filter (a
+million ids make ten filters: one new id in a hundred is looked up for nothing). So a long session's new events,
+nearly all of them, are known to be new without reading the log: only a real repeat, or a false positive, costs a
+read. A session resumed from a log it did not load whole is given the older ids (:class:`DepartedIds`); without
+them it asks the log about every id it does not remember.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from rbloom import Bloom
 
@@ -22,29 +23,37 @@ from rataura2.core.result import TransitionResult
 from rataura2.settings import checked
 
 FALSE_POSITIVE_RATE = 0.001
-"""Per filter of :class:`_Departed`: the chance that a new id is looked up in the log for nothing."""
-FIRST_CAPACITY = 4096
-"""Ids the first filter holds (7 KB); each next one holds twice as many as the last."""
+"""Per filter of :class:`DepartedIds`: the chance that a new id is looked up in the log for nothing."""
+FIRST_CAPACITY = 1024
+"""Ids the first filter holds (under 2 KB: every durable session past its window has one); each next filter holds
+twice as many as the last."""
 
 
-class _Departed:
+class DepartedIds:
     """Ids that left the window: a chain of Bloom filters, each twice the size of the last, so that memory grows
-    with what was added (about 2 bytes an id: 2 MB for a million) and a short session pays 7 KB at most."""
+    with what was added (about 2 MB for a million) and a session that only just left its window pays 2 KB.
+    ``expected``: ids about to be added at once (a resume's older ids), for a first filter of that size."""
 
-    def __init__(self) -> None:
-        self._filters = [Bloom(FIRST_CAPACITY, FALSE_POSITIVE_RATE)]
-        self._room = FIRST_CAPACITY
+    def __init__(self, expected: int = FIRST_CAPACITY) -> None:
+        self._capacity = max(expected, FIRST_CAPACITY)
+        """Of the last filter, the one ids are added to."""
+        self._filters = [Bloom(self._capacity, FALSE_POSITIVE_RATE)]
+        self._room = self._capacity
 
     def add(self, event_id: str) -> None:
         if self._room == 0:
-            capacity = FIRST_CAPACITY << len(self._filters)
-            self._filters.append(Bloom(capacity, FALSE_POSITIVE_RATE))
-            self._room = capacity
+            self._capacity *= 2
+            self._filters.append(Bloom(self._capacity, FALSE_POSITIVE_RATE))
+            self._room = self._capacity
         self._filters[-1].add(event_id)
         self._room -= 1
 
     def __contains__(self, event_id: str) -> bool:
         return any(event_id in f for f in self._filters)
+
+    def absorb(self, other: DepartedIds) -> None:
+        """Take ``other``'s ids in too (its filters join the chain)."""
+        self._filters[:0] = other._filters
 
     @property
     def size_in_bytes(self) -> int:
@@ -63,7 +72,7 @@ class DedupeWindow:
         self.logged = logged
         self._entries: OrderedDict[str, tuple[float, TransitionResult]] = OrderedDict()
         self._first = float("inf")
-        self._departed: _Departed | None = None
+        self._departed: DepartedIds | None = None
         """Made when the first id leaves: most sessions never need it."""
         self.past_unknown = False
         """The log holds ids this window was never given (a resume that did not pass them): any id it does not
@@ -111,7 +120,7 @@ class DedupeWindow:
         if not self.logged:
             return
         if self._departed is None:
-            self._departed = _Departed()
+            self._departed = DepartedIds()
         self._departed.add(event_id)
 
     def load(
@@ -120,18 +129,19 @@ class DedupeWindow:
         *,
         complete: bool,
         now: float,
-        older_ids: Iterable[str] | None = None,
+        older: DepartedIds | None = None,
     ) -> None:
         """Results of logged events, oldest first; ``complete`` says whether they are all the session has, and if
-        they are not, ``older_ids`` are the ids of the events before them (all of them, or None if not known)."""
+        they are not, ``older`` holds the ids of the events before them (None: not known)."""
         if not complete:
-            if older_ids is None:
+            if older is None:
                 self.past_unknown = True
+            elif self._departed is None:
+                self._departed = older
             else:
-                for event_id in older_ids:
-                    self._depart(event_id)
+                self._departed.absorb(older)
         for event_id, (timestamp, result) in results.items():
             self.add(event_id, timestamp, result, now)
 
 
-__all__ = ["DedupeWindow"]
+__all__ = ["DedupeWindow", "DepartedIds"]

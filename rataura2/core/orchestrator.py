@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from rataura2.core.conditions import ConditionInput
 from rataura2.core.context import HAND_OVERS_THIS_TURN, OWNED_FIELDS, TYPED_FIELDS, Scope, SessionContext
-from rataura2.core.dedupe import DedupeWindow
+from rataura2.core.dedupe import DedupeWindow, DepartedIds
 from rataura2.core.events import EventData, EventManager
 from rataura2.core.graph import NOTHING_HOLDS as _NOTHING_HELD
 from rataura2.core.graph import CompiledGraph, TransitionMatch, first_holding
@@ -85,13 +85,14 @@ class AgentOrchestrator:
         self.event_manager = event_manager or EventManager()
         self.max_hops_per_event = int(checked("max_hops_per_event", max_hops_per_event))
         self.max_transitions_per_turn = int(checked("max_transitions_per_turn", max_transitions_per_turn))
-        self.store = store
+        self._store = store
         self.context = context if context is not None else self._initial_context()
         self._agent_id = 0
         """The current agent, as in the context; kept here too because the event path reads it often."""
         self.ended = False
         self._resync()
         self._results = DedupeWindow(logged=store is not None if logged is None else logged)
+        """``logged`` is set again when a store is attached (see :attr:`store`)."""
         self._pending_event: EventData | None = None
         """The last event, while the agent that was current when it arrived still is."""
         self._evaluated_at: tuple[int, int] = (self.context.revision, self.current_agent_id)
@@ -144,6 +145,17 @@ class AgentOrchestrator:
 
     # reading -------------------------------------------------------------------------------------------------
     @property
+    def store(self) -> SessionStore | None:
+        """Where processed events are logged (None: nowhere, as with ``durability="off"``)."""
+        return self._store
+
+    @store.setter
+    def store(self, store: SessionStore | None) -> None:
+        self._store = store
+        if store is not None:  # ids that leave the dedupe window can be looked up from now on: keep track of them
+            self._results.logged = True
+
+    @property
     def lock(self) -> threading.RLock:
         """The session's lock, held while an event is processed: hold it to do several things to the session with
         no event in between (or try it without waiting, to learn that another caller is in the session)."""
@@ -153,7 +165,7 @@ class AgentOrchestrator:
         """Whether processing the event ``event_id`` may read the store: an id the session does not remember, but
         may have processed before its dedupe window, is looked up in its log (``rataura2.core.dedupe``)."""
         results = self._results
-        return self.store is not None and event_id not in results and results.may_be_logged(event_id)
+        return self._store is not None and event_id not in results and results.may_be_logged(event_id)
 
     @property
     def current_agent_id(self) -> int:
@@ -192,8 +204,8 @@ class AgentOrchestrator:
     def _processed(self, event_id: str) -> TransitionResult | None:
         """The result an event id got, from the window or, past it, from the store's log."""
         previous = self._results.get(event_id)
-        if previous is None and self.store is not None and self._results.may_be_logged(event_id):
-            previous = self.store.logged_result(self, event_id)
+        if previous is None and self._store is not None and self._results.may_be_logged(event_id):
+            previous = self._store.logged_result(self, event_id)
         return previous
 
     # events --------------------------------------------------------------------------------------------------
@@ -219,11 +231,11 @@ class AgentOrchestrator:
             results = self._results
             event_id = event.id
             previous = results.get(event_id)
-            if previous is None and self.store is not None and results.may_be_logged(event_id):
-                previous = self.store.logged_result(self, event_id)  # as _processed(), inlined: every event asks
+            if previous is None and self._store is not None and results.may_be_logged(event_id):
+                previous = self._store.logged_result(self, event_id)  # as _processed(), inlined: every event asks
             if previous is not None:
-                if self.store is not None:
-                    self.store.repeated(self, event_id)
+                if self._store is not None:
+                    self._store.repeated(self, event_id)
                 return previous
             if self.ended:
                 raise SessionEndedError(f"session {self.session_id!r} has ended; event {event.id} refused")
@@ -237,8 +249,8 @@ class AgentOrchestrator:
             checkpoint = context.checkpoint()
             try:
                 result = self._apply(event)
-                if self.store is not None:
-                    self.store.event_processed(self, event, result)
+                if self._store is not None:
+                    self._store.event_processed(self, event, result)
             except BaseException:
                 context.restore(checkpoint)
                 if secrets is not None:
@@ -270,19 +282,19 @@ class AgentOrchestrator:
         if lock is None:
             lock = locks[loop] = asyncio.Lock()
         async with lock:
-            if self.store is None or not self.store.blocks:
+            if self._store is None or not self._store.blocks:
                 return self.process_event(event)
             return await asyncio.to_thread(self.process_event, event)
 
     def replay(self, events: Iterable[EventData | Mapping[str, Any]]) -> None:
         """Re-apply logged events (ids already seen are skipped), without calling the store or listeners."""
-        store, listeners = self.store, self._listeners
-        self.store, self._listeners = None, []
+        store, listeners = self._store, self._listeners
+        self._store, self._listeners = None, []
         try:
             for event in events:
                 self._process(EventData.parse(event))
         finally:
-            self.store, self._listeners = store, listeners
+            self._store, self._listeners = store, listeners
 
     def replay_event(self, event: EventData) -> TransitionResult:
         """Process a logged event again (one of the session's own too), to rebuild the session it came from."""
@@ -294,16 +306,16 @@ class AgentOrchestrator:
         last_event: EventData | None,
         *,
         complete: bool = True,
-        older_ids: Iterable[str] | None = None,
+        older: DepartedIds | None = None,
     ) -> None:
         """Mark logged events as already processed, without applying them: for a session rebuilt from a snapshot
         that already holds their effect. ``results`` are (timestamp, result) by event id, oldest first, and
-        ``complete`` says whether they are all the log holds; if not, ``older_ids`` are the ids logged before them
+        ``complete`` says whether they are all the log holds; if not, ``older`` holds the ids logged before them
         (None: unknown, and every id the session does not remember is looked up in the store). Their
         ids stay no-ops that return the logged results, and ``last_event`` (the snapshot's own event) is what
         ``check_transition`` looks at, as it was before."""
         with self._lock:
-            self._results.load(results, complete=complete, now=self.context.now, older_ids=older_ids)
+            self._results.load(results, complete=complete, now=self.context.now, older=older)
             if last_event is not None:
                 last = results.get(last_event.id)
                 self._pending_event = None if last is None or last[1].hops else last_event

@@ -99,9 +99,9 @@ after a turn) wait for a commit that something needs, before one is made for the
 RETRY_SECONDS = 1.0
 """With durability ``"sync"``: how long after a commit that failed the held events are tried again."""
 WORKER_START_WAIT = 0.001
-"""Seconds the event loop waits at most for a commit's worker thread to start (``_in_thread_now``): a thread wakes
-in tens of microseconds; the bound only matters when every thread of the loop's executor is busy (LiveKit runs
-each job in a process of its own, so that takes many sessions in one process)."""
+"""Seconds the event loop waits at most for the worker thread of a commit that an answer waits for to start
+(``_in_thread_now``): a thread wakes in tens of microseconds; the bound matters when every thread of the loop's
+executor is busy (many sessions in one process, as the API's playground chats)."""
 
 END_ATTEMPTS = 10
 """With durability ``"sync"``: how many times ending a session whose events cannot be written is tried (one
@@ -575,12 +575,13 @@ class SessionBridge:
         self._commits.add(task)
         task.add_done_callback(self._commits.discard)
 
-    async def _commit(self) -> bool:
+    async def _commit(self, *, answer_waits: bool = False) -> bool:
         """Until the events held so far are stored: write what is held in one transaction unless another commit
         did, and tell the submitters waiting for it (see ``rataura2.sessions.held``). False when they could not
         be written (the reason is kept in ``_failure``): the submitters are told None, and the events stay held, to
         be written by the next commit (tried again in ``RETRY_SECONDS``), or, for a session taken over elsewhere,
-        are lost for good. What the commit guards must then not happen."""
+        are lost for good. What the commit guards must then not happen. ``answer_waits``: an answer is held until
+        the commit is done, so its thread is started at once (``_in_thread_now``)."""
         held = self._held
         if held is None:
             return True
@@ -589,7 +590,7 @@ class SessionBridge:
             ok = not held.lost
             if ok and held.written < upto:
                 try:
-                    await _in_thread_now(held.commit)
+                    await (_in_thread_now(held.commit) if answer_waits else asyncio.to_thread(held.commit))
                 except (PersistenceError, SessionOwnedError) as exc:
                     ok, self._failure = False, exc
                 except Exception as exc:
@@ -689,16 +690,20 @@ class SessionBridge:
         if agent is not self._active:  # the turn moved the session: the new agent answers it, once it is stored
             await self._answerable(agent)
             return None
-        if self._held is None or self._held.written >= self._held.kept:  # nothing to store first
+        held = self._held
+        if held is None or (held.written >= held.kept and not held.lost):  # nothing to store first
             answer = self._loop.create_future()
             answer.set_result(True)
             return answer
         # with durability "sync", the turn is stored before it is answered: while the LLM starts on it
-        return asyncio.ensure_future(self._answerable(agent))
+        gate = asyncio.ensure_future(self._answerable(agent, answer_waits=True))
+        self._commits.add(gate)  # it runs to the end even if the reply is cut short before it looks
+        gate.add_done_callback(self._commits.discard)
+        return gate
 
-    async def _answerable(self, agent: OrchestratedAgent) -> bool:
+    async def _answerable(self, agent: OrchestratedAgent, *, answer_waits: bool = False) -> bool:
         """Whether ``agent`` may answer the turn: it is stored, and ``agent`` is still the active agent."""
-        if not await self._commit():
+        if not await self._commit(answer_waits=answer_waits):
             self._unanswered += 1  # not stored: the agent stays silent (``user_input`` raises)
             return False
         return agent is self._active

@@ -240,7 +240,8 @@ class AsyncStore(SqlStore):
 
     def _gather(self) -> None:
         """Under the lock: wait for a lull (``quiet_seconds`` without a new event) before writing, at most
-        ``gather_seconds`` after the first event waiting, or until a batch is full. A LiveKit turn is a burst of
+        ``gather_seconds`` from the start of the wait (the end of the last write, or the first event after a quiet
+        spell), or until a batch is full. A LiveKit turn is a burst of
         events: written once it is over, in one batch, the writer takes the interpreter from the sessions' event
         loop between turns rather than in the middle of one (where it would slow the answer down). ``flush`` and
         ``close`` cut the wait short."""

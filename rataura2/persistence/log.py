@@ -5,8 +5,9 @@ processed (so their ids stay no-ops), then the events after it processed again. 
 the result is the state the session had; a replayed result that differs from the logged one is reported.
 
 Only what the rebuild uses is read: the snapshot, the events after it, and the latest events before it that the
-dedupe window holds, so resuming costs nearly the same however old a session is; a session resumed to be driven
-also reads the older events' ids (one column), which tell its new events from repeats without a read each.
+dedupe window holds. A session resumed to be driven also reads the older events' ids, streamed into a Bloom filter
+(``rataura2.core.dedupe``) that tells its new events from repeats without a read each: that part of a resume grows
+with the log (one short column), its memory barely (about 2 MB for a million events).
 Everything read is verified first (checksums, and a log with no gap in ``seq``): a damaged session is refused with
 :class:`~rataura2.errors.CorruptSessionError` naming the session and the row, never rebuilt into a different state.
 ``rataura2 sessions verify`` checks every row.
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from rataura2.core.context import SessionContext
+from rataura2.core.dedupe import DepartedIds
 from rataura2.core.events import EventData, EventManager
 from rataura2.core.graph import CompiledGraph
 from rataura2.core.orchestrator import AgentOrchestrator
@@ -33,6 +35,9 @@ from rataura2.persistence.leases import SessionRow
 from rataura2.settings import get_settings
 
 logger = logging.getLogger(__name__)
+
+OLDER_IDS_PER_FETCH = 10_000
+"""Rows fetched at a time when a resume streams the older events' ids (a server-side cursor on PostgreSQL)."""
 
 EVENT_COLUMNS = (
     SessionEvent.seq,
@@ -63,7 +68,7 @@ class SessionLog:
     """The events after the snapshot, and the latest ones before it (the dedupe window)."""
     complete: bool = True
     """Whether ``events`` is the whole log."""
-    older_ids: tuple[str, ...] | None = None
+    older: DepartedIds | None = None
     """When it is not: the ids of the events before ``events``, if they were read (a session resumed to be driven
     needs them to know which new ids are new without reading the log; see ``rataura2.core.dedupe``)."""
 
@@ -128,8 +133,8 @@ def read_log(
     conn: Connection, row: SessionRow, *, window: int | None = None, whole: bool = False, older_ids: bool = False
 ) -> SessionLog:
     """The snapshot, the events after it and the ``window`` latest before it (default: the dedupe window), or
-    with ``whole`` every event, verified; with ``older_ids``, the ids of the events before those too (one column
-    of an index, not the events)."""
+    with ``whole`` every event, verified; with ``older_ids``, the ids of the events before those too, streamed
+    into a filter (the ids alone: a few bytes each in memory, however long the log)."""
     window = row.last_seq if whole else get_settings().dedupe_window_events if window is None else window
     check_sequence(conn, row)
     snapshot = conn.execute(
@@ -151,12 +156,11 @@ def read_log(
     state = None if snapshot is None else str(snapshot[1])
     older = None
     if older_ids and first > 1:
-        older = tuple(
-            conn.execute(
-                select(SessionEvent.event_id).where(SessionEvent.session_pk == row.pk, SessionEvent.seq < first)
-            ).scalars()
-        )
-    return SessionLog(row, snapshot_seq, state, events, complete=first == 1, older_ids=older)
+        older = DepartedIds(expected=first - 1)
+        ids = select(SessionEvent.event_id).where(SessionEvent.session_pk == row.pk, SessionEvent.seq < first)
+        for event_id in conn.execute(ids.execution_options(yield_per=OLDER_IDS_PER_FETCH)).scalars():
+            older.add(event_id)
+    return SessionLog(row, snapshot_seq, state, events, complete=first == 1, older=older)
 
 
 def logged_result(conn: Connection, row_pk: int, session_id: str, event_id: str) -> TransitionResult | None:
@@ -194,7 +198,7 @@ def rebuild(
         {e.event.id: (e.event.timestamp, e.result) for e in before},
         before[-1].event if before else None,
         complete=log.complete,
-        older_ids=log.older_ids,
+        older=log.older,
     )
     for logged in after:
         try:

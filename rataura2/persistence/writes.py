@@ -236,23 +236,25 @@ class _RowsInsert:
     """Rows inserted by one multi-row INSERT (per ``MAX_VARIABLES`` values), each value bound as SQLAlchemy binds
     it (the column types' own bind processors). ``executemany`` would step one statement per row, and in each step
     the writer thread hands the interpreter back to the sessions' event loop and must win it again: under load,
-    that costs both far more than the rows. Dialects with another parameter style than SQLite's get the
-    ``executemany``."""
+    that costs both far more than the rows. Rows that do not give every column (a column with a default, added
+    later) get SQLAlchemy's insert, which fills the defaults in."""
 
     MAX_VARIABLES = 999
     """SQLite's historic limit of bound values per statement (3.32 raised it; older builds are still about)."""
 
     def __init__(self, table: Table, dialect: Dialect) -> None:
+        if dialect.paramstyle != "qmark":
+            raise TypeError(f"multi-row inserts are written for SQLite's parameter style, not {dialect.paramstyle}")
         self.table = table
         self.columns = [c.name for c in table.columns]
         self.processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.columns]
         self.per_statement = max(1, self.MAX_VARIABLES // len(self.columns))
-        self.one_statement = dialect.paramstyle == "qmark"
+        quote = dialect.identifier_preparer.quote
         self._row = "(" + ",".join("?" * len(self.columns)) + ")"
-        self._head = f"INSERT INTO {table.name} ({', '.join(self.columns)}) VALUES "
+        self._head = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, self.columns))}) VALUES "
 
     def insert(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        if not self.one_statement:
+        if rows[0].keys() != set(self.columns):
             conn.execute(insert(self.table), rows)
             return
         bound = list(zip(self.columns, self.processors, strict=True))
@@ -279,7 +281,9 @@ class BatchWriter:
         batch waits for its commit to reach the disk, the next is executed (the server runs them side by side, and
         a session is never in both: it waits for its event's commit before it makes another). One elsewhere: SQLite
         has a single writer."""
-        self._events = _RowsInsert(SessionEvent.__table__, engine.dialect)  # type: ignore[arg-type]
+        self._events = (
+            None if self.one_statement else _RowsInsert(SessionEvent.__table__, engine.dialect)  # type: ignore[arg-type]
+        )
         self._conns: queue.SimpleQueue[KeptConnection] = queue.SimpleQueue()
         self._all = [KeptConnection(engine, autocommit=self.one_statement) for _ in range(self.parallel)]
         for conn in self._all:
@@ -336,6 +340,7 @@ class BatchWriter:
                 owned = {row["pk"] for row in rows if conn.execute(_GENERIC_UPDATE, row).rowcount == 1}
             events = [record.row() for w in writes if w.pk in owned for record in w.events]
             if events:
+                assert self._events is not None  # made for every database but PostgreSQL
                 self._events.insert(conn, events)
             snapshots = [s for w in writes if w.pk in owned and (s := w.snapshot) is not None]
             if snapshots:
