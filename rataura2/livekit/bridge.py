@@ -171,7 +171,7 @@ class SessionBridge:
         self._commit_lock = asyncio.Lock()
         self._commit_timer: asyncio.TimerHandle | None = None
         self._commit_due = 0.0
-        self._commits: set[asyncio.Future[bool]] = set()
+        self._commits: set[asyncio.Future[Any]] = set()
         self._failure: Exception | None = None
         """Why the last commit failed (None once one succeeds)."""
         self._unanswered = 0
@@ -696,10 +696,21 @@ class SessionBridge:
             answer.set_result(True)
             return answer
         # with durability "sync", the turn is stored before it is answered: while the LLM starts on it
-        gate = asyncio.ensure_future(self._answerable(agent, answer_waits=True))
-        self._commits.add(gate)  # it runs to the end even if the reply is cut short before it looks
-        gate.add_done_callback(self._commits.discard)
+        gate: asyncio.Future[bool] = self._loop.create_future()
+        opening = asyncio.ensure_future(self._open(gate, agent))
+        self._commits.add(opening)
+        opening.add_done_callback(self._commits.discard)
         return gate
+
+    async def _open(self, gate: asyncio.Future[bool], agent: OrchestratedAgent) -> None:
+        """Tell ``gate`` whether ``agent`` answers, once the turn is stored. The gate is a future of its own, not
+        this task: a reply cut short cancels its wait on the gate, never the commit."""
+        answers = False
+        try:
+            answers = await self._answerable(agent, answer_waits=True)
+        finally:
+            if not gate.done():
+                gate.set_result(answers)
 
     async def _answerable(self, agent: OrchestratedAgent, *, answer_waits: bool = False) -> bool:
         """Whether ``agent`` may answer the turn: it is stored, and ``agent`` is still the active agent."""

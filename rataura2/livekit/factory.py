@@ -137,13 +137,13 @@ class OrchestratedAgent(Agent):
                 return
         async with contextlib.aclosing(Agent.default.llm_node(self, chat_ctx, tools, model_settings)) as chunks:
             async for chunk in chunks:
-                if gate is not None:  # shielded: a reply cut short here must not cut the commit short
-                    answers, gate = await asyncio.shield(gate), None
+                if gate is not None:
+                    answers, gate = await gate, None
                     if not answers:
                         return  # closing the stream cancels the request
                 yield chunk
         if gate is not None:  # no chunk at all: the (empty) answer still waits for its turn
-            await asyncio.shield(gate)
+            await gate
 
     async def _decide(self, target: str, reason: str) -> str:
         if self.hooks is None:
