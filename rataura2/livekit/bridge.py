@@ -293,6 +293,10 @@ class SessionBridge:
         if not lock.acquire(blocking=False):  # another caller is in the session, perhaps writing: the pump waits
             self._queue.put_nowait(job)  # for it off the loop
             return
+        if self.orchestrator.reads_log(event.id):  # asked again under the lock: another caller may have processed
+            lock.release()  # events in between, sending ids out of the window
+            self._queue.put_nowait(job)
+            return
         self._busy = True
         try:
             result = self._traced(event)
