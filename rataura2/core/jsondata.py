@@ -14,6 +14,8 @@ def text_problem(text: str) -> str | None:
     Unicode any database can encode), or None."""
     if "\x00" in text:
         return "contains a NUL character"
+    if text.isascii():  # most text: no surrogate possible, nothing to encode
+        return None
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -86,28 +88,21 @@ _ITEM_OVERHEAD = 32
 """JSON characters of a flat item besides its text: quotes, colon, comma, and any number's digits."""
 
 
-def _clean_text(text: str) -> bool:
-    return "\x00" not in text and (text.isascii() or text_problem(text) is None)
-
-
 def flat_json_copy(value: dict[Any, Any], limit: int) -> dict[str, Any] | None:
     """A copy of ``value`` when it is flat (text keys, plain values), clean, and surely no longer than ``limit``
     bytes as JSON; None otherwise, and then the caller encodes it to find out (``json_problem`` names what is
     wrong). Most events carry such data: this checks it without encoding it twice."""
     size = 2
     for key, item in value.items():
-        if type(key) is not str or not _clean_text(key):
+        if type(key) is not str or text_problem(key) is not None:
             return None
         kind = type(item)
         if kind is str:
-            if not _clean_text(item):
+            if text_problem(item) is not None:
                 return None
             size += len(item) * (6 if item.isascii() else _WORST_ESCAPE)
-        elif kind is int:
-            if not -MAX_SAFE_INTEGER - 1 <= item <= MAX_SAFE_INTEGER:
-                return None
-        elif kind is float:
-            if not math.isfinite(item):
+        elif kind is int or kind is float:
+            if number_problem(item) is not None:
                 return None
         elif item is not None and kind is not bool:
             return None

@@ -277,14 +277,12 @@ class SessionBridge:
     def _can_process_now(self, event: EventData) -> bool:
         """Whether ``event`` can be processed at once, where it is submitted, rather than by the pump: nothing is
         waiting before it, and processing it waits for nothing (no store, or one that does not block, as with
-        durability ``"async"``), nor reads the log (an id the session may have processed before its dedupe window:
-        ``rataura2.core.dedupe``). A LiveKit turn's events then cost no queue, future or task switch each."""
+        durability ``"async"``; whether it reads the log is asked in ``_process_now``, under the session's lock). A
+        LiveKit turn's events then cost no queue, future or task switch each."""
         if self._busy or self._ended or not self._queue.empty() or event.type is EventType.SESSION_ENDED:
             return False
         store = self.orchestrator.store
-        if store is None:
-            return True
-        return (not store.blocks or store is self._held) and not self.orchestrator.reads_log(event.id)
+        return store is None or not store.blocks or store is self._held
 
     def _process_now(self, job: _Job) -> None:
         event = job.event
@@ -293,9 +291,9 @@ class SessionBridge:
         if not lock.acquire(blocking=False):  # another caller is in the session, perhaps writing: the pump waits
             self._queue.put_nowait(job)  # for it off the loop
             return
-        if self.orchestrator.reads_log(event.id):  # asked again under the lock: another caller may have processed
-            lock.release()  # events in between, sending ids out of the window
-            self._queue.put_nowait(job)
+        if self.orchestrator.reads_log(event.id):  # an id it may have processed before its dedupe window: the log
+            lock.release()  # is read by the pump, off the loop (asked under the lock: another caller could send ids
+            self._queue.put_nowait(job)  # out of the window in between)
             return
         self._busy = True
         try:
