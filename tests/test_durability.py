@@ -269,3 +269,51 @@ def test_async_mode_writes_behind_and_closes_cleanly(db: Session, database_url: 
     assert logged_ids(db, "s") == ["rataura2:created", *(e["id"] for e in events), "rataura2:ended"]
     record = db.scalars(select(SessionRecord).where(SessionRecord.session_id == "s")).one()
     assert (record.status, record.owner, record.turn_count) == ("ended", None, 12)
+
+
+def test_a_batch_larger_than_a_sqlite_statement_allows_is_written_whole(tmp_path: Path) -> None:
+    """The SQLite writer puts a batch's events in as few INSERTs as the connection's limit of bound values allows;
+    a build with a low limit gets more statements, never a lost or reordered event."""
+    factory = init_db(f"sqlite:///{tmp_path / 'small-limit.db'}")
+    engine = _engine(factory)
+    event.listen(engine, "connect", lambda conn, _: conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 25))
+    engine.dispose()  # the connections opened so far do not have the limit
+    inserts: list[int] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def count(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.startswith("INSERT INTO session_events"):
+            inserts.append(len(parameters))
+
+    events = script(6)
+    with factory() as db:
+        conversation_id = build_conversation(db)
+        manager = SessionManager(db, durability="async")
+        manager.create_session("s", conversation_id, timestamp=T0)
+        drive(manager, "s", events)
+        manager.close()
+        assert logged_ids(db, "s") == ["rataura2:created", *(e["id"] for e in events)]
+    assert max(inserts) <= 20 and sum(inserts) >= 10 * len(events)  # two rows (ten values each) a statement
+
+
+def test_async_writes_a_steady_stream_as_it_goes_and_a_burst_once_it_is_over(db: Session) -> None:
+    """Under a steady stream the writer does not wait for a lull that never comes: nothing acknowledged stays
+    unwritten much past ``gather_seconds``; a burst is written once it is over (``quiet_seconds`` later)."""
+    conversation_id = build_conversation(db)
+    events = script(25)[:-1]  # not the user leaving: the session stays open
+    manager = SessionManager(db, durability="async")
+    store = manager.store
+    assert isinstance(store, AsyncStore)
+    store.quiet_seconds, store.gather_seconds = 0.05, 0.3
+    manager.create_session("s", conversation_id, timestamp=T0)
+    manager.flush(10)
+    steady, burst = events[:120], events[120:140]
+    for e in steady:  # an event every 10 ms: never a lull of 50 ms
+        drive(manager, "s", [e], delay=0.01)
+    written_during_the_stream = store.written - 1
+    assert written_during_the_stream > 0, "nothing was written while the stream went on"
+    _wait_for(lambda: store.backlog == 0, 10, "the rest of the stream written once it stopped")
+    drive(manager, "s", burst)
+    _wait_for(lambda: store.backlog == 0, 10, "the burst written once it was over")
+    manager.close()
+    assert logged_ids(db, "s") == ["rataura2:created", *(e["id"] for e in steady + burst)]

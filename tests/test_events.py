@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 
 import pytest
 
@@ -20,6 +21,22 @@ from rataura2.core.events import (
 from rataura2.errors import InvalidEventError
 from rataura2.settings import get_settings
 from rataura2.vocabulary.events import LIVEKIT_EVENT_MAP, EventType
+
+
+def _fresh_ids(count: int) -> list[str]:
+    return [EventData(type="custom", timestamp=1.0).id for _ in range(count)]
+
+
+def test_an_event_sent_without_an_id_gets_one_never_repeated_here_or_in_a_forked_worker() -> None:
+    """The id is what dedupes an event: two events given the same one would make the second a no-op."""
+    before = _fresh_ids(10_000)
+    assert len(set(before)) == 10_000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in before)
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # a worker forked now starts from this state
+        in_child = pool.apply(_fresh_ids, (1_000,))
+    after = _fresh_ids(1_000)
+    assert not set(in_child) & set(after)
+    assert not set(in_child) & set(before)
 
 
 def test_event_type_accepts_value_and_name() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from rataura2.core.context import as_count
+from rataura2.core.ids import new_event_id
 from rataura2.core.jsondata import flat_json_copy, json_problem, text_problem
 from rataura2.errors import InvalidEventError, InvalidSessionIdError
 from rataura2.settings import get_settings
@@ -71,7 +71,7 @@ class EventData(BaseModel):
     timestamp: float
     data: dict[str, Any] = Field(default_factory=dict)
     source: str = "system"
-    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = Field(default_factory=new_event_id)
 
     def __init__(self, **values: Any) -> None:
         try:
