@@ -4,9 +4,10 @@ It is bounded (by count and by age, in event time), so a session's memory does n
 has left the window is, for a durable session, answered from the event log (the orchestrator asks its store);
 with ``durability="off"`` a repeat older than the window is processed again.
 
-Which ids to ask the log about: those that left the window go into Bloom filters (``rbloom``), about two bytes
-an id, which answer "never seen" for certain and "perhaps seen" wrongly about once in a thousand per filter (a
-million ids make ten filters: one new id in a hundred is looked up for nothing). So a long session's new events,
+Which ids to ask the log about: those that left the window go into Bloom filters (``rbloom``), three to five
+bytes an id, which answer "never seen" for certain and "perhaps seen" wrongly for fewer than one new id in a
+thousand, however long the session (a scalable Bloom filter: each filter of the chain is twice the size of the last
+and errs less often, so that the chain's errors add up to a bound). So a long session's new events,
 nearly all of them, are known to be new without reading the log: only a real repeat, or a false positive, costs a
 read. A session resumed from a log it did not load whole is given the older ids (:class:`DepartedIds`); without
 them it asks the log about every id it does not remember.
@@ -22,28 +23,38 @@ from rbloom import Bloom
 from rataura2.core.result import TransitionResult
 from rataura2.settings import checked
 
-FALSE_POSITIVE_RATE = 0.001
-"""Per filter of :class:`DepartedIds`: the chance that a new id is looked up in the log for nothing."""
+FALSE_POSITIVE_RATE = 0.0002
+"""Of the first filter of :class:`DepartedIds`: the chance that it takes a new id for one it holds. With each next
+filter's rate ``TIGHTENING`` times the last one's, a new id is looked up in the log for nothing at most five times
+as often (0.1%), however many filters the chain has; with the same rate for each, a million ids would make it one
+in a hundred."""
+TIGHTENING = 0.8
+"""Each filter's false-positive rate against the one before it (Almeida et al., "Scalable Bloom Filters", 2007:
+with filters that double, 0.8 to 0.9 keeps memory lowest)."""
 FIRST_CAPACITY = 1024
 """Ids the first filter holds (under 2 KB: every durable session past its window has one); each next filter holds
 twice as many as the last."""
 
 
 class DepartedIds:
-    """Ids that left the window: a chain of Bloom filters, each twice the size of the last, so that memory grows
-    with what was added (about 2 MB for a million) and a session that only just left its window pays 2 KB.
-    ``expected``: ids about to be added at once (a resume's older ids), for a first filter of that size."""
+    """Ids that left the window: a chain of Bloom filters, each twice the size of the last and less likely to
+    err, so that memory grows with what was added (under 3 MB for a million) and a session that only just left
+    its window pays 2 KB. ``expected``: ids about to be added at once (a resume's older ids), for a first filter of
+    that size."""
 
     def __init__(self, expected: int = FIRST_CAPACITY) -> None:
         self._capacity = max(expected, FIRST_CAPACITY)
         """Of the last filter, the one ids are added to."""
-        self._filters = [Bloom(self._capacity, FALSE_POSITIVE_RATE)]
+        self._rate = FALSE_POSITIVE_RATE
+        """Of the last filter."""
+        self._filters = [Bloom(self._capacity, self._rate)]
         self._room = self._capacity
 
     def add(self, event_id: str) -> None:
         if self._room == 0:
             self._capacity *= 2
-            self._filters.append(Bloom(self._capacity, FALSE_POSITIVE_RATE))
+            self._rate *= TIGHTENING
+            self._filters.append(Bloom(self._capacity, self._rate))
             self._room = self._capacity
         self._filters[-1].add(event_id)
         self._room -= 1
