@@ -154,6 +154,8 @@ def test_same_event_id_is_processed_once() -> None:
         ),
         ({"type": "transition", "timestamp": 1.0, "data": {"to_agent_id": True}, "source": "api"}, "to_agent_id"),
         ({"type": "transition", "timestamp": 1.0, "data": {"to_agent_id": 99}, "source": "api"}, "99"),
+        ({"type": "transition", "timestamp": 1.0, "data": {"to_agent_id": 2}, "source": "orchestrator"}, "source"),
+        ({"type": "transition", "timestamp": 1.0, "source": "orchestrator"}, "source"),
     ],
 )
 def test_bad_input_is_a_clear_error_and_changes_nothing(raw: dict[str, Any], field: str) -> None:

@@ -324,6 +324,12 @@ class AgentOrchestrator:
     def _check_command(self, event: EventData) -> None:
         """Refuse, before anything changes, commands that could not be carried out."""
         is_request = event.type is _TRANSITION and event.source != ORCHESTRATOR_SOURCE
+        if event.type is _TRANSITION and not is_request:
+            raise InvalidEventError(
+                "source",
+                f"{ORCHESTRATOR_SOURCE!r} marks the session's own records of its hand-overs; a transition request "
+                "names who sends it (such as 'api')",
+            )
         if is_request:
             self._requested_agent(event)
         if is_request or (event.type is _CUSTOM and event.source == API_SOURCE):
