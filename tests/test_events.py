@@ -33,7 +33,7 @@ def test_an_event_sent_without_an_id_gets_one_never_repeated_here_or_in_a_forked
     assert len(set(before)) == 10_000
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in before)
     with multiprocessing.get_context("fork").Pool(1) as pool:  # a worker forked now starts from this state
-        in_child = pool.apply(_fresh_ids, (1_000,))
+        in_child = pool.apply_async(_fresh_ids, (1_000,)).get(timeout=60)
     after = _fresh_ids(1_000)
     assert not set(in_child) & set(after)
     assert not set(in_child) & set(before)

@@ -63,7 +63,8 @@ class DepartedIds:
         return any(event_id in f for f in self._filters)
 
     def absorb(self, other: DepartedIds) -> None:
-        """Take ``other``'s ids in too (its filters join the chain)."""
+        """Take ``other``'s ids in too (its filters join the chain). The chains' error bounds add up: a resume
+        absorbs one chain into a window that has none, where the bound stays that of a single chain."""
         self._filters[:0] = other._filters
 
     @property

@@ -206,8 +206,9 @@ class AsyncStore(SqlStore):
     # the writer ----------------------------------------------------------------------------------------------
     def _wake_writer(self) -> None:
         """Under the lock, after queueing an event: wake the writer only when it waits for a first item or for a
-        full batch. In between it is gathering a burst and wakes at a lull or at its deadline; waking it at each
-        event would hand it the interpreter once per event, taking it from the session's event loop for nothing."""
+        full batch. In between it is gathering a burst: it wakes once to look for a lull, then at its deadline;
+        waking it at each event would hand it the interpreter once per event, taking it from the session's event
+        loop for nothing."""
         if self._waiting_first or len(self._queue) >= self.batch_size:
             self._cond.notify_all()
 
@@ -250,15 +251,15 @@ class AsyncStore(SqlStore):
         more than the few lines the thread runs (on a 2-core machine, a wake every 20 ms added 0.15 ms to every
         LiveKit turn); polling for the lull under a steady stream would pay that fifty times a second."""
         deadline = time.monotonic() + self.gather_seconds
-        looked = False
+        first_look: float | None = None  # when the lull is looked for: a wake before it (a release) is not the look
         while len(self._queue) < self.batch_size and not self._stopping and not self._flushing:
             now = time.monotonic()
             lull = self._last_queued + self.quiet_seconds
             if lull <= now or deadline <= now:
                 return
-            wake = deadline if looked else min(deadline, lull)
-            looked = True
-            self._cond.wait(wake - now)
+            if first_look is None:
+                first_look = lull
+            self._cond.wait((min(deadline, lull) if now < first_look else deadline) - now)
 
     def _pause(self, seconds: float) -> None:
         self._kick.wait(seconds)
