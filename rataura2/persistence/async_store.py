@@ -251,15 +251,13 @@ class AsyncStore(SqlStore):
         more than the few lines the thread runs (on a 2-core machine, a wake every 20 ms added 0.15 ms to every
         LiveKit turn); polling for the lull under a steady stream would pay that fifty times a second."""
         deadline = time.monotonic() + self.gather_seconds
-        first_look: float | None = None  # when the lull is looked for: a wake before it (a release) is not the look
+        look = self._last_queued + self.quiet_seconds  # a wake before it (a release) is not the look
         while len(self._queue) < self.batch_size and not self._stopping and not self._flushing:
             now = time.monotonic()
             lull = self._last_queued + self.quiet_seconds
             if lull <= now or deadline <= now:
                 return
-            if first_look is None:
-                first_look = lull
-            self._cond.wait((min(deadline, lull) if now < first_look else deadline) - now)
+            self._cond.wait((min(deadline, lull) if now < look else deadline) - now)
 
     def _pause(self, seconds: float) -> None:
         self._kick.wait(seconds)

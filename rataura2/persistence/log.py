@@ -7,7 +7,7 @@ the result is the state the session had; a replayed result that differs from the
 Only what the rebuild uses is read: the snapshot, the events after it, and the latest events before it that the
 dedupe window holds. A session resumed to be driven also reads the older events' ids, streamed into a Bloom filter
 (``rataura2.core.dedupe``) that tells its new events from repeats without a read each: that part of a resume grows
-with the log (one short column), its memory barely (about 2 MB for a million events).
+with the log (one short column), its memory barely (under 3 MB for a million events).
 Everything read is verified first (checksums, and a log with no gap in ``seq``): a damaged session is refused with
 :class:`~rataura2.errors.CorruptSessionError` naming the session and the row, never rebuilt into a different state.
 ``rataura2 sessions verify`` checks every row.
